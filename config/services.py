@@ -1,0 +1,30 @@
+"""The URLs this process uses: the configured ones, or the embedded servers' (started on first use)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from config.embedded import data_home, embedded_database_url, embedded_redis_url, normalise_database_url
+from config.settings import get_settings
+
+
+@lru_cache(maxsize=1)
+def database_url() -> str:
+    settings = get_settings()
+    if settings.database_url:
+        return normalise_database_url(settings.database_url)
+    return embedded_database_url(data_home(settings.data_dir))
+
+
+@lru_cache(maxsize=1)
+def redis_url() -> str:
+    settings = get_settings()
+    if settings.redis_url:
+        return settings.redis_url
+    return embedded_redis_url(data_home(settings.data_dir))
+
+
+def redis_client_url() -> str:
+    """redis-py spells the unix socket scheme unix://; Celery spells it redis+socket://."""
+    url = redis_url()
+    return url.replace("redis+socket://", "unix://", 1)

@@ -1,0 +1,121 @@
+"""Typed settings read from the environment (and an optional .env file), one place per fact."""
+
+from __future__ import annotations
+
+import re
+import sys
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsError as SourceParseError
+
+
+class IdentifierSource(BaseModel):
+    """Where a source carries an identifier: a typed userIds entry, a column, or a metadata column."""
+
+    kind: Literal["user_ids", "column", "none"] = "column"
+    # user_ids: the type labels accepted in userIds ({SSID:0123456789}); column: the column name
+    labels: list[str] = Field(default_factory=list)
+    column: str = "identifier"
+
+
+class SourceConfig(BaseModel):
+    """One SIS source of one district: an inbox directory the puller lists for new deliveries."""
+
+    district: str = Field(min_length=1)
+    name: str = Field(min_length=1)
+    inbox: Path
+    format: Literal["oneroster", "csv"] = "oneroster"
+    ssid_from: IdentifierSource = Field(
+        default_factory=lambda: IdentifierSource(kind="user_ids", labels=["SSID", "ssid", "StateID"])
+    )
+    other_id_from: IdentifierSource = Field(default_factory=lambda: IdentifierSource(kind="column"))
+    # plain CSV only: our field name -> the export's column name
+    column_map: dict[str, str] = Field(default_factory=dict)
+
+
+class Settings(BaseSettings):
+    """ale-sync settings. Every field can be set as an environment variable of the same name."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=False
+    )
+
+    database_url: str | None = None
+    redis_url: str | None = None
+    data_dir: Path | None = None  # embedded servers' home; default: the per-user data directory
+
+    sis_sources: list[SourceConfig] = Field(default_factory=list)
+
+    pull_interval_seconds: Annotated[int, Field(ge=10, le=86_400)] = 300
+    outbox_sweep_seconds: Annotated[int, Field(ge=5, le=3_600)] = 30
+    nightly_rematch_hour: Annotated[int, Field(ge=0, le=23)] = 2
+
+    ssid_pattern: str = r"^[0-9]{10}$"
+    deactivation_threshold: Annotated[float, Field(gt=0.0, le=1.0)] = 0.10
+
+    name_link_threshold: Annotated[float, Field(ge=0.0, le=1.0)] = 0.85
+    name_mismatch_threshold: Annotated[float, Field(ge=0.0, le=1.0)] = 0.60
+
+    log_format: Literal["auto", "json", "console"] = "auto"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    session_secret: str | None = None
+    cookie_secure: bool = True
+
+    @field_validator("ssid_pattern")
+    @classmethod
+    def _pattern_compiles(cls, value: str) -> str:
+        try:
+            re.compile(value)
+        except re.error as exc:
+            raise ValueError(f"not a valid regular expression ({exc.msg})") from None
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_is_postgres(cls, value: str | None) -> str | None:
+        if value and not value.startswith(("postgresql", "postgres")):
+            raise ValueError("must be a postgresql:// URL")
+        return value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_scheme(cls, value: str | None) -> str | None:
+        if value and not value.startswith(("redis://", "rediss://", "redis+socket://", "unix://")):
+            raise ValueError("must be a redis:// or redis+socket:// URL")
+        return value
+
+    def ssid_regex(self) -> re.Pattern[str]:
+        return re.compile(self.ssid_pattern)
+
+    def sources_for(self, district: str | None = None) -> list[SourceConfig]:
+        return [s for s in self.sis_sources if district is None or s.district == district]
+
+
+class SettingsError(SystemExit):
+    """A wrong setting: the process stops at start with one line naming it."""
+
+
+def _one_line(error: ValidationError) -> str:
+    first = error.errors()[0]
+    where = ".".join(str(p) for p in first["loc"]) or "settings"
+    return f"ale-sync: invalid setting {where.upper()}: {first['msg']}"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process's settings; a wrong one prints one clear line and exits with status 2."""
+    try:
+        return Settings()
+    except ValidationError as error:
+        print(_one_line(error), file=sys.stderr)
+        raise SettingsError(2) from None
+    except SourceParseError as error:
+        field = re.search(r'field "(\w+)"', str(error))
+        name = field.group(1).upper() if field else "settings"
+        print(f"ale-sync: invalid setting {name}: not valid JSON", file=sys.stderr)
+        raise SettingsError(2) from None

@@ -1,0 +1,49 @@
+"""SQLAlchemy models, engine and session handling, and the Alembic migrations."""
+
+from models.base import (
+    AuditAction,
+    Base,
+    BatchKind,
+    BatchStatus,
+    HoldReason,
+    LinkMethod,
+    Origin,
+    PlanStatus,
+    StaffRole,
+    StudentStatus,
+    SuggestionKind,
+)
+from models.batch import Batch, QuarantinedRow
+from models.district import District, School
+from models.linking import DismissedSuggestion, Hold, LinkAudit, Suggestion
+from models.outbox import OutboxEvent
+from models.plan import LearningPlan
+from models.staff import AuditEntry, Staff
+from models.student import Student
+
+__all__ = [
+    "AuditAction",
+    "AuditEntry",
+    "Base",
+    "Batch",
+    "BatchKind",
+    "BatchStatus",
+    "DismissedSuggestion",
+    "District",
+    "Hold",
+    "HoldReason",
+    "LearningPlan",
+    "LinkAudit",
+    "LinkMethod",
+    "Origin",
+    "OutboxEvent",
+    "PlanStatus",
+    "QuarantinedRow",
+    "School",
+    "Staff",
+    "StaffRole",
+    "Student",
+    "StudentStatus",
+    "Suggestion",
+    "SuggestionKind",
+]

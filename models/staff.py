@@ -1,0 +1,46 @@
+"""Staff accounts (per-district, one role, a hashed API token) and the audit log of their actions."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import BigInteger, CheckConstraint, DateTime, ForeignKey, Identity, Index, String, Text
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Mapped, mapped_column
+
+from models.base import AuditAction, Base, StaffRole, created_at_column, text_enum
+
+
+class Staff(Base):
+    __tablename__ = "staff"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    district_id: Mapped[str] = mapped_column(ForeignKey("districts.id"), nullable=False)
+    name: Mapped[str] = mapped_column(Text, nullable=False)
+    role: Mapped[StaffRole] = mapped_column(text_enum(StaffRole, "staff_role"), nullable=False)
+    token_hash: Mapped[str] = mapped_column(String(64), nullable=False, unique=True)  # sha256 hex
+    created_at: Mapped[datetime] = created_at_column()
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class AuditEntry(Base):
+    """Who did what to which record, and when. Keeps ids only, and survives a record's delete."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (
+        CheckConstraint("actor_kind IN ('staff', 'system', 'ops')", name="actor_kind_known"),
+        Index("ix_audit_log_district_id_at", "district_id", "at"),
+        Index("ix_audit_log_student_id", "student_id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    district_id: Mapped[str] = mapped_column(ForeignKey("districts.id"), nullable=False)
+    at: Mapped[datetime] = created_at_column()
+    actor_kind: Mapped[str] = mapped_column(String(16), nullable=False)
+    actor_staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    action: Mapped[AuditAction] = mapped_column(text_enum(AuditAction, "audit_action"), nullable=False)
+    student_id: Mapped[int | None] = mapped_column(BigInteger)  # no FK: a deleted record keeps its trail
+    batch_id: Mapped[int | None] = mapped_column(BigInteger)
+    detail: Mapped[dict[str, Any] | None] = mapped_column(JSONB)

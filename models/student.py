@@ -1,0 +1,93 @@
+"""Student records of both origins in one table, so the Student Selector and the learning-plan
+foreign key serve SIS and created records alike."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Identity,
+    Index,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+    text,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from models.base import Base, Origin, StudentStatus, created_at_column, text_enum
+
+
+class Student(Base):
+    __tablename__ = "students"
+    __table_args__ = (
+        UniqueConstraint("district_id", "sis_source_id"),
+        # lets other tables reference (student, district) together, so no row can point
+        # at a student of another district
+        UniqueConstraint("id", "district_id"),
+        CheckConstraint("(origin = 'sis') = (sis_source_id IS NOT NULL)", name="sis_source_id_iff_sis"),
+        CheckConstraint("(status = 'merged') = (merged_into_id IS NOT NULL)", name="merged_iff_merged_into"),
+        CheckConstraint("status <> 'merged' OR origin = 'created'", name="only_created_merge"),
+        CheckConstraint("status <> 'inactive' OR origin = 'sis'", name="only_sis_inactive"),
+        CheckConstraint("merged_into_id IS NULL OR merged_into_id <> id", name="not_merged_into_self"),
+        ForeignKeyConstraint(
+            ["merged_into_id", "district_id"],
+            ["students.id", "students.district_id"],
+            name="fk_students_merged_into_same_district",
+        ),
+        # SSID is a statewide id, but one child can be active in two districts' SIS at once
+        # (dual enrolment); uniqueness is enforced where matching looks: one district.
+        Index(
+            "uq_students_active_sis_ssid",
+            "district_id",
+            "ssid",
+            unique=True,
+            postgresql_where=text("origin = 'sis' AND status = 'active' AND ssid IS NOT NULL"),
+        ),
+        Index("ix_students_district_other_id", "district_id", "other_id"),
+        Index(
+            "ix_students_unlinked",
+            "district_id",
+            "created_at",
+            postgresql_where=text("origin = 'created' AND status = 'active'"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    district_id: Mapped[str] = mapped_column(ForeignKey("districts.id"), nullable=False)
+    origin: Mapped[Origin] = mapped_column(text_enum(Origin, "origin"), nullable=False)
+    status: Mapped[StudentStatus] = mapped_column(
+        text_enum(StudentStatus, "student_status"), nullable=False, default=StudentStatus.ACTIVE
+    )
+    sis_source_id: Mapped[str | None] = mapped_column(Text)
+    ssid: Mapped[str | None] = mapped_column(String(32))
+    other_id: Mapped[str | None] = mapped_column(String(64))
+    first_name: Mapped[str] = mapped_column(Text, nullable=False)
+    middle_name: Mapped[str | None] = mapped_column(Text)
+    last_name: Mapped[str] = mapped_column(Text, nullable=False)
+    birth_date: Mapped[date | None] = mapped_column(Date)
+    grade: Mapped[str | None] = mapped_column(String(16))
+    school_id: Mapped[str | None] = mapped_column(Text)  # orgs.csv sourcedId of the school
+    # SIS only: digest of the fields as the SIS sent them, so an unchanged row is not rewritten
+    row_hash: Mapped[bytes | None] = mapped_column(LargeBinary)
+    last_batch_id: Mapped[int | None] = mapped_column(ForeignKey("batches.id"))
+    # set by a trigger when a learning plan is first attached; never cleared
+    had_learning_plan: Mapped[bool] = mapped_column(
+        Boolean, nullable=False, default=False, server_default=text("false")
+    )
+    merged_into_id: Mapped[int | None] = mapped_column(BigInteger)
+    merged_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_by_staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    created_at: Mapped[datetime] = created_at_column()
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), onupdate=func.now(), nullable=False
+    )

@@ -1,0 +1,170 @@
+"""Shared fixtures: real Postgres and Redis, isolated per test.
+
+The suite uses DATABASE_URL / REDIS_URL when set (CI points them at the machine's
+services) and the embedded servers otherwise. Each pytest process gets a database of
+its own, migrated once; each test runs inside a transaction that is rolled back
+(`db_session`), or, where it must commit (workers, concurrency), on tables truncated
+after it (`committed_engine`). Each pytest process gets its own Redis database number,
+flushed before each test that asks for `redis_client`.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import redis
+from sqlalchemy import Engine, create_engine, make_url, text
+from sqlalchemy.orm import Session
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT.parent / "shared"
+
+
+def _worker_index() -> int:
+    name = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+    return int(name[2:]) if name.startswith("gw") and name[2:].isdigit() else 0
+
+
+def _server_database_url() -> str:
+    from config.embedded import data_home, embedded_database_url, normalise_database_url
+
+    configured = os.environ.get("DATABASE_URL")
+    if configured:
+        return normalise_database_url(configured)
+    return embedded_database_url(data_home())
+
+
+def _server_redis_url() -> str:
+    from config.embedded import data_home, embedded_redis_url
+
+    return os.environ.get("REDIS_URL") or embedded_redis_url(data_home())
+
+
+def _with_redis_db(url: str, db: int) -> str:
+    """The same server, another database number, in Celery's and redis-py's URL forms."""
+    if url.startswith("redis+socket://"):
+        return f"{url.split('?', 1)[0]}?virtual_host={db}"
+    base = url.split("?", 1)[0].rstrip("/")
+    parts = base.split("/")
+    if len(parts) > 3 and parts[-1].isdigit():
+        base = "/".join(parts[:-1])
+    return f"{base}/{db}"
+
+
+def redis_client_for(url: str) -> redis.Redis:
+    if url.startswith("redis+socket://"):
+        path, _, query = url[len("redis+socket://") :].partition("?")
+        db = int(query.split("=", 1)[1]) if query.startswith("virtual_host=") else 0
+        return redis.Redis(unix_socket_path=path, db=db)
+    return redis.Redis.from_url(url)
+
+
+def _clear_app_caches() -> None:
+    from config.services import database_url, redis_url
+    from config.settings import get_settings
+    from models.db import dispose_engines
+
+    dispose_engines()
+    for cached in (get_settings, database_url, redis_url):
+        cached.cache_clear()
+
+
+@pytest.fixture(scope="session")
+def database_url() -> Iterator[str]:
+    """A fresh database for this pytest process, migrated to head, dropped at the end."""
+    from models.migrate import upgrade
+
+    server = make_url(_server_database_url())
+    name = f"ale_test_{_worker_index()}_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(server.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    url = server.set(database=name).render_as_string(hide_password=False)
+    engine = create_engine(url)
+    upgrade(engine)
+    engine.dispose()
+    previous = os.environ.get("DATABASE_URL")
+    os.environ["DATABASE_URL"] = url
+    _clear_app_caches()
+    yield url
+    _clear_app_caches()
+    if previous is None:
+        os.environ.pop("DATABASE_URL", None)
+    else:
+        os.environ["DATABASE_URL"] = previous
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def engine(database_url: str) -> Iterator[Engine]:
+    from models.db import get_engine
+
+    yield get_engine()
+
+
+@pytest.fixture
+def db_session(engine: Engine) -> Iterator[Session]:
+    """A session whose work is rolled back after the test; commits inside become savepoints."""
+    connection = engine.connect()
+    outer = connection.begin()
+    session = Session(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False)
+    try:
+        yield session
+    finally:
+        session.close()
+        outer.rollback()
+        connection.close()
+
+
+@pytest.fixture
+def committed_engine(engine: Engine) -> Iterator[Engine]:
+    """For tests whose work must really commit: every table is emptied after the test."""
+    yield engine
+    truncate_all(engine)
+
+
+def truncate_all(engine: Engine) -> None:
+    from models import Base
+
+    names = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+    with engine.begin() as connection:
+        connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> Iterator[str]:
+    """This pytest process's Redis database (numbers 1-15, never the default 0)."""
+    url = _with_redis_db(_server_redis_url(), 1 + _worker_index() % 15)
+    previous = os.environ.get("REDIS_URL")
+    os.environ["REDIS_URL"] = url
+    _clear_app_caches()
+    yield url
+    if previous is None:
+        os.environ.pop("REDIS_URL", None)
+    else:
+        os.environ["REDIS_URL"] = previous
+    _clear_app_caches()
+
+
+@pytest.fixture
+def redis_client(redis_url: str) -> Iterator[redis.Redis]:
+    client = redis_client_for(redis_url)
+    client.flushdb()
+    yield client
+    client.flushdb()
+    client.close()
+
+
+@pytest.fixture
+def shared_data() -> Path:
+    """../shared/data, beside the project; tests that need it skip cleanly when it is absent."""
+    folder = SHARED / "data"
+    if not folder.is_dir():
+        pytest.skip("../shared/data is not beside this checkout")
+    return folder

@@ -1,0 +1,1 @@
+"""Celery app and beat schedule, thin tasks, SIS sources and the ingest pipeline, ops CLI."""

@@ -1,0 +1,86 @@
+"""`ale-sync`: the ops command line. Human tables by default, --json for scripts.
+
+Exit codes: 0 success, 1 the operation failed (one line on stderr says why), 2 bad usage
+or a wrong setting.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+from rich.console import Console
+
+from config.logging import configure_from_settings
+
+app = typer.Typer(
+    name="ale-sync",
+    help="Keep ALE created student records in step with the district SIS.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+
+console = Console()
+err_console = Console(stderr=True)
+
+
+def fail(reason: str, code: int = 1) -> typer.Exit:
+    """Print one line on stderr and return the Exit to raise."""
+    err_console.print(f"ale-sync: {reason}", markup=False, highlight=False)
+    return typer.Exit(code)
+
+
+@app.callback()
+def _start() -> None:
+    """Settings are checked and logging configured before any command runs."""
+    configure_from_settings()
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: str = typer.Argument("head", help="Target revision.")) -> None:
+    """Apply the database migrations (to the newest by default)."""
+    from models.db import get_engine
+    from models.migrate import current_heads, upgrade
+
+    engine = get_engine()
+    upgrade(engine, revision)
+    console.print(f"database at revision {', '.join(sorted(current_heads(engine))) or 'base'}")
+
+
+@db_app.command("downgrade")
+def db_downgrade(revision: str = typer.Argument(..., help="Target revision, e.g. base.")) -> None:
+    """Revert the database migrations to REVISION."""
+    from models.db import get_engine
+    from models.migrate import current_heads, downgrade
+
+    engine = get_engine()
+    downgrade(engine, revision)
+    console.print(f"database at revision {', '.join(sorted(current_heads(engine))) or 'base'}")
+
+
+@app.command("demo")
+def demo() -> None:
+    """Run the whole flow end to end on a sample district and print what happened."""
+    from worker.demo import run_demo
+
+    run_demo(console)
+
+
+def main() -> None:
+    try:
+        app()
+    except SystemExit:
+        raise
+    except Exception as exc:  # the one place that turns an unexpected error into one line
+        from config.redaction import SafeMessage
+
+        reason = str(exc) if isinstance(exc, SafeMessage) else type(exc).__name__
+        err_console.print(f"ale-sync: failed: {reason}", markup=False, highlight=False)
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()
