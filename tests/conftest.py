@@ -139,8 +139,9 @@ def truncate_all(engine: Engine) -> None:
 
 @pytest.fixture(scope="session")
 def redis_url() -> Iterator[str]:
-    """This pytest process's Redis database (numbers 1-15, never the default 0)."""
-    url = _with_redis_db(_server_redis_url(), 1 + _worker_index() % 15)
+    """This pytest process's Redis database (1-15, never the default 0; ALE_TEST_REDIS_DB overrides)."""
+    number = int(os.environ.get("ALE_TEST_REDIS_DB") or 1 + _worker_index() % 15)
+    url = _with_redis_db(_server_redis_url(), number)
     previous = os.environ.get("REDIS_URL")
     os.environ["REDIS_URL"] = url
     _clear_app_caches()
