@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import secrets
 from datetime import datetime
 from typing import Any
 
@@ -10,6 +12,17 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import AuditAction, Base, StaffRole, created_at_column, text_enum
+
+
+def new_staff_token() -> str:
+    """A fresh API token, shown to its owner once; only its hash is stored."""
+    return secrets.token_urlsafe(32)
+
+
+def hash_staff_token(token: str) -> str:
+    # tokens carry 256 random bits, so a plain SHA-256 (no salt, no stretching) is enough
+    # and lets a request find its staff row by an indexed equality lookup
+    return hashlib.sha256(token.encode()).hexdigest()
 
 
 class Staff(Base):
