@@ -127,3 +127,23 @@ def test_context_is_bound_for_one_unit_of_work_and_cleared_after(output: io.Stri
     assert (inside["batch_id"], inside["district_id"], inside["task_id"]) == (3, "17001", "t-1")
     assert "batch_id" not in outside
     assert "district_id" not in outside
+
+
+class TerminalStream(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_a_terminal_gets_readable_console_lines_and_a_pipe_gets_json() -> None:
+    terminal, pipe = TerminalStream(), io.StringIO()
+    configure_logging("auto", "INFO", terminal)
+    structlog.get_logger("t").info("batch_applied", batch_id=5, last_name=LAST)
+    configure_logging("auto", "INFO", pipe)
+    structlog.get_logger("t").info("batch_applied", batch_id=5, last_name=LAST)
+    configure_logging("json", "INFO", io.StringIO())
+    assert "batch_applied" in terminal.getvalue()
+    assert "batch_id" in terminal.getvalue()
+    assert not terminal.getvalue().lstrip().startswith("{")
+    assert json.loads(pipe.getvalue())["batch_id"] == 5
+    for text in (terminal.getvalue(), pipe.getvalue()):
+        assert LAST not in text
