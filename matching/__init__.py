@@ -1,0 +1,1 @@
+"""The matching engine: pure decisions over plain records, and the one place that applies a link."""
