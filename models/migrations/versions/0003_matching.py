@@ -3,19 +3,52 @@
 Revision ID: 0003
 Revises: 0002
 Create Date: 2026-11-28
+
+Blocking keys for name search as generated columns (Postgres computes them on every write,
+set-based ingest included) and two partial indexes over SIS records. The expressions are
+frozen copies of matching/search_keys.py at this revision.
 """
 
 from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
 
 revision: str = "0003"
 down_revision: str | None = "0002"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
+SEARCH_LAST = "regexp_replace(lower(translate(last_name, 'ÀÁÂÃÄÅÆÇÈÉÊËÌÍÎÏÐÑÒÓÔÕÖØÙÚÛÜÝÞßàáâãäåæçèéêëìíîïðñòóôõöøùúûüýþÿĀāĂăĄąĆćĈĉĊċČčĎďĐđĒēĔĕĖėĘęĚěĜĝĞğĠġĢģĤĥĨĩĪīĬĭĮįİıĴĵĶķĹĺĻļĽľŁłŃńŅņŇňŌōŎŏŐőŒœŔŕŖŗŘřŚśŜŝŞşŠšŢţŤťŨũŪūŬŭŮůŰűŲųŴŵŶŷŸŹźŻżŽžſ', 'aaaaaaaceeeeiiiidnoooooouuuuytsaaaaaaaceeeeiiiidnoooooouuuuytyaaaaaaccccccccddddeeeeeeeeeegggggggghhiiiiiiiiiijjkkllllllllnnnnnnoooooooorrrrrrssssssssttttuuuuuuuuuuuuwwyyyzzzzzzs')), '[^a-z]', '', 'g')"
+SEARCH_FIRST = "regexp_replace(lower(translate(first_name, 'ÀÁÂÃÄÅÆÇÈÉÊËÌÍÎÏÐÑÒÓÔÕÖØÙÚÛÜÝÞßàáâãäåæçèéêëìíîïðñòóôõöøùúûüýþÿĀāĂăĄąĆćĈĉĊċČčĎďĐđĒēĔĕĖėĘęĚěĜĝĞğĠġĢģĤĥĨĩĪīĬĭĮįİıĴĵĶķĹĺĻļĽľŁłŃńŅņŇňŌōŎŏŐőŒœŔŕŖŗŘřŚśŜŝŞşŠšŢţŤťŨũŪūŬŭŮůŰűŲųŴŵŶŷŸŹźŻżŽžſ', 'aaaaaaaceeeeiiiidnoooooouuuuytsaaaaaaaceeeeiiiidnoooooouuuuytyaaaaaaccccccccddddeeeeeeeeeegggggggghhiiiiiiiiiijjkkllllllllnnnnnnoooooooorrrrrrssssssssttttuuuuuuuuuuuuwwyyyzzzzzzs')), '[^a-z]', '', 'g')"
+SEARCH_LAST_SOUND = "regexp_replace(left(translate(regexp_replace(lower(translate(last_name, 'ÀÁÂÃÄÅÆÇÈÉÊËÌÍÎÏÐÑÒÓÔÕÖØÙÚÛÜÝÞßàáâãäåæçèéêëìíîïðñòóôõöøùúûüýþÿĀāĂăĄąĆćĈĉĊċČčĎďĐđĒēĔĕĖėĘęĚěĜĝĞğĠġĢģĤĥĨĩĪīĬĭĮįİıĴĵĶķĹĺĻļĽľŁłŃńŅņŇňŌōŎŏŐőŒœŔŕŖŗŘřŚśŜŝŞşŠšŢţŤťŨũŪūŬŭŮůŰűŲųŴŵŶŷŸŹźŻżŽžſ', 'aaaaaaaceeeeiiiidnoooooouuuuytsaaaaaaaceeeeiiiidnoooooouuuuytyaaaaaaccccccccddddeeeeeeeeeegggggggghhiiiiiiiiiijjkkllllllllnnnnnnoooooooorrrrrrssssssssttttuuuuuuuuuuuuwwyyyzzzzzzs')), '[^a-z]', '', 'g'), 'ckqzv', 'kkksf'), 1) || regexp_replace(substr(translate(regexp_replace(lower(translate(last_name, 'ÀÁÂÃÄÅÆÇÈÉÊËÌÍÎÏÐÑÒÓÔÕÖØÙÚÛÜÝÞßàáâãäåæçèéêëìíîïðñòóôõöøùúûüýþÿĀāĂăĄąĆćĈĉĊċČčĎďĐđĒēĔĕĖėĘęĚěĜĝĞğĠġĢģĤĥĨĩĪīĬĭĮįİıĴĵĶķĹĺĻļĽľŁłŃńŅņŇňŌōŎŏŐőŒœŔŕŖŗŘřŚśŜŝŞşŠšŢţŤťŨũŪūŬŭŮůŰűŲųŴŵŶŷŸŹźŻżŽžſ', 'aaaaaaaceeeeiiiidnoooooouuuuytsaaaaaaaceeeeiiiidnoooooouuuuytyaaaaaaccccccccddddeeeeeeeeeegggggggghhiiiiiiiiiijjkkllllllllnnnnnnoooooooorrrrrrssssssssttttuuuuuuuuuuuuwwyyyzzzzzzs')), '[^a-z]', '', 'g'), 'ckqzv', 'kkksf'), 2), '[aeiouyhw]', '', 'g'), '(.)\\1+', '\\1', 'g')"
+
+
+def _key_column(name: str, expression: str) -> sa.Column:
+    return sa.Column(name, sa.Text(collation="C"), sa.Computed(expression, persisted=True), nullable=True)
+
 
 def upgrade() -> None:
-    pass
+    op.add_column("students", _key_column("search_last", SEARCH_LAST))
+    op.add_column("students", _key_column("search_first", SEARCH_FIRST))
+    op.add_column("students", _key_column("search_last_sound", SEARCH_LAST_SOUND))
+    op.create_index(
+        "ix_students_name_search",
+        "students",
+        ["district_id", "search_last", "search_first"],
+        postgresql_where=sa.text("origin = 'sis'"),
+    )
+    op.create_index(
+        "ix_students_name_sound",
+        "students",
+        ["district_id", "search_last_sound"],
+        postgresql_where=sa.text("origin = 'sis'"),
+    )
 
 
 def downgrade() -> None:
-    pass
+    op.drop_index("ix_students_name_sound", table_name="students")
+    op.drop_index("ix_students_name_search", table_name="students")
+    op.drop_column("students", "search_last_sound")
+    op.drop_column("students", "search_first")
+    op.drop_column("students", "search_last")
