@@ -9,9 +9,13 @@ from __future__ import annotations
 import sys
 
 import typer
-from rich.console import Console
 
 from config.logging import configure_from_settings
+from worker.cli_ops import register as register_ops
+from worker.cli_output import console, err_console, fail
+from worker.cli_staff import staff_app
+
+__all__ = ["app", "console", "err_console", "fail", "main"]
 
 app = typer.Typer(
     name="ale-sync",
@@ -23,14 +27,8 @@ app = typer.Typer(
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 
-console = Console()
-err_console = Console(stderr=True)
-
-
-def fail(reason: str, code: int = 1) -> typer.Exit:
-    """Print one line on stderr and return the Exit to raise."""
-    err_console.print(f"ale-sync: {reason}", markup=False, highlight=False)
-    return typer.Exit(code)
+register_ops(app)
+app.add_typer(staff_app, name="staff")
 
 
 @app.callback()

@@ -1,0 +1,30 @@
+"""The Celery app: Redis broker, explicit task defaults, logging through our redacting pipeline.
+
+The broker URL is read when the configuration is first needed (not at import), so importing
+this module never starts the embedded Redis and tests can point the app at their own server.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from celery import Celery, signals
+
+app = Celery("ale_sync", include=["worker.tasks"])
+app.config_from_object("worker.celery_config")
+
+
+@signals.setup_logging.connect
+def _route_celery_logging(**_: Any) -> None:
+    """Celery's records go through the same redacting structlog pipeline as ours."""
+    from config.logging import configure_from_settings
+
+    configure_from_settings()
+
+
+@signals.worker_process_init.connect
+def _fresh_connections_after_fork(**_: Any) -> None:
+    """A forked pool process must never reuse the parent's database connections."""
+    from models.db import dispose_engines
+
+    dispose_engines()

@@ -1,0 +1,57 @@
+"""Celery settings, read lazily by `worker.celery_app` the first time the app needs them.
+
+Time limits nest: a task's soft limit (raises inside the task so its transaction rolls back)
+< its hard limit (the pool kills the process) < the broker's visibility timeout (Redis
+redelivers an unacknowledged message). Were the visibility timeout shorter, a long ingest
+still running would be handed to a second worker.
+"""
+
+from __future__ import annotations
+
+from config.services import redis_url
+from worker import schedule
+
+broker_url = redis_url()
+broker_connection_retry_on_startup = True
+# the longest hard limit (ingest, 35 min) must stay below this, see the module docstring
+VISIBILITY_TIMEOUT_SECONDS = 2 * 60 * 60
+broker_transport_options = {
+    "visibility_timeout": VISIBILITY_TIMEOUT_SECONDS,
+    # fail fast when Redis is down: the outbox keeps the event and the sweep sends it later
+    "socket_connect_timeout": 3,
+    "socket_timeout": 10,
+}
+# publishing while Redis is down gives up after about a second: callers keep the event
+task_publish_retry_policy = {"max_retries": 2, "interval_start": 0, "interval_step": 0.3, "interval_max": 0.5}
+
+task_serializer = "json"
+result_serializer = "json"
+accept_content = ["json"]
+# tasks report through the database and the logs; nothing reads Celery results
+task_ignore_result = True
+result_backend = None
+
+# a message is acknowledged only after its task finished; a worker killed mid-task (OOM,
+# SIGKILL, deploy) leaves it unacknowledged, so it is redelivered and the idempotent task
+# runs again instead of being lost
+task_acks_late = True
+task_reject_on_worker_lost = True
+# ingests run for minutes: a worker takes one message at a time, so a queued short task is
+# never stuck behind a long one that another worker could have taken
+worker_prefetch_multiplier = 1
+# default limits for every task; ingest sets longer ones of its own (worker/tasks.py)
+task_soft_time_limit = 10 * 60
+task_time_limit = 11 * 60
+worker_hijack_root_logger = False
+worker_send_task_events = False
+task_default_queue = "ale_sync"
+
+beat_schedule = schedule.beat_schedule()
+beat_scheduler = "redbeat.RedBeatScheduler"
+redbeat_redis_url = schedule.redbeat_redis_url(broker_url)
+redbeat_key_prefix = "ale_sync:redbeat"
+# a beat that dies frees the lock after this many seconds; a second beat then takes over
+redbeat_lock_timeout = 60
+beat_max_loop_interval = 10
+timezone = "UTC"
+enable_utc = True

@@ -1,0 +1,209 @@
+"""`ale-sync resync|status|unlinked|holds|staff`: the ops commands over worker/sync.py and ops_queries.
+
+Each command is an edge: it opens the transaction and passes the session down.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+from rich.progress import Progress
+from rich.table import Table
+
+from worker.cli_output import age_text, console, fail, print_json
+
+DistrictOption = Annotated[str | None, typer.Option("--district", "-d", help="Only this district.")]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts instead of a table.")]
+
+
+def resync(
+    district: DistrictOption = None,
+    wait: Annotated[
+        bool,
+        typer.Option("--wait", help="Run here with a progress bar instead of queueing it for the worker."),
+    ] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Pull every SIS source, ingest what arrived and re-match: queued for the worker, or here with --wait."""
+    from models.db import get_engine
+    from worker.sync import sync_districts
+
+    engine = get_engine()
+    districts = sync_districts(engine, district)
+    if not districts:
+        raise fail(f"no district {district} is configured or stored" if district else "no district to sync")
+    if wait:
+        _resync_inline(engine, districts, as_json)
+    else:
+        _resync_queued(districts, as_json)
+
+
+def _resync_queued(districts: list[str], as_json: bool) -> None:
+    from worker.tasks import enqueue_match_district, enqueue_pull
+
+    rows = [
+        {"district_id": d, "pull_task_id": enqueue_pull(d), "match_task_id": enqueue_match_district(d)}
+        for d in districts
+    ]
+    if as_json:
+        print_json(rows)
+        return
+    table = Table(title="resync queued")
+    for column in ("district", "pull task", "match task"):
+        table.add_column(column)
+    for row in rows:
+        table.add_row(row["district_id"], _task_text(row["pull_task_id"]), _task_text(row["match_task_id"]))
+    console.print(table)
+
+
+def _task_text(task_id: str | None) -> str:
+    return task_id if task_id else "already queued"
+
+
+def _resync_inline(engine: Any, districts: list[str], as_json: bool) -> None:
+    from worker.sync import sync_district
+
+    results = []
+    with Progress(console=console, transient=True, disable=as_json) as progress:
+        bar = progress.add_task("resync", total=len(districts))
+        for district in districts:
+            progress.update(bar, description=f"district {district}")
+            results.append(_sync_row(sync_district(engine, district)))
+            progress.advance(bar)
+    if as_json:
+        print_json(results)
+        return
+    table = Table(title="resync")
+    for column in (
+        "district",
+        "batches",
+        "inserted",
+        "updated",
+        "deactivated",
+        "quarantined",
+        "linked",
+        "held",
+    ):
+        table.add_column(column, justify="left" if column in ("district", "batches") else "right")
+    for row in results:
+        batches = ", ".join(f"{b['batch_id']} {b['status']}" for b in row["batches"]) or "none new"
+        totals = [str(sum(b["counts"].get(k, 0) for b in row["batches"])) for k in table_counts()]
+        table.add_row(row["district_id"], batches, *totals, str(row["linked"]), str(row["held"]))
+    console.print(table)
+
+
+def table_counts() -> tuple[str, ...]:
+    return ("inserted", "updated", "deactivated", "quarantined")
+
+
+def _sync_row(done: Any) -> dict[str, Any]:
+    from worker.tasks import pass_counts
+
+    return {
+        "district_id": done.district_id,
+        "batches": [
+            {"batch_id": r.batch_id, "status": str(r.status), "counts": dict(r.counts), "reason": r.reason}
+            for r in done.batches
+        ],
+        **pass_counts(done.match),
+    }
+
+
+def status(district: DistrictOption = None, as_json: JsonOption = False) -> None:
+    """Per district: the last batch and its counts, unlinked and held records, the last error."""
+    from models.db import transaction
+    from worker.ops_queries import district_status
+
+    with transaction() as session:
+        rows = district_status(session, district)
+    if district and not rows:
+        raise fail(f"no district {district}")
+    if as_json:
+        print_json(rows)
+        return
+    table = Table(title="ale-sync status")
+    for column in ("district", "last batch", "counts", "unlinked", "held", "oldest unlinked", "last error"):
+        table.add_column(column)
+    for row in rows:
+        table.add_row(
+            row["district_id"],
+            _batch_text(row["last_batch"]),
+            _counts_text(row["last_batch"]),
+            str(row["unlinked"]),
+            str(row["held"]),
+            age_text(row["oldest_unlinked_age_seconds"]),
+            row["last_error"] or "-",
+        )
+    console.print(table)
+
+
+def _batch_text(batch: dict[str, Any] | None) -> str:
+    if batch is None:
+        return "none yet"
+    reason = f" ({batch['reason']})" if batch["reason"] else ""
+    return f"{batch['batch_id']} {batch['status']}{reason}"
+
+
+def _counts_text(batch: dict[str, Any] | None) -> str:
+    if batch is None:
+        return "-"
+    return " ".join(f"{k} {v}" for k, v in batch["counts"].items() if v)
+
+
+def unlinked(district: DistrictOption = None, as_json: JsonOption = False) -> None:
+    """Created records not yet linked (the "Link Student to ALE" table), oldest first."""
+    from models.db import transaction
+    from worker.ops_queries import unlinked_records
+
+    with transaction() as session:
+        rows = unlinked_records(session, district)
+    if as_json:
+        print_json(rows)
+        return
+    table = Table(title="unlinked created records")
+    for column in ("district", "record", "name", "ids entered", "held", "suggestions", "age"):
+        table.add_column(column)
+    for row in rows:
+        ids = ", ".join(n for n, has in (("SSID", row["has_ssid"]), ("Other ID", row["has_other_id"])) if has)
+        table.add_row(
+            row["district_id"],
+            str(row["created_record_id"]),
+            f"{row['first_name']} {row['last_name']}",
+            ids or "none",
+            row["hold_reason"] or "-",
+            str(row["suggestions"]),
+            age_text(row["age_seconds"]),
+        )
+    console.print(table)
+
+
+def holds(district: DistrictOption = None, as_json: JsonOption = False) -> None:
+    """Created records held for a person, with the reason and the SIS record the ids pointed at."""
+    from models.db import transaction
+    from worker.ops_queries import held_records
+
+    with transaction() as session:
+        rows = held_records(session, district)
+    if as_json:
+        print_json(rows)
+        return
+    table = Table(title="held created records")
+    for column in ("district", "record", "name", "reason", "candidate", "held since"):
+        table.add_column(column)
+    for row in rows:
+        candidate = row["candidate_sis_record_id"]
+        table.add_row(
+            row["district_id"],
+            str(row["created_record_id"]),
+            row["name"],
+            row["reason"],
+            f"{candidate} {row['candidate_name']}" if candidate else "-",
+            row["held_since"][:19],
+        )
+    console.print(table)
+
+
+def register(app: typer.Typer) -> None:
+    for name, command in (("resync", resync), ("status", status), ("unlinked", unlinked), ("holds", holds)):
+        app.command(name)(command)

@@ -1,0 +1,32 @@
+"""How every `ale-sync` command prints: rich tables for people, JSON for scripts, one-line errors."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import typer
+from rich.console import Console
+
+console = Console()
+err_console = Console(stderr=True)
+
+
+def fail(reason: str, code: int = 1) -> typer.Exit:
+    """Print one line on stderr and return the Exit to raise."""
+    err_console.print(f"ale-sync: {reason}", markup=False, highlight=False)
+    return typer.Exit(code)
+
+
+def print_json(value: Any) -> None:
+    """Plain JSON on stdout (no colour, no wrapping), for scripts."""
+    typer.echo(json.dumps(value, indent=2, default=str))
+
+
+def age_text(seconds: int | None) -> str:
+    if seconds is None:
+        return "-"
+    for unit, size in (("d", 86_400), ("h", 3_600), ("m", 60)):
+        if seconds >= size:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"

@@ -1,0 +1,47 @@
+"""The beat schedule, built from settings (one place per interval), and RedBeat's Redis URL.
+
+RedBeat keeps the schedule in Redis behind a lock, so only one beat process sends; a second
+one waits for the lock. The database locks in the tasks hold even if two beats ever fired.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from celery.schedules import crontab
+
+from config.settings import get_settings
+
+PULL_TASK = "ale_sync.pull_all_sources"
+SWEEP_TASK = "ale_sync.publish_outbox"
+NIGHTLY_TASK = "ale_sync.nightly_rematch"
+
+
+def beat_schedule() -> dict[str, dict[str, Any]]:
+    settings = get_settings()
+    return {
+        "pull-sis-sources": {
+            "task": PULL_TASK,
+            "schedule": float(settings.pull_interval_seconds),
+            # a pull older than its interval is superseded by the next one
+            "options": {"expires": float(settings.pull_interval_seconds)},
+        },
+        "sweep-outbox": {
+            "task": SWEEP_TASK,
+            "schedule": float(settings.outbox_sweep_seconds),
+            "options": {"expires": float(settings.outbox_sweep_seconds)},
+        },
+        "nightly-rematch": {
+            "task": NIGHTLY_TASK,
+            "schedule": crontab(minute=0, hour=settings.nightly_rematch_hour),
+        },
+    }
+
+
+def redbeat_redis_url(broker_url: str) -> str:
+    """redis-py spells Celery's redis+socket:///path?virtual_host=N as unix:///path?db=N."""
+    if not broker_url.startswith("redis+socket://"):
+        return broker_url
+    path, _, query = broker_url[len("redis+socket://") :].partition("?")
+    db = query.split("=", 1)[1] if query.startswith("virtual_host=") else "0"
+    return f"unix://{path}?db={db}"
