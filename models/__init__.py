@@ -1,5 +1,6 @@
 """SQLAlchemy models, engine and session handling, and the Alembic migrations."""
 
+from models.app_secret import AppSecret
 from models.base import (
     AuditAction,
     Base,
@@ -22,6 +23,7 @@ from models.staff import AuditEntry, Staff
 from models.student import Student
 
 __all__ = [
+    "AppSecret",
     "AuditAction",
     "AuditEntry",
     "Base",

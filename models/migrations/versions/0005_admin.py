@@ -3,9 +3,15 @@
 Revision ID: 0005
 Revises: 0004
 Create Date: 2026-11-28
+
+The staff pages' session key lives in the database when SESSION_SECRET is unset, so every
+web process signs and checks cookies with the same key.
 """
 
 from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
 
 revision: str = "0005"
 down_revision: str | None = "0004"
@@ -14,8 +20,14 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    pass
+    op.create_table(
+        "app_secrets",
+        sa.Column("name", sa.String(length=64), nullable=False),
+        sa.Column("value", sa.Text(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
+        sa.PrimaryKeyConstraint("name", name=op.f("pk_app_secrets")),
+    )
 
 
 def downgrade() -> None:
-    pass
+    op.drop_table("app_secrets")

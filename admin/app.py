@@ -1,0 +1,149 @@
+"""The admin endpoint (`uvicorn admin.app:app`): JSON API under /api, staff pages, /openapi.json."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+import redis
+import structlog
+from fastapi import FastAPI, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy import text
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from admin import api, pages
+from admin.auth import route_name
+from admin.errors import Refused
+from admin.schemas import ErrorOut, HealthOut, ReadyOut
+from config.logging import configure_from_settings, unit_of_work
+from models.db import get_engine
+
+logger = structlog.get_logger(__name__)
+
+HERE = Path(__file__).parent
+SECURITY_HEADERS = {
+    # every answer may carry student names: never kept by a browser or a proxy
+    "Cache-Control": "no-store",
+    "Pragma": "no-cache",
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+    "Content-Security-Policy": "default-src 'self'; frame-ancestors 'none'; form-action 'self'",
+}
+HTTP_CODES = {
+    400: "bad_request",
+    401: "not_authenticated",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+}
+
+
+def create_app() -> FastAPI:
+    configure_from_settings()
+    app = FastAPI(
+        title="ale-sync admin",
+        version="1.0",
+        description="Create Student for ALE, the Student Selector, Link Student to ALE and held records.",
+    )
+    app.include_router(api.router)
+    app.include_router(pages.router)
+    app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    app.add_api_route("/health", health, methods=["GET"], response_model=HealthOut, tags=["ops"])
+    app.add_api_route(
+        "/ready",
+        ready,
+        methods=["GET"],
+        response_model=ReadyOut,
+        tags=["ops"],
+        responses={503: {"model": ReadyOut}},
+    )
+    app.middleware("http")(request_context)
+    app.add_exception_handler(Refused, refused_answer)  # type: ignore[arg-type]
+    app.add_exception_handler(RequestValidationError, invalid_request_answer)  # type: ignore[arg-type]
+    app.add_exception_handler(StarletteHTTPException, http_error_answer)  # type: ignore[arg-type]
+    app.add_exception_handler(pages.NotAuthenticated, pages.to_login)  # type: ignore[arg-type]
+    return app
+
+
+async def request_context(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+    """One canonical log line per request, with its id bound for everything logged inside it."""
+    started = time.perf_counter()
+    with unit_of_work(request_id=uuid.uuid4().hex[:16]):
+        response = await call_next(request)
+        response.headers.update(SECURITY_HEADERS)
+        logger.info(
+            "admin_request",
+            method=request.method,
+            route=route_name(request),
+            status=response.status_code,
+            duration_ms=round((time.perf_counter() - started) * 1000, 1),
+        )
+    return response
+
+
+def _error(
+    status: int,
+    code: str,
+    message: str,
+    fields: list[str] | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    body = ErrorOut(code=code, message=message, fields=fields or [])
+    return JSONResponse(body.model_dump(), status_code=status, headers=headers)
+
+
+async def refused_answer(request: Request, refusal: Refused) -> Response:
+    if pages.is_page(request):
+        return pages.refusal_page(request, refusal)
+    return _error(refusal.status, refusal.code, refusal.message)
+
+
+async def invalid_request_answer(request: Request, error: RequestValidationError) -> Response:
+    # the submitted values are never echoed back or logged: they may be a child's name or id
+    fields = sorted({".".join(str(p) for p in e.get("loc", ())) for e in error.errors()})
+    return _error(422, "invalid_request", "some fields are missing or not valid", fields)
+
+
+async def http_error_answer(request: Request, error: StarletteHTTPException) -> Response:
+    if pages.is_page(request):
+        return pages.error_page(request, error.status_code, str(error.detail))
+    code = HTTP_CODES.get(error.status_code, "error")
+    return _error(error.status_code, code, str(error.detail), headers=getattr(error, "headers", None))
+
+
+def health() -> HealthOut:
+    """Liveness: the process answers."""
+    return HealthOut(status="ok")
+
+
+def ready(response: Response) -> ReadyOut:
+    """Readiness: the database and Redis both answer."""
+    database = redis_state = "ok"
+    try:
+        with get_engine().connect() as connection:
+            connection.execute(text("SELECT 1"))
+    except Exception:  # any failure means not ready; the type is logged, never the message
+        logger.warning("ready_check_failed", part="database", exc_info=True)
+        database = "unreachable"
+    try:
+        from config.services import redis_client_url
+
+        client = redis.Redis.from_url(redis_client_url(), socket_timeout=2, socket_connect_timeout=2)
+        client.ping()
+        client.close()
+    except Exception:
+        logger.warning("ready_check_failed", part="redis", exc_info=True)
+        redis_state = "unreachable"
+    ok = database == redis_state == "ok"
+    response.status_code = 200 if ok else 503
+    return ReadyOut(status="ready" if ok else "not_ready", database=database, redis=redis_state)
+
+
+app = create_app()

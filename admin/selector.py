@@ -1,0 +1,131 @@
+"""The Student Selector (active students of both origins, by name) and Initiate Learning Plan."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import structlog
+from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy.orm import Session
+
+from admin.auth import Caller
+from admin.created_records import audit
+from admin.errors import Refused, not_found
+from models import AuditAction, LearningPlan, School, Student, StudentStatus
+
+logger = structlog.get_logger(__name__)
+
+MAX_TOKENS = 4
+
+
+@dataclass(frozen=True)
+class SelectorRow:
+    student_id: int
+    first_name: str
+    last_name: str
+    origin: str
+    grade: str | None
+    school: str | None
+    has_plan: bool
+
+
+@dataclass(frozen=True)
+class SelectorPage:
+    rows: list[SelectorRow]
+    page: int
+    page_size: int
+    has_more: bool
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def name_tokens(query: str) -> list[str]:
+    return [t.lower() for t in query.replace(",", " ").split()][:MAX_TOKENS]
+
+
+def search_selector(
+    session: Session, district_id: str, query: str, page: int, page_size: int
+) -> SelectorPage:
+    """Every word must begin the first or the last name; active records only (merged ones are gone)."""
+    has_plan = exists().where(LearningPlan.student_id == Student.id, LearningPlan.district_id == district_id)
+    stmt = (
+        select(Student, School.name, has_plan)
+        .outerjoin(
+            School, and_(School.district_id == Student.district_id, School.sis_source_id == Student.school_id)
+        )
+        .where(Student.district_id == district_id, Student.status == StudentStatus.ACTIVE)
+    )
+    for token in name_tokens(query):
+        prefix = _escape_like(token) + "%"
+        stmt = stmt.where(
+            or_(func.lower(Student.last_name).like(prefix), func.lower(Student.first_name).like(prefix))
+        )
+    stmt = stmt.order_by(Student.last_name, Student.first_name, Student.id)
+    rows = session.execute(stmt.offset((page - 1) * page_size).limit(page_size + 1)).all()
+    return SelectorPage(
+        rows=[
+            SelectorRow(s.id, s.first_name, s.last_name, str(s.origin), s.grade, school, bool(plan))
+            for s, school, plan in rows[:page_size]
+        ],
+        page=page,
+        page_size=page_size,
+        has_more=len(rows) > page_size,
+    )
+
+
+def school_year_of(day: date) -> str:
+    """Washington's school year starts on 1 September: 2026-09-01 is in 2026-27."""
+    start = day.year if day.month >= 9 else day.year - 1
+    return f"{start}-{(start + 1) % 100:02d}"
+
+
+@dataclass(frozen=True)
+class PlanOutcome:
+    plan_id: int
+    student_id: int
+    school_year: str
+    started: bool  # False: the student already had a plan for that year
+
+
+def initiate_learning_plan(session: Session, caller: Caller, student_id: int) -> PlanOutcome:
+    """Start this school year's learning plan for an active student of the caller's district."""
+    # the row lock keeps a concurrent link from merging the record while its plan is added
+    student = session.execute(
+        select(Student)
+        .where(
+            Student.id == student_id,
+            Student.district_id == caller.district_id,
+            Student.status == StudentStatus.ACTIVE,
+        )
+        .with_for_update()
+    ).scalar_one_or_none()
+    if student is None:
+        raise not_found()
+    today = date.today()
+    year = school_year_of(today)
+    existing = session.execute(
+        select(LearningPlan.id).where(LearningPlan.student_id == student.id, LearningPlan.school_year == year)
+    ).scalar_one_or_none()
+    if existing is not None:
+        return PlanOutcome(existing, student.id, year, started=False)
+    plan = LearningPlan(
+        district_id=caller.district_id,
+        student_id=student.id,
+        started_on_student_id=student.id,
+        school_year=year,
+        start_date=today,
+        created_by_staff_id=caller.staff_id,
+    )
+    session.add(plan)
+    session.flush()
+    audit(session, caller, AuditAction.INITIATE_PLAN, student.id, plan_id=plan.id)
+    logger.info("learning_plan_initiated", plan_id=plan.id, student_id=student.id, staff_id=caller.staff_id)
+    return PlanOutcome(plan.id, student.id, year, started=True)
+
+
+def refuse_if_blank(query: str) -> None:
+    if not name_tokens(query):
+        raise Refused(422, "query_required", "type part of a first or last name")

@@ -1,0 +1,153 @@
+"""Link Student to ALE: the district's unlinked created records, their status, and the held ones."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Select, and_, exists, func, select
+from sqlalchemy.orm import Session, aliased
+
+from admin.identifiers import mask_ssid
+from models import DismissedSuggestion, Hold, Origin, School, Staff, Student, StudentStatus, Suggestion
+
+
+@dataclass(frozen=True)
+class UnlinkedRow:
+    created_record_id: int
+    first_name: str
+    last_name: str
+    ssid_masked: str | None
+    other_id: str | None
+    created_by: str | None
+    created_at: datetime
+    has_plan: bool
+    status: str  # waiting | held | suggested
+    hold_reason: str | None
+    suggested_sis_record_id: int | None
+
+
+@dataclass(frozen=True)
+class UnlinkedPage:
+    rows: list[UnlinkedRow]
+    page: int
+    page_size: int
+    total: int
+
+
+def _unlinked(district_id: str) -> Select[tuple[Student]]:
+    return select(Student).where(
+        Student.district_id == district_id,
+        Student.origin == Origin.CREATED,
+        Student.status == StudentStatus.ACTIVE,
+    )
+
+
+def _open_suggestion(district_id: str) -> Select[tuple[int]]:
+    dismissed = exists().where(
+        DismissedSuggestion.created_record_id == Suggestion.created_record_id,
+        DismissedSuggestion.sis_record_id == Suggestion.sis_record_id,
+    )
+    return (
+        select(func.min(Suggestion.sis_record_id))
+        .where(
+            Suggestion.district_id == district_id,
+            Suggestion.created_record_id == Student.id,
+            ~dismissed,
+        )
+        .scalar_subquery()
+    )
+
+
+def _status(hold_reason: str | None, suggested: int | None) -> str:
+    if hold_reason:
+        return "held"
+    return "suggested" if suggested is not None else "waiting"
+
+
+def unlinked_page(session: Session, district_id: str, page: int, page_size: int) -> UnlinkedPage:
+    """One page, newest first: name, ids entered (SSID masked), who created it and when, plan, status."""
+    suggestion = _open_suggestion(district_id)
+    stmt = (
+        _unlinked(district_id)
+        .add_columns(Staff.name, Hold.reason, suggestion)
+        .outerjoin(Staff, Staff.id == Student.created_by_staff_id)
+        .outerjoin(Hold, and_(Hold.created_record_id == Student.id, Hold.district_id == district_id))
+        .order_by(Student.created_at.desc(), Student.id.desc())
+        .offset((page - 1) * page_size)
+        .limit(page_size)
+    )
+    rows = [
+        UnlinkedRow(
+            s.id,
+            s.first_name,
+            s.last_name,
+            mask_ssid(s.ssid),
+            s.other_id,
+            staff_name,
+            s.created_at,
+            s.had_learning_plan,
+            _status(reason, suggested),
+            str(reason) if reason else None,
+            suggested,
+        )
+        for s, staff_name, reason, suggested in session.execute(stmt).all()
+    ]
+    total = session.execute(select(func.count()).select_from(_unlinked(district_id).subquery())).scalar_one()
+    return UnlinkedPage(rows, page, page_size, total)
+
+
+@dataclass(frozen=True)
+class HeldRow:
+    created_record_id: int
+    first_name: str
+    last_name: str
+    ssid_masked: str | None
+    other_id: str | None
+    reason: str
+    held_since: datetime
+    candidate_sis_record_id: int | None
+    candidate_first_name: str | None
+    candidate_last_name: str | None
+    candidate_ssid_masked: str | None
+    candidate_school: str | None
+    candidate_grade: str | None
+
+
+def held_records(session: Session, district_id: str, limit: int = 500) -> list[HeldRow]:
+    """The records matching held for a person, oldest hold first, with the candidate it pointed at."""
+    candidate = aliased(Student)
+    stmt = (
+        _unlinked(district_id)
+        .join(Hold, and_(Hold.created_record_id == Student.id, Hold.district_id == district_id))
+        .outerjoin(
+            candidate,
+            and_(candidate.id == Hold.candidate_sis_record_id, candidate.district_id == district_id),
+        )
+        .outerjoin(
+            School, and_(School.district_id == district_id, School.sis_source_id == candidate.school_id)
+        )
+        .add_columns(Hold, candidate, School.name)
+        .order_by(Hold.first_held_at, Student.id)
+        .limit(limit)
+    )
+    out = []
+    for s, hold, cand, school in session.execute(stmt).all():
+        out.append(
+            HeldRow(
+                s.id,
+                s.first_name,
+                s.last_name,
+                mask_ssid(s.ssid),
+                s.other_id,
+                str(hold.reason),
+                hold.first_held_at,
+                hold.candidate_sis_record_id,
+                cand.first_name if cand else None,
+                cand.last_name if cand else None,
+                mask_ssid(cand.ssid) if cand else None,
+                school,
+                cand.grade if cand else None,
+            )
+        )
+    return out
