@@ -25,7 +25,7 @@ _APOSTROPHES = re.compile(r"['’‘`ʼ]")
 _SEPARATORS = re.compile(r"[^a-z]+")
 _SUFFIXES = frozenset({"jr", "sr", "ii", "iii", "iv", "v"})
 # surname particles: "de la Cruz" and "Cruz" may be the same family name
-_PARTICLES = frozenset({"de", "del", "la", "las", "los", "da", "das", "do", "dos", "di", "du", "van", "von"})
+PARTICLES = frozenset({"de", "del", "la", "las", "los", "da", "das", "do", "dos", "di", "du", "van", "von"})
 
 
 def fold(text: str) -> str:
@@ -49,15 +49,16 @@ def _nicknamer() -> NickNamer:
 
 
 @lru_cache(maxsize=4096)
-def _relatives(name: str) -> tuple[frozenset[str], frozenset[str]]:
+def relatives(name: str) -> tuple[frozenset[str], frozenset[str]]:
+    """The nicknames of a given name and the names it is a nickname of."""
     namer = _nicknamer()
     return frozenset(namer.nicknames_of(name)), frozenset(namer.canonicals_of(name))
 
 
 def are_nicknames(a: str, b: str) -> bool:
     """Bill and William, Katie and Katherine; but not two full names that merely share a nickname."""
-    nick_a, canon_a = _relatives(a)
-    nick_b, canon_b = _relatives(b)
+    nick_a, canon_a = relatives(a)
+    nick_b, canon_b = relatives(b)
     direct = b in nick_a or b in canon_a
     return direct or bool(canon_a & canon_b) or bool(canon_a & nick_b) or bool(nick_a & canon_b)
 
@@ -93,8 +94,8 @@ def _family_score(a: PersonName, b: PersonName) -> tuple[float, str]:
         return 0.0, "family name missing"
     if "".join(last_a) == "".join(last_b):
         return 1.0, "family name identical"
-    core_a = [t for t in last_a if t not in _PARTICLES] or list(last_a)
-    core_b = [t for t in last_b if t not in _PARTICLES] or list(last_b)
+    core_a = [t for t in last_a if t not in PARTICLES] or list(last_a)
+    core_b = [t for t in last_b if t not in PARTICLES] or list(last_b)
     if "".join(core_a) == "".join(core_b):
         return 0.97, "family name identical without particles"
     if set(core_a) <= set(core_b) or set(core_b) <= set(core_a):

@@ -25,6 +25,8 @@ class CreatedRecord:
     ssid: str | None = None
     other_id: str | None = None
     birth_date: date | None = None
+    grade: str | None = None
+    school_id: str | None = None
 
 
 @dataclass(frozen=True)

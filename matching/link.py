@@ -1,0 +1,237 @@
+"""The one merge path: every link, automatic or by staff, is applied by `link_created_records`.
+
+In the caller's transaction it row-locks the created records (so two workers racing on one
+record serialise, and the second sees it merged), re-checks each is still active and unlinked
+and that its SIS record is active and not contradicted by the other id, moves every learning
+plan, retires the created record, and writes the link audit row, the staff audit log row and a
+`record_linked` outbox event. All set-based, so a district pass links thousands at once.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import structlog
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from config.redaction import SafeMessage
+from models import LinkMethod
+
+logger = structlog.get_logger(__name__)
+
+# worker.outbox.RECORD_LINKED; repeated here so the engine's type check stays within the engine
+RECORD_LINKED = "record_linked"
+
+# the id that must not contradict, by how the SIS record was found
+_CROSS_CHECKED: dict[LinkMethod, tuple[str, ...]] = {
+    LinkMethod.SSID: ("other_id",),
+    LinkMethod.MANUAL_SSID: ("other_id",),
+    LinkMethod.OTHER_ID: ("ssid",),
+    LinkMethod.MANUAL_OTHER_ID: ("ssid",),
+    LinkMethod.NAME_SEARCH: ("ssid", "other_id"),
+}
+
+
+class LinkRefused(SafeMessage, Exception):
+    """A link that must not happen; `code` says why (the message carries ids only)."""
+
+    def __init__(self, code: str, created_record_id: int | None = None) -> None:
+        self.code = code
+        self.created_record_id = created_record_id
+        super().__init__(f"link refused: {code} (created record {created_record_id})")
+
+
+@dataclass(frozen=True)
+class LinkRequest:
+    created_record_id: int
+    sis_record_id: int
+    method: LinkMethod
+
+
+@dataclass(frozen=True)
+class LinkOutcome:
+    audit_id: int
+    plans_moved: int
+    already_linked: bool
+
+
+def link_created_record(
+    session: Session,
+    *,
+    district_id: str,
+    created_record_id: int,
+    sis_record_id: int,
+    method: LinkMethod,
+    actor_staff_id: int | None = None,
+    batch_id: int | None = None,
+) -> LinkOutcome:
+    """Link one created record to one SIS record; the same pair again changes nothing."""
+    request = LinkRequest(created_record_id, sis_record_id, LinkMethod(method))
+    result = link_created_records(
+        session, district_id=district_id, requests=[request], actor_staff_id=actor_staff_id, batch_id=batch_id
+    )[created_record_id]
+    if isinstance(result, LinkRefused):
+        raise result
+    return result
+
+
+def link_created_records(
+    session: Session,
+    *,
+    district_id: str,
+    requests: Sequence[LinkRequest],
+    actor_staff_id: int | None = None,
+    batch_id: int | None = None,
+) -> dict[int, LinkOutcome | LinkRefused]:
+    """Apply many links in one go; each created record gets its outcome or its refusal."""
+    unique = list({r.created_record_id: r for r in reversed(requests)}.values())
+    created = _lock_created(session, district_id, [r.created_record_id for r in unique])
+    sis = _share_sis(session, district_id, [r.sis_record_id for r in unique])
+    results: dict[int, LinkOutcome | LinkRefused] = {}
+    to_apply: list[LinkRequest] = []
+    for request in unique:
+        verdict = _refusal(request, created.get(request.created_record_id), sis.get(request.sis_record_id))
+        if verdict == "already_linked":
+            results[request.created_record_id] = LinkOutcome(0, 0, True)
+        elif verdict is not None:
+            results[request.created_record_id] = LinkRefused(verdict, request.created_record_id)
+        else:
+            to_apply.append(request)
+    _fill_existing_audit_ids(session, district_id, results)
+    if to_apply:
+        results.update(_apply(session, district_id, to_apply, actor_staff_id, batch_id))
+    return results
+
+
+def _lock_created(session: Session, district_id: str, ids: list[int]) -> dict[int, Any]:
+    # ORDER BY id: concurrent passes lock rows in one order, so they cannot deadlock
+    rows = session.execute(
+        text(
+            "SELECT id, status, merged_into_id, ssid, other_id FROM students"
+            " WHERE district_id = :d AND origin = 'created' AND id = ANY(:ids) ORDER BY id FOR UPDATE"
+        ),
+        {"d": district_id, "ids": ids},
+    )
+    return {row.id: row for row in rows}
+
+
+def _share_sis(session: Session, district_id: str, ids: list[int]) -> dict[int, Any]:
+    # FOR SHARE: an ingest cannot deactivate the SIS record under a link in flight
+    rows = session.execute(
+        text(
+            "SELECT id, status, ssid, other_id FROM students"
+            " WHERE district_id = :d AND origin = 'sis' AND id = ANY(:ids) ORDER BY id FOR SHARE"
+        ),
+        {"d": district_id, "ids": sorted(set(ids))},
+    )
+    return {row.id: row for row in rows}
+
+
+def _refusal(request: LinkRequest, created: Any, sis: Any) -> str | None:
+    """Why this link must not be applied now, or None; "already_linked" for the same pair again."""
+    if created is None or sis is None:
+        return "not_found"
+    if created.status == "merged":
+        return "already_linked" if created.merged_into_id == sis.id else "already_linked_elsewhere"
+    if created.status != "active":
+        return "not_active"
+    if sis.status != "active":
+        return "sis_record_inactive"
+    for field in _CROSS_CHECKED[request.method]:
+        mine, theirs = getattr(created, field), getattr(sis, field)
+        if mine is not None and theirs is not None and mine != theirs:
+            return "ids_contradict"
+    return None
+
+
+def _fill_existing_audit_ids(
+    session: Session, district_id: str, results: dict[int, LinkOutcome | LinkRefused]
+) -> None:
+    again = [cid for cid, r in results.items() if isinstance(r, LinkOutcome) and r.already_linked]
+    if not again:
+        return
+    rows = session.execute(
+        text(
+            "SELECT created_record_id, id FROM link_audit"
+            " WHERE district_id = :d AND created_record_id = ANY(:ids)"
+        ),
+        {"d": district_id, "ids": again},
+    )
+    for created_record_id, audit_id in rows:
+        results[created_record_id] = LinkOutcome(audit_id, 0, True)
+
+
+_PAIRS = "unnest(CAST(:created AS bigint[]), CAST(:sis AS bigint[])) AS m(created_id, sis_id)"
+
+_STATEMENTS = (
+    # every plan of the created record follows it (the trigger marks the SIS record as used)
+    "UPDATE learning_plans lp SET student_id = m.sis_id FROM " + _PAIRS + " WHERE lp.district_id = :d"
+    " AND lp.student_id = m.created_id RETURNING m.created_id",
+    "UPDATE students s SET status = 'merged', merged_into_id = m.sis_id, merged_at = now() FROM "
+    + _PAIRS
+    + " WHERE s.district_id = :d AND s.id = m.created_id",
+    "DELETE FROM holds WHERE district_id = :d AND created_record_id = ANY(CAST(:created AS bigint[]))",
+    "DELETE FROM suggestions WHERE district_id = :d AND created_record_id = ANY(CAST(:created AS bigint[]))",
+)
+
+_AUDIT = """
+WITH m AS (
+  SELECT * FROM unnest(CAST(:created AS bigint[]), CAST(:sis AS bigint[]), CAST(:methods AS text[]),
+                       CAST(:plans AS int[])) AS m(created_id, sis_id, method, plans)
+), audit AS (
+  INSERT INTO link_audit (district_id, created_record_id, sis_record_id, method, actor_kind, actor_staff_id,
+                          batch_id, plans_moved)
+  SELECT :d, created_id, sis_id, method, :actor_kind, :staff, :batch, plans FROM m
+  RETURNING id, created_record_id, sis_record_id, method, plans_moved
+), logged AS (
+  INSERT INTO audit_log (district_id, actor_kind, actor_staff_id, action, student_id, batch_id, detail)
+  SELECT :d, :actor_kind, :staff, 'link', created_record_id, :batch,
+         jsonb_build_object('sis_record_id', sis_record_id, 'method', method, 'plans_moved', plans_moved,
+                            'link_audit_id', id)
+  FROM audit
+), events AS (
+  INSERT INTO outbox_events (district_id, topic, payload)
+  SELECT :d, :topic, jsonb_build_object('created_record_id', created_record_id,
+                                        'sis_record_id', sis_record_id, 'audit_id', id)
+  FROM audit
+)
+SELECT created_record_id, id, plans_moved FROM audit
+"""
+
+
+def _apply(
+    session: Session,
+    district_id: str,
+    requests: list[LinkRequest],
+    actor_staff_id: int | None,
+    batch_id: int | None,
+) -> dict[int, LinkOutcome | LinkRefused]:
+    pairs = {
+        "d": district_id,
+        "created": [r.created_record_id for r in requests],
+        "sis": [r.sis_record_id for r in requests],
+    }
+    moved = Counter(row[0] for row in session.execute(text(_STATEMENTS[0]), pairs))
+    for statement in _STATEMENTS[1:]:
+        session.execute(text(statement), pairs)
+    rows = session.execute(
+        text(_AUDIT),
+        {
+            **pairs,
+            "methods": [str(r.method) for r in requests],
+            "plans": [moved[r.created_record_id] for r in requests],
+            "actor_kind": "system" if actor_staff_id is None else "staff",
+            "staff": actor_staff_id,
+            "batch": batch_id,
+            "topic": RECORD_LINKED,
+        },
+    )
+    outcomes: dict[int, LinkOutcome | LinkRefused] = {
+        created_record_id: LinkOutcome(audit_id, plans, False) for created_record_id, audit_id, plans in rows
+    }
+    logger.info("created_records_linked", district_id=district_id, links=len(outcomes), batch_id=batch_id)
+    return outcomes
