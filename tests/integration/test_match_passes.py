@@ -1,0 +1,258 @@
+"""District and single-record passes against real Postgres: the table applied, holds kept and
+re-evaluated, suggestions made and dismissed, nothing across districts, re-runs change nothing."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session
+
+from matching.decide import Hold as HoldDecision
+from matching.decide import Link, Wait
+from matching.district_pass import match_district
+from matching.link import LinkRefused
+from matching.manual import link_by_other_id, link_by_ssid
+from matching.record_pass import match_created_record
+from matching.review import dismiss_suggestion
+from models import Hold, LinkAudit, Staff, Student, Suggestion
+from tests.integration.test_match_support import count, created, district, plan, sis
+
+
+def _status(session: Session, record: Student) -> tuple[str, int | None]:
+    session.refresh(record)
+    return str(record.status), record.merged_into_id
+
+
+def _snapshot(session: Session) -> dict[str, Any]:
+    tables = (
+        "students",
+        "learning_plans",
+        "holds",
+        "suggestions",
+        "link_audit",
+        "audit_log",
+        "outbox_events",
+    )
+    return {t: session.execute(text(f"SELECT * FROM {t} ORDER BY 1, 2")).all() for t in tables}
+
+
+def _staff(session: Session, d: str) -> int:
+    member = Staff(district_id=d, name="Reg", role="registrar", token_hash=f"{d:0>64}")
+    session.add(member)
+    session.flush()
+    return member.id
+
+
+def test_a_district_pass_applies_every_row_of_the_table(db_session: Session) -> None:
+    d = district(db_session)
+    by_ssid = created(db_session, d, "José", "García", ssid="0000000001")
+    by_other = created(db_session, d, "Bill", "Ng", other_id="S-2")
+    apart = created(db_session, d, "Ana", "Reyes", ssid="0000000003", other_id="S-3")
+    wrong_child = created(db_session, d, "Ana", "Reyes", ssid="0000000004")
+    ambiguous = created(db_session, d, "Ana", "Reyes", other_id="S-5")
+    waiting = created(db_session, d, "Ana", "Reyes", ssid="0000000099")
+    typo = created(db_session, d, "Lena", "Park", ssid="0000000070")
+    no_ids = created(db_session, d, "Lena", "Park")
+    s1 = sis(db_session, d, "Jose", "Garcia", ssid="0000000001")
+    s2 = sis(db_session, d, "William", "Ng", other_id="S-2")
+    s3 = sis(db_session, d, "Ana", "Reyes", ssid="0000000003", other_id="S-9")
+    sis(db_session, d, "Someone", "Else", other_id="S-3")
+    s4 = sis(db_session, d, "Marcus", "Okafor", ssid="0000000004")
+    sis(db_session, d, "Ana", "Reyes", other_id="S-5", sis_source_id="a")
+    sis(db_session, d, "Ana", "Reyes", other_id="S-5", sis_source_id="b")
+    s7 = sis(db_session, d, "Lena", "Park", ssid="0000000007")
+    summary = match_district(db_session, d)
+    assert (summary.linked, summary.held, summary.waiting, summary.suggested) == (2, 3, 3, 1)
+    assert _status(db_session, by_ssid) == ("merged", s1.id)
+    assert _status(db_session, by_other) == ("merged", s2.id)
+    holds = {
+        h.created_record_id: (h.reason, h.candidate_sis_record_id) for h in db_session.scalars(select(Hold))
+    }
+    assert holds == {
+        apart.id: ("ids_disagree", s3.id),
+        wrong_child.id: ("name_mismatch", s4.id),
+        ambiguous.id: ("ambiguous_other_id", None),
+    }
+    suggestion = db_session.scalars(select(Suggestion)).one()
+    assert (suggestion.created_record_id, suggestion.sis_record_id, suggestion.kind) == (
+        typo.id,
+        s7.id,
+        "possible_ssid_typo",
+    )
+    assert _status(db_session, waiting) == ("active", None)
+    assert _status(db_session, no_ids) == ("active", None)
+    methods = {a.created_record_id: a.method for a in db_session.scalars(select(LinkAudit))}
+    assert methods == {by_ssid.id: "ssid", by_other.id: "other_id"}
+
+
+def test_running_a_pass_again_changes_nothing(db_session: Session) -> None:
+    d = district(db_session)
+    created(db_session, d, "Ana", "Reyes", ssid="0000000001")
+    created(db_session, d, "Ana", "Reyes", ssid="0000000004")
+    created(db_session, d, "Lena", "Park", ssid="0000000070")
+    sis(db_session, d, "Ana", "Reyes", ssid="0000000001")
+    sis(db_session, d, "Marcus", "Okafor", ssid="0000000004")
+    sis(db_session, d, "Lena", "Park", ssid="0000000007")
+    match_district(db_session, d)
+    before = _snapshot(db_session)
+    summary = match_district(db_session, d)
+    assert summary.linked == 0
+    assert _snapshot(db_session) == before
+
+
+def test_a_hold_is_resolved_when_a_later_batch_corrects_the_sis_record(db_session: Session) -> None:
+    d = district(db_session)
+    record = created(db_session, d, "Ana", "Reyes", ssid="0000000001", other_id="S-1")
+    target = sis(db_session, d, "Ana", "Reyes", ssid="0000000001", other_id="S-X")
+    match_district(db_session, d)
+    assert db_session.get(Hold, record.id) is not None
+    target.other_id = "S-1"
+    db_session.flush()
+    match_district(db_session, d)
+    assert _status(db_session, record) == ("merged", target.id)
+    assert count(db_session, Hold) == 0
+
+
+def test_a_hold_keeps_its_reason_and_candidate_and_names_no_one(db_session: Session) -> None:
+    d = district(db_session)
+    record = created(db_session, d, "Ana", "Reyes", ssid="0000000004")
+    other_child = sis(db_session, d, "Marcus", "Okafor", ssid="0000000004")
+    match_district(db_session, d)
+    hold = db_session.get(Hold, record.id)
+    assert hold is not None
+    assert (hold.reason, hold.candidate_sis_record_id) == ("name_mismatch", other_child.id)
+    assert hold.detail is not None and set(hold.detail) == {"candidate_ids", "name_score"}
+    assert hold.detail["candidate_ids"] == [other_child.id]
+
+
+def test_a_dismissed_suggestion_is_never_suggested_again(db_session: Session) -> None:
+    d = district(db_session)
+    record = created(db_session, d, "Lena", "Park", ssid="0000000070")
+    near = sis(db_session, d, "Lena", "Park", ssid="0000000007")
+    match_district(db_session, d)
+    assert count(db_session, Suggestion) == 1
+    dismiss_suggestion(
+        db_session,
+        district_id=d,
+        created_record_id=record.id,
+        sis_record_id=near.id,
+        staff_id=_staff(db_session, d),
+    )
+    assert count(db_session, Suggestion) == 0
+    match_district(db_session, d)
+    match_created_record(db_session, d, record.id)
+    assert count(db_session, Suggestion) == 0
+
+
+def test_other_id_never_links_across_districts(db_session: Session) -> None:
+    d, elsewhere = district(db_session), district(db_session, "27010")
+    record = created(db_session, d, "Ana", "Reyes", other_id="S-1")
+    sis(db_session, elsewhere, "Ana", "Reyes", other_id="S-1")
+    match_district(db_session, d)
+    match_district(db_session, elsewhere)
+    assert _status(db_session, record) == ("active", None)
+    assert count(db_session, LinkAudit) == 0
+
+
+def test_a_record_saved_with_its_ssid_links_at_once_when_its_sis_record_is_there(db_session: Session) -> None:
+    d = district(db_session)
+    target = sis(db_session, d, "Ana", "Reyes", ssid="0000000001")
+    record = created(db_session, d, "Ana", "Reyes", ssid="0000000001")
+    plan(db_session, record)
+    decision = match_created_record(db_session, d, record.id)
+    assert decision == Link(target.id, "ssid", 1.0)
+    assert _status(db_session, record) == ("merged", target.id)
+
+
+def test_the_single_record_pass_holds_and_waits_like_the_district_pass(db_session: Session) -> None:
+    d = district(db_session)
+    sis(db_session, d, "Marcus", "Okafor", ssid="0000000004")
+    held = created(db_session, d, "Ana", "Reyes", ssid="0000000004")
+    waiting = created(db_session, d, "Ana", "Reyes", ssid="0000000009")
+    assert isinstance(match_created_record(db_session, d, held.id), HoldDecision)
+    assert match_created_record(db_session, d, waiting.id) == Wait()
+    assert db_session.get(Hold, held.id) is not None
+
+
+def test_editing_the_ids_of_a_held_record_clears_its_hold(db_session: Session) -> None:
+    d = district(db_session)
+    sis(db_session, d, "Marcus", "Okafor", ssid="0000000004")
+    record = created(db_session, d, "Ana", "Reyes", ssid="0000000004")
+    match_created_record(db_session, d, record.id)
+    record.ssid = "0000000005"
+    db_session.flush()
+    assert match_created_record(db_session, d, record.id) == Wait()
+    assert count(db_session, Hold) == 0
+
+
+def test_a_single_record_pass_on_a_merged_record_does_nothing(db_session: Session) -> None:
+    d = district(db_session)
+    target = sis(db_session, d, "Ana", "Reyes", ssid="0000000001")
+    record = created(db_session, d, "Ana", "Reyes", ssid="0000000001")
+    match_created_record(db_session, d, record.id)
+    assert match_created_record(db_session, d, record.id) == Wait()
+    assert _status(db_session, record) == ("merged", target.id)
+
+
+def test_staff_link_a_held_record_by_ssid(db_session: Session) -> None:
+    d = district(db_session)
+    record = created(db_session, d, "Ana", "Reyes", ssid="0000000004")
+    sis(db_session, d, "Marcus", "Okafor", ssid="0000000004")
+    right = sis(db_session, d, "Ana", "Reyes", ssid="0000000005")
+    plan(db_session, record)
+    match_district(db_session, d)
+    staff = _staff(db_session, d)
+    outcome = link_by_ssid(
+        db_session, district_id=d, created_record_id=record.id, ssid=" 0000000005 ", actor_staff_id=staff
+    )
+    assert outcome.plans_moved == 1
+    assert _status(db_session, record) == ("merged", right.id)
+    audit = db_session.scalars(select(LinkAudit)).one()
+    assert (audit.method, audit.actor_staff_id) == ("manual_ssid", staff)
+    assert count(db_session, Hold) == 0
+
+
+@pytest.mark.parametrize(
+    ("entered", "code"),
+    [
+        ("S-404", "not_found"),  # no active SIS record of the district has it
+        ("S-taken", "already_linked_elsewhere"),  # another created record is already merged into it
+        ("S-contradicts", "ids_contradict"),  # the SIS record carries another SSID than the created record
+        ("S-elsewhere", "not_found"),  # only another district has it
+    ],
+)
+def test_staff_link_by_other_id_is_refused_with_a_reason(
+    db_session: Session, entered: str, code: str
+) -> None:
+    d, elsewhere = district(db_session), district(db_session, "27010")
+    record = created(db_session, d, "Ana", "Reyes", ssid="0000000001")
+    taken = sis(db_session, d, "Ana", "Reyes", other_id="S-taken")
+    first = created(db_session, d, "Ana", "Reyes", other_id="S-taken")
+    match_created_record(db_session, d, first.id)
+    assert _status(db_session, first) == ("merged", taken.id)
+    sis(db_session, d, "Ana", "Reyes", other_id="S-contradicts", ssid="0000000002")
+    sis(db_session, elsewhere, "Ana", "Reyes", other_id="S-elsewhere")
+    staff = _staff(db_session, d)
+    with pytest.raises(LinkRefused) as refused:
+        link_by_other_id(
+            db_session, district_id=d, created_record_id=record.id, other_id=entered, actor_staff_id=staff
+        )
+    assert refused.value.code == code
+    assert _status(db_session, record) == ("active", None)
+
+
+def test_a_pass_leaves_no_hold_on_a_record_linked_meanwhile(db_session: Session) -> None:
+    d = district(db_session)
+    record = created(db_session, d, "Ana", "Reyes", ssid="0000000004")
+    sis(db_session, d, "Marcus", "Okafor", ssid="0000000004")
+    right = sis(db_session, d, "Ana", "Reyes", sis_source_id="right")
+    match_district(db_session, d)
+    db_session.execute(
+        text("UPDATE students SET status = 'merged', merged_into_id = :s WHERE id = :c"),
+        {"s": right.id, "c": record.id},
+    )
+    match_district(db_session, d)
+    assert count(db_session, Hold) == 0
+    assert _status(db_session, record) == ("merged", right.id)
