@@ -1,0 +1,119 @@
+"""Search by name: blocking keys agree between Python and Postgres, the right child ranks first,
+linked records are marked, every score is explained, and nothing leaves the district."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from matching.link import link_created_record
+from matching.name_search import rank_candidates
+from matching.search_keys import name_key, surname_sound
+from models import LinkMethod, StudentStatus
+from tests.integration.test_match_support import created, district, sis
+
+AWKWARD = [
+    ("José", "García-López"),
+    ("Seán", "O'Brien"),
+    ("Zoë", "de la Cruz"),
+    ("Łukasz", "Żółkiewski"),
+    ("Ærin", "Straße"),
+    ("Mary Ann", "St. John Jr."),
+    ("Nguyễn", "Thị"),
+    ("", "---"),
+]
+
+
+def test_the_generated_key_columns_equal_the_python_keys(db_session: Session) -> None:
+    d = district(db_session)
+    ids = {
+        sis(db_session, d, first, last, sis_source_id=f"k{i}").id: (first, last)
+        for i, (first, last) in enumerate(AWKWARD)
+    }
+    rows = db_session.execute(
+        text("SELECT id, search_first, search_last, search_last_sound FROM students WHERE id = ANY(:ids)"),
+        {"ids": list(ids)},
+    )
+    for row in rows:
+        first, last = ids[row.id]
+        assert (row.search_first, row.search_last, row.search_last_sound) == (
+            name_key(first),
+            name_key(last),
+            surname_sound(last),
+        )
+
+
+DECOYS = [("Ana", "Reyes"), ("Maria", "Garcia"), ("Josue", "Garza"), ("Jose", "Gomez"), ("Joseph", "Smith")]
+
+
+@pytest.mark.parametrize(
+    ("typed", "actual"),
+    [
+        (("Jose", "Garcia"), ("José", "García")),  # diacritics
+        (("Jose", "Garcia"), ("José", "García-López")),  # compound surname on the SIS side
+        (("Jose", "Garcia Lopez"), ("José", "López")),  # compound surname typed
+        (("Luis", "Delacruz"), ("Luis", "de la Cruz")),  # particles written as one word
+        (("Bill", "Smyth"), ("William", "Smith")),  # nickname and a misspelt surname
+        (("Nguyen", "Linh"), ("Linh", "Nguyen")),  # given and family swapped
+    ],
+)
+def test_the_right_child_ranks_first(
+    db_session: Session, typed: tuple[str, str], actual: tuple[str, str]
+) -> None:
+    d = district(db_session)
+    for i, (first, last) in enumerate(DECOYS):
+        sis(db_session, d, first, last, sis_source_id=f"decoy{i}")
+    right = sis(db_session, d, *actual, sis_source_id="right")
+    record = created(db_session, d, *typed)
+    ranked = rank_candidates(db_session, d, record.id)
+    assert ranked and ranked[0].sis_record_id == right.id
+    assert ranked == sorted(ranked, key=lambda r: -r.score)
+
+
+def test_birth_date_breaks_a_tie_between_same_named_children_and_is_explained(db_session: Session) -> None:
+    d = district(db_session)
+    sis(db_session, d, "Ana", "Reyes", birth_date=date(2015, 1, 1), sis_source_id="older")
+    right = sis(db_session, d, "Ana", "Reyes", birth_date=date(2019, 5, 5), sis_source_id="right")
+    record = created(db_session, d, "Ana", "Reyes", birth_date=date(2019, 5, 5))
+    first, second = rank_candidates(db_session, d, record.id)[:2]
+    assert first.sis_record_id == right.id and first.score > second.score
+    assert "birth date matches" in first.reasons and "birth date differs" in second.reasons
+    assert "given name identical" in first.reasons
+
+
+def test_a_record_already_linked_to_another_created_record_is_marked(db_session: Session) -> None:
+    d = district(db_session)
+    target = sis(db_session, d, "Ana", "Reyes", ssid="0000000001")
+    earlier = created(db_session, d, "Ana", "Reyes", ssid="0000000001")
+    link_created_record(
+        db_session,
+        district_id=d,
+        created_record_id=earlier.id,
+        sis_record_id=target.id,
+        method=LinkMethod.SSID,
+    )
+    record = created(db_session, d, "Ana", "Reyes")
+    (found,) = rank_candidates(db_session, d, record.id)
+    assert (found.sis_record_id, found.already_linked_created_record_id) == (target.id, earlier.id)
+
+
+def test_search_never_shows_other_districts_or_inactive_records(db_session: Session) -> None:
+    d, elsewhere = district(db_session), district(db_session, "27010")
+    sis(db_session, elsewhere, "Ana", "Reyes", sis_source_id="x")
+    sis(db_session, d, "Ana", "Reyes", sis_source_id="gone", status=StudentStatus.INACTIVE)
+    record = created(db_session, d, "Ana", "Reyes")
+    assert rank_candidates(db_session, d, record.id) == []
+    assert rank_candidates(db_session, elsewhere, record.id) == []
+
+
+def test_the_limit_keeps_the_best(db_session: Session) -> None:
+    d = district(db_session)
+    for i in range(30):
+        sis(db_session, d, "Ana", "Reyes", sis_source_id=f"r{i}", birth_date=date(2015, 1, 1 + i % 28))
+    record = created(db_session, d, "Ana", "Reyes", birth_date=date(2015, 1, 3))
+    ranked = rank_candidates(db_session, d, record.id, limit=5)
+    assert len(ranked) == 5
+    assert "birth date matches" in ranked[0].reasons
