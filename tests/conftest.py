@@ -105,7 +105,10 @@ def database_url() -> Iterator[str]:
 def engine(database_url: str) -> Iterator[Engine]:
     from models.db import get_engine
 
-    yield get_engine()
+    engine = get_engine()
+    yield engine
+    # a later fixture (redis_url) may clear the engine cache, so close this one explicitly
+    engine.dispose()
 
 
 @pytest.fixture
