@@ -109,9 +109,9 @@ def unlinked_record(session: Session, district_id: str, created_record_id: int) 
 def ranked_candidates(
     session: Session, caller: Caller, created_record_id: int, limit: int
 ) -> list[Candidate]:
+    unlinked_record(session, caller.district_id, created_record_id)
     from matching.name_search import rank_candidates
 
-    unlinked_record(session, caller.district_id, created_record_id)
     ranked = rank_candidates(session, caller.district_id, created_record_id, limit=limit)
     summaries = sis_summaries(session, caller.district_id, [r.sis_record_id for r in ranked])
     return [

@@ -1,0 +1,160 @@
+"""The staff pages over HTTP: login cookie, CSRF on every form, roles, and the page flows."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session
+
+from models import AuditAction, AuditEntry, LearningPlan, Student
+from models.db import get_engine
+from tests.admin_support import TestClient, World, add_plan, add_student, build_world
+
+CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+@pytest.fixture
+def world(redis_url: str, committed_engine: Engine) -> World:
+    return build_world(committed_engine)
+
+
+@pytest.fixture
+def browser(world: World) -> Iterator[TestClient]:
+    from admin.app import app
+
+    with TestClient(app, base_url="https://testserver", follow_redirects=False) as client:
+        yield client
+
+
+def log_in(client: TestClient, token: str) -> str:
+    """Sign in through the login form; returns the session's CSRF token from the next page."""
+    form = client.get("/login")
+    answer = client.post("/login", data={"token": token, "csrf_token": CSRF.search(form.text).group(1)})  # type: ignore[union-attr]
+    assert answer.status_code == 303
+    page = client.get(answer.headers["location"], follow_redirects=True)
+    return CSRF.search(page.text).group(1)  # type: ignore[union-attr]
+
+
+def count(model: type) -> int:
+    with Session(get_engine()) as session:
+        return session.execute(select(func.count()).select_from(model)).scalar_one()
+
+
+def test_a_page_without_a_session_sends_the_visitor_to_the_login_form(browser: TestClient) -> None:
+    answer = browser.get("/link")
+    assert (answer.status_code, answer.headers["location"]) == (303, "/login")
+
+
+def test_login_sets_a_secure_httponly_samesite_session_cookie(browser: TestClient, world: World) -> None:
+    form = browser.get("/login")
+    answer = browser.post(
+        "/login",
+        data={"token": world.tokens["registrar"], "csrf_token": CSRF.search(form.text).group(1)},  # type: ignore[union-attr]
+    )
+    cookie = next(h for h in answer.headers.get_list("set-cookie") if h.startswith("ale_session="))
+    flags = {part.strip().lower() for part in cookie.split(";")[1:]}
+    assert {"httponly", "secure", "samesite=strict"} <= flags
+    assert world.tokens["registrar"] not in cookie
+
+
+def test_login_refuses_a_wrong_token_and_a_missing_form_token(browser: TestClient, world: World) -> None:
+    form = browser.get("/login")
+    csrf = CSRF.search(form.text).group(1)  # type: ignore[union-attr]
+    wrong = browser.post("/login", data={"token": "nope", "csrf_token": csrf})
+    assert wrong.status_code == 401
+    assert "not valid" in wrong.text
+    browser.cookies.clear()
+    forged = browser.post("/login", data={"token": world.tokens["registrar"], "csrf_token": csrf})
+    assert forged.status_code == 403
+    assert "ale_session" not in forged.headers.get("set-cookie", "")
+
+
+def test_a_form_post_without_the_sessions_csrf_token_changes_nothing(
+    browser: TestClient, world: World
+) -> None:
+    log_in(browser, world.tokens["registrar"])
+    answer = browser.post(
+        "/students/new", data={"first_name": "Ava", "last_name": "Nguyen", "csrf_token": "forged"}
+    )
+    assert answer.status_code == 403
+    assert count(Student) == 0
+    missing = browser.post("/students/new", data={"first_name": "Ava", "last_name": "Nguyen"})
+    assert missing.status_code == 422
+    assert count(Student) == 0
+
+
+def test_a_registrar_creates_a_student_on_the_create_page(browser: TestClient, world: World) -> None:
+    csrf = log_in(browser, world.tokens["registrar"])
+    page = browser.post(
+        "/students/new",
+        data={"first_name": "Ava", "last_name": "Nguyen", "ssid": "", "other_id": "", "csrf_token": csrf},
+    )
+    assert page.status_code == 200
+    assert "Ava Nguyen</strong> was saved" in page.text
+    refused = browser.post("/students/new", data={"first_name": "Ava", "last_name": "", "csrf_token": csrf})
+    assert refused.status_code == 422
+    assert "last name is required" in refused.text
+    assert 'value="Ava"' in refused.text  # what was typed is kept for correcting
+    assert count(Student) == 1
+
+
+def test_a_teacher_sees_the_selector_only_and_initiates_a_plan(browser: TestClient, world: World) -> None:
+    created = add_student(get_engine(), first_name="Kim", last_name="Lee")
+    csrf = log_in(browser, world.tokens["teacher"])
+    assert browser.get("/link").status_code == 403
+    assert browser.get("/students/new").status_code == 403
+    selector = browser.get("/selector")
+    assert "Link Student to ALE" not in selector.text
+    found = browser.post("/selector", data={"query": "lee", "csrf_token": csrf})
+    assert "Lee, Kim" in found.text
+    assert "Created for ALE" in found.text
+    started = browser.post("/selector/plan", data={"student_id": created, "query": "lee", "csrf_token": csrf})
+    assert "was initiated" in started.text
+    assert "Has a plan" in started.text
+    assert count(LearningPlan) == 1
+
+
+def test_the_link_table_lists_records_with_the_row_action_menu(browser: TestClient, world: World) -> None:
+    created = add_student(get_engine(), first_name="Kim", last_name="Lee", ssid="0012345678")
+    log_in(browser, world.tokens["secretary"])
+    table = browser.get("/link").text
+    assert "Lee, Kim" in table
+    assert "******5678" in table
+    assert "0012345678" not in table
+    for action in ("search", "enter/ssid", "enter/other_id", "delete"):
+        assert f'href="/link/{created}/{action}"' in table
+
+
+def test_delete_asks_first_then_deletes_and_audits(browser: TestClient, world: World) -> None:
+    created = add_student(get_engine(), first_name="Kim", last_name="Lee")
+    csrf = log_in(browser, world.tokens["registrar"])
+    confirm = browser.get(f"/link/{created}/delete")
+    assert "cannot be undone" in confirm.text
+    assert count(Student) == 1
+    done = browser.post(f"/link/{created}/delete", data={"csrf_token": csrf})
+    assert (done.status_code, done.headers["location"]) == (303, "/link?done=deleted")
+    assert count(Student) == 0
+    with Session(get_engine()) as session:
+        action = session.execute(
+            select(AuditEntry.action).where(AuditEntry.student_id == created)
+        ).scalar_one()
+    assert action == AuditAction.DELETE
+
+
+def test_delete_of_a_record_with_a_plan_is_refused_on_the_page(browser: TestClient, world: World) -> None:
+    created = add_student(get_engine(), first_name="Kim", last_name="Lee")
+    add_plan(get_engine(), created)
+    csrf = log_in(browser, world.tokens["registrar"])
+    assert "cannot be deleted" in browser.get(f"/link/{created}/delete").text
+    refused = browser.post(f"/link/{created}/delete", data={"csrf_token": csrf})
+    assert refused.status_code == 409
+    assert count(Student) == 1
+
+
+def test_sign_out_ends_the_session(browser: TestClient, world: World) -> None:
+    csrf = log_in(browser, world.tokens["registrar"])
+    assert browser.post("/logout", data={"csrf_token": csrf}).status_code == 303
+    assert browser.get("/link").headers["location"] == "/login"
