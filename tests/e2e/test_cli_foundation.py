@@ -6,7 +6,6 @@ import os
 import subprocess
 
 import pytest
-from sqlalchemy import Engine, text
 
 
 def ale_sync(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -20,20 +19,6 @@ def test_db_upgrade_reports_the_revision(database_url: str) -> None:
     result = ale_sync("db", "upgrade")
     assert result.returncode == 0, result.stderr
     assert "database at revision 00" in result.stdout
-
-
-def test_demo_loads_a_district_and_can_run_twice(committed_engine: Engine) -> None:
-    for _ in range(2):
-        result = ale_sync("demo")
-        assert result.returncode == 0, result.stderr
-    with committed_engine.connect() as connection:
-        counts = dict(
-            connection.execute(
-                text("SELECT origin, count(*) FROM students WHERE district_id = '99001' GROUP BY origin")
-            ).all()
-        )
-    assert counts == {"sis": 7, "created": 5}
-    assert "created records" in result.stdout
 
 
 def test_a_wrong_setting_exits_2_with_one_line(database_url: str) -> None:
