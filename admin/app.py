@@ -17,7 +17,7 @@ from sqlalchemy import text
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from admin import api, pages
-from admin.auth import route_name
+from admin.auth import NotAuthenticated, route_name
 from admin.errors import Refused
 from admin.schemas import ErrorOut, HealthOut, ReadyOut
 from config.logging import configure_from_settings, unit_of_work
@@ -68,7 +68,7 @@ def create_app() -> FastAPI:
     app.add_exception_handler(Refused, refused_answer)  # type: ignore[arg-type]
     app.add_exception_handler(RequestValidationError, invalid_request_answer)  # type: ignore[arg-type]
     app.add_exception_handler(StarletteHTTPException, http_error_answer)  # type: ignore[arg-type]
-    app.add_exception_handler(pages.NotAuthenticated, pages.to_login)  # type: ignore[arg-type]
+    app.add_exception_handler(NotAuthenticated, pages.to_login)  # type: ignore[arg-type]
     return app
 
 

@@ -12,6 +12,9 @@ from sqlalchemy.orm import Session
 from admin.auth import Caller
 from admin.errors import Refused, not_found
 from admin.identifiers import clean_other_id, clean_ssid
+from matching.decide import Hold as HoldDecision
+from matching.decide import Link
+from matching.record_pass import match_created_record
 from models import (
     AuditAction,
     AuditEntry,
@@ -97,10 +100,6 @@ def create_created_record(session: Session, caller: Caller, new: NewCreatedRecor
 
 
 def match_now(session: Session, district_id: str, created_record_id: int) -> CreateOutcome:
-    from matching.record_pass import match_created_record
-
-    from matching.decide import Hold as HoldDecision
-    from matching.decide import Link
 
     decision = match_created_record(session, district_id, created_record_id)
     if isinstance(decision, Link):

@@ -18,6 +18,10 @@ from sqlalchemy.orm import Session, aliased
 from admin.auth import Caller
 from admin.errors import Refused, not_found
 from admin.identifiers import clean_other_id, clean_ssid, mask_ssid
+from matching import manual
+from matching.link import LinkOutcome, LinkRefused, link_created_record
+from matching.name_search import rank_candidates
+from matching.review import dismiss_suggestion
 from models import (
     DismissedSuggestion,
     LinkAudit,
@@ -38,6 +42,7 @@ REFUSAL_STATUS = {
     "not_active": 409,
     "sis_record_inactive": 409,
     "ids_contradict": 422,
+    "ambiguous_other_id": 409,
 }
 REFUSAL_TEXT = {
     "not_found": "no active SIS record of your district has that id",
@@ -45,13 +50,12 @@ REFUSAL_TEXT = {
     "not_active": "this record is already linked or no longer exists",
     "sis_record_inactive": "that SIS record is no longer active",
     "ids_contradict": "the ids on the two records contradict each other",
+    "ambiguous_other_id": "several SIS students of your district have this Other ID; link by name instead",
 }
 
 
 @contextmanager
 def link_refusals() -> Iterator[None]:
-    from matching.link import LinkRefused
-
     try:
         yield
     except LinkRefused as refusal:
@@ -110,8 +114,6 @@ def ranked_candidates(
     session: Session, caller: Caller, created_record_id: int, limit: int
 ) -> list[Candidate]:
     unlinked_record(session, caller.district_id, created_record_id)
-    from matching.name_search import rank_candidates
-
     ranked = rank_candidates(session, caller.district_id, created_record_id, limit=limit)
     summaries = sis_summaries(session, caller.district_id, [r.sis_record_id for r in ranked])
     return [
@@ -130,13 +132,40 @@ class LinkResult:
     already_linked: bool
 
 
+def created_record_of(session: Session, district_id: str, created_record_id: int) -> None:
+    """404 unless the district has this created record; linked ones pass, so a retried link is a no-op."""
+    found = session.execute(
+        select(Student.id).where(
+            Student.id == created_record_id,
+            Student.district_id == district_id,
+            Student.origin == Origin.CREATED,
+        )
+    ).scalar_one_or_none()
+    if found is None:
+        raise not_found("unlinked record")
+
+
+def refuse_if_taken(session: Session, district_id: str, created_record_id: int, sis_record_id: int) -> None:
+    """An SIS record another created record was merged into is not offered (or linked) again."""
+    other = session.execute(
+        select(LinkAudit.created_record_id)
+        .where(
+            LinkAudit.district_id == district_id,
+            LinkAudit.sis_record_id == sis_record_id,
+            LinkAudit.created_record_id != created_record_id,
+        )
+        .limit(1)
+    ).scalar_one_or_none()
+    if other is not None:
+        raise Refused(409, "already_linked_elsewhere", REFUSAL_TEXT["already_linked_elsewhere"])
+
+
 def link_to_sis_record(
     session: Session, caller: Caller, created_record_id: int, sis_record_id: int
 ) -> LinkResult:
     """Staff chose an SIS record from the name search: the permanent merge."""
-    from matching.link import link_created_record
-
-    unlinked_record(session, caller.district_id, created_record_id)
+    created_record_of(session, caller.district_id, created_record_id)
+    refuse_if_taken(session, caller.district_id, created_record_id, sis_record_id)
     with link_refusals():
         outcome = link_created_record(
             session,
@@ -163,10 +192,8 @@ def link_by_entered_id(
     other_id: str | None = None,
 ) -> LinkResult:
     """Staff typed the SSID or the Other ID: matching finds the SIS record and merges."""
-    from matching import manual
-
-    unlinked_record(session, caller.district_id, created_record_id)
-    link: Callable[..., object]
+    created_record_of(session, caller.district_id, created_record_id)
+    link: Callable[..., LinkOutcome]
     if ssid is not None:
         link, value, key = manual.link_by_ssid, clean_ssid(ssid), "ssid"
     else:
@@ -185,7 +212,7 @@ def link_by_entered_id(
     sis_id = target.sis_record_id if target else 0
     return _logged(
         caller,
-        LinkResult(created_record_id, sis_id, outcome.audit_id, outcome.plans_moved, outcome.already_linked),  # type: ignore[attr-defined]
+        LinkResult(created_record_id, sis_id, outcome.audit_id, outcome.plans_moved, outcome.already_linked),
     )
 
 
@@ -241,16 +268,15 @@ def open_suggestions(session: Session, district_id: str, created_record_id: int)
 
 
 def dismiss(session: Session, caller: Caller, created_record_id: int, sis_record_id: int) -> None:
-    from matching.review import dismiss_suggestion
-
     unlinked_record(session, caller.district_id, created_record_id)
-    dismiss_suggestion(
-        session,
-        district_id=caller.district_id,
-        created_record_id=created_record_id,
-        sis_record_id=sis_record_id,
-        staff_id=caller.staff_id,
-    )
+    with link_refusals():
+        dismiss_suggestion(
+            session,
+            district_id=caller.district_id,
+            created_record_id=created_record_id,
+            sis_record_id=sis_record_id,
+            staff_id=caller.staff_id,
+        )
 
 
 @dataclass(frozen=True)

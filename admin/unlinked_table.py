@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Select, and_, exists, func, select
+from sqlalchemy import ScalarSelect, Select, and_, exists, func, select
 from sqlalchemy.orm import Session, aliased
 
 from admin.identifiers import mask_ssid
@@ -43,7 +43,7 @@ def _unlinked(district_id: str) -> Select[tuple[Student]]:
     )
 
 
-def _open_suggestion(district_id: str) -> Select[tuple[int]]:
+def _open_suggestion(district_id: str) -> ScalarSelect[int]:
     dismissed = exists().where(
         DismissedSuggestion.created_record_id == Suggestion.created_record_id,
         DismissedSuggestion.sis_record_id == Suggestion.sis_record_id,
