@@ -1,20 +1,16 @@
 """Celery settings, read lazily by `worker.celery_app` the first time the app needs them.
 
-Time limits nest: a task's soft limit (raises inside the task so its transaction rolls back)
-< its hard limit (the pool kills the process) < the broker's visibility timeout (Redis
-redelivers an unacknowledged message). Were the visibility timeout shorter, a long ingest
-still running would be handed to a second worker.
+Time limits nest under the broker's visibility timeout: see worker/limits.py.
 """
 
 from __future__ import annotations
 
 from config.services import redis_url
 from worker import schedule
+from worker.limits import TASK_SOFT_TIME_LIMIT, TASK_TIME_LIMIT, VISIBILITY_TIMEOUT_SECONDS
 
 broker_url = redis_url()
 broker_connection_retry_on_startup = True
-# the longest hard limit (ingest, 35 min) must stay below this, see the module docstring
-VISIBILITY_TIMEOUT_SECONDS = 2 * 60 * 60
 broker_transport_options = {
     "visibility_timeout": VISIBILITY_TIMEOUT_SECONDS,
     # fail fast when Redis is down: the outbox keeps the event and the sweep sends it later
@@ -40,8 +36,8 @@ task_reject_on_worker_lost = True
 # never stuck behind a long one that another worker could have taken
 worker_prefetch_multiplier = 1
 # default limits for every task; ingest sets longer ones of its own (worker/tasks.py)
-task_soft_time_limit = 10 * 60
-task_time_limit = 11 * 60
+task_soft_time_limit = TASK_SOFT_TIME_LIMIT
+task_time_limit = TASK_TIME_LIMIT
 worker_hijack_root_logger = False
 worker_send_task_events = False
 task_default_queue = "ale_sync"

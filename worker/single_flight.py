@@ -17,7 +17,7 @@ import redis
 from sqlalchemy import Engine, text
 
 from models.db import district_lock_key
-from worker.celery_config import VISIBILITY_TIMEOUT_SECONDS
+from worker.limits import VISIBILITY_TIMEOUT_SECONDS
 from worker.schedule import redbeat_redis_url
 
 

@@ -50,8 +50,12 @@ def pull_district(engine: Engine, district_id: str) -> list[int]:
 
 
 def waiting_batches(engine: Engine, district_id: str, up_to: int | None = None) -> list[int]:
-    """Received but not yet ingested batches of the district, oldest first (the order to apply)."""
-    query = select(Batch.id).where(Batch.district_id == district_id, Batch.status == BatchStatus.RECEIVED)
+    """Batches of the district not yet ingested, oldest first (the order to apply).
+
+    A batch left `ingesting` by a worker killed mid-ingest counts: its work was rolled back.
+    """
+    unfinished = (BatchStatus.RECEIVED, BatchStatus.INGESTING)
+    query = select(Batch.id).where(Batch.district_id == district_id, Batch.status.in_(unfinished))
     if up_to is not None:
         query = query.where(Batch.id <= up_to)
     with transaction(engine) as session:

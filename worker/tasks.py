@@ -27,6 +27,7 @@ from models import District, Origin, Student, StudentStatus
 from models.db import get_engine, transaction
 from worker import sync
 from worker.celery_app import app
+from worker.limits import INGEST_SOFT_TIME_LIMIT, INGEST_TIME_LIMIT
 from worker.outbox import SWEEP_MIN_AGE_SECONDS, publish_pending
 from worker.single_flight import claim_pending, release_pending
 
@@ -178,8 +179,8 @@ def pull_district_task(*, district_id: str) -> dict[str, Any]:
     base=SyncTask,
     name="ale_sync.ingest_batch",
     # a 1,000,000-row bulk file takes minutes; both limits stay below the visibility timeout
-    soft_time_limit=30 * 60,
-    time_limit=35 * 60,
+    soft_time_limit=INGEST_SOFT_TIME_LIMIT,
+    time_limit=INGEST_TIME_LIMIT,
 )
 @canonical("ingest_batch")
 def ingest_batch_task(*, batch_id: int) -> dict[str, Any]:
@@ -187,22 +188,9 @@ def ingest_batch_task(*, batch_id: int) -> dict[str, Any]:
     results = sync.ingest_in_order(get_engine(), batch_id)
     if not results:
         return {"outcome": "gone"}
-    for result in results:
-        log_batch(result)
+    # each batch's own canonical line (ingest.batch_finished) comes from the ingest itself
     last = results[-1]
     return {"outcome": str(last.status), "district_id": last.district_id, "batches": len(results)}
-
-
-def log_batch(result: Any) -> None:
-    """The canonical line of one batch: ids, status, counts and duration; never row values."""
-    with unit_of_work(batch_id=result.batch_id, district_id=result.district_id):
-        logger.info(
-            "batch_finished",
-            status=str(result.status),
-            reason=result.reason,
-            duration_ms=round(result.duration_seconds * 1000),
-            **result.counts,
-        )
 
 
 @app.task(base=SyncTask, name="ale_sync.match_district")
