@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+import os
+import socket
+import subprocess
+import sys
+import time
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 
+import httpx
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 from starlette.exceptions import StarletteDeprecationWarning
@@ -17,8 +25,18 @@ with warnings.catch_warnings():
 
 from models import District, LearningPlan, Origin, School, Staff, StaffRole, Student
 from models.staff import hash_staff_token, new_staff_token
+from tests.conftest import ROOT
 
-__all__ = ["ELSEWHERE", "HOME", "TestClient", "World", "add_plan", "add_student", "build_world"]
+__all__ = [
+    "ELSEWHERE",
+    "HOME",
+    "TestClient",
+    "World",
+    "add_plan",
+    "add_student",
+    "build_world",
+    "running_admin",
+]
 
 HOME = "17001"
 ELSEWHERE = "27010"
@@ -80,3 +98,57 @@ def add_plan(engine: Engine, student_id: int, district: str = HOME) -> int:
         session.add(plan)
         session.flush()
         return plan.id
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@contextmanager
+def running_admin(database_url: str, redis_url: str, **env: str) -> Iterator[str]:
+    """`uvicorn admin.app:app` in a subprocess on a free port; yields its base URL."""
+    port = free_port()
+    environment = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "REDIS_URL": redis_url,
+        "COOKIE_SECURE": "false",  # plain http on localhost
+        "LOG_FORMAT": "json",
+        **env,
+    }
+    server = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "admin.app:app", "--host", "127.0.0.1", "--port", str(port)],
+        cwd=ROOT,
+        env=environment,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        _wait_until_healthy(base, server)
+        yield base
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+        if server.stderr is not None:
+            server.stderr.close()
+
+
+def _wait_until_healthy(base: str, server: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise RuntimeError(f"the admin server exited with status {server.returncode}")
+        try:
+            if httpx.get(f"{base}/health", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError("the admin server did not answer /health within 30 s")

@@ -1,0 +1,138 @@
+"""The registrar's whole day in a real Chromium: log in, create, select, plan, find, link by name."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
+
+from models import LearningPlan, Origin, Student
+from tests.admin_support import World, add_student, build_world, running_admin
+
+CHROMIUM = Path("/usr/bin/chromium")
+SHOTS = Path(os.environ.get("ALE_SCREENSHOTS", "/tmp/ale-sync-screenshots"))
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(
+        not CHROMIUM.exists(), reason="Debian's chromium is not at /usr/bin/chromium (.ci/run installs it)"
+    ),
+]
+
+
+@pytest.fixture
+def world(redis_url: str, committed_engine: Engine) -> World:
+    return build_world(committed_engine)
+
+
+@pytest.fixture
+def base_url(world: World, database_url: str, redis_url: str) -> Iterator[str]:
+    with running_admin(database_url, redis_url) as base:
+        yield base
+
+
+@pytest.fixture
+def page(base_url: str) -> Iterator[object]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM),
+            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        context = browser.new_context(base_url=base_url, viewport={"width": 1280, "height": 800})
+        context.set_default_timeout(15_000)
+        try:
+            yield context.new_page()
+        finally:
+            context.close()
+            browser.close()
+
+
+def test_a_registrar_creates_plans_and_links_a_student_by_name(
+    page: object, world: World, committed_engine: Engine
+) -> None:
+    from playwright.sync_api import Page, expect
+
+    assert isinstance(page, Page)
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    sis_id = add_student(
+        committed_engine,
+        sis_source_id="stu-1",
+        first_name="Ava",
+        last_name="Nguyen",
+        ssid="0012347890",
+        birth_date=date(2020, 5, 1),
+        grade="K",
+        school_id="sch-1",
+    )
+    add_student(committed_engine, sis_source_id="stu-2", first_name="Avery", last_name="Nguen", grade="2")
+
+    # log in by pasting the token
+    page.goto("/login")
+    page.get_by_label("Staff token").fill(world.tokens["registrar"])
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", name="Link Student to ALE")).to_be_visible()
+
+    # Create Student for ALE: names only
+    page.get_by_role("link", name="Create Student for ALE").click()
+    page.get_by_label("First name").fill("Ava")
+    page.get_by_label("Last name").fill("Nguyen")
+    page.get_by_role("button", name="Create student").click()
+    expect(page.get_by_role("status")).to_contain_text("Ava Nguyen was saved")
+    page.screenshot(path=str(SHOTS / "1-create.png"), full_page=True)
+
+    # Student Selector: find the created record and initiate its plan
+    page.get_by_role("link", name="Student Selector").click()
+    page.get_by_label("Student name").fill("nguyen")
+    page.keyboard.press("Enter")
+    created_row = page.get_by_role("row").filter(has_text="Created for ALE")
+    expect(created_row).to_contain_text("Nguyen, Ava")
+    created_row.get_by_role("button", name="Initiate Learning Plan").click()
+    expect(page.get_by_role("status")).to_contain_text("was initiated")
+    page.screenshot(path=str(SHOTS / "2-selector.png"), full_page=True)
+
+    # Link Student to ALE: the row, its action menu opened from the keyboard, search by name
+    page.get_by_role("link", name="Link Student to ALE").click()
+    row = page.get_by_role("row").filter(has_text="Nguyen, Ava")
+    expect(row).to_contain_text("Rita Registrar")
+    expect(row).to_contain_text("Yes")  # has a plan
+    row.get_by_text("Actions").focus()
+    page.keyboard.press("Enter")
+    expect(row.get_by_role("link", name="Search by name")).to_be_focused()
+    page.screenshot(path=str(SHOTS / "3-link-table.png"), full_page=True)
+    page.keyboard.press("Enter")
+
+    candidate = page.get_by_role("row").filter(has_text="Nguyen, Ava")
+    expect(candidate).to_contain_text("******7890")
+    expect(candidate).to_contain_text("Maple Elementary")
+    page.screenshot(path=str(SHOTS / "4-search.png"), full_page=True)
+    candidate.get_by_role("link", name=re.compile("Link to Ava Nguyen")).click()
+
+    # the confirmation before the permanent merge
+    expect(page.get_by_role("heading", name="Link these records permanently?")).to_be_visible()
+    page.screenshot(path=str(SHOTS / "5-confirm.png"), full_page=True)
+    page.get_by_role("button", name="Yes, link permanently").click()
+    expect(page.get_by_role("status")).to_contain_text("permanently merged")
+    expect(page.get_by_text("Every created record is linked")).to_be_visible()
+    page.screenshot(path=str(SHOTS / "6-linked.png"), full_page=True)
+
+    # the plan now belongs to the SIS student, and the selector shows only the SIS record
+    with Session(committed_engine) as session:
+        owners = session.execute(select(LearningPlan.student_id)).scalars().all()
+        created = session.execute(select(Student).where(Student.origin == Origin.CREATED)).scalar_one()
+    assert owners == [sis_id]
+    assert created.merged_into_id == sis_id
+    page.get_by_role("link", name="Student Selector").click()
+    page.get_by_label("Student name").fill("ava nguyen")
+    page.keyboard.press("Enter")
+    rows = page.get_by_role("row").filter(has_text="Nguyen, Ava")
+    expect(rows).to_have_count(1)
+    expect(rows).to_contain_text("Has a plan")
+    expect(rows).to_contain_text("SIS")
