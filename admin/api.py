@@ -34,6 +34,7 @@ from models.db import get_engine, transaction
 ERRORS: dict[int | str, dict[str, Any]] = {
     status: {"model": ErrorOut, "description": text}
     for status, text in {
+        400: "the request body could not be read",
         401: "no valid staff token",
         403: "your role does not allow this",
         404: "no such record in your district",
@@ -74,7 +75,11 @@ def search_selector(body: SelectorSearchIn, caller: SelectorUser) -> Any:
 
 
 @router.post(
-    "/students/{student_id}/learning-plans", response_model=PlanOut, status_code=201, tags=["selector"]
+    "/students/{student_id}/learning-plans",
+    response_model=PlanOut,
+    status_code=201,
+    tags=["selector"],
+    responses={200: {"model": PlanOut, "description": "the student already had this year's plan"}},
 )
 def initiate_learning_plan(student_id: RecordId, caller: SelectorUser, response: Response) -> Any:
     """Initiate this school year's Student Learning Plan (200 with the existing one if already started)."""
