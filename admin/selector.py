@@ -6,12 +6,13 @@ from dataclasses import dataclass
 from datetime import date
 
 import structlog
-from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy import and_, exists, literal, or_, select
 from sqlalchemy.orm import Session
 
 from admin.auth import Caller
 from admin.created_records import audit
 from admin.errors import Refused, not_found
+from matching.search_keys import name_key
 from models import AuditAction, LearningPlan, School, Student, StudentStatus
 
 logger = structlog.get_logger(__name__)
@@ -38,12 +39,10 @@ class SelectorPage:
     has_more: bool
 
 
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
 def name_tokens(query: str) -> list[str]:
-    return [t.lower() for t in query.replace(",", " ").split()][:MAX_TOKENS]
+    """The query's words as name keys (plain a-z, as stored in search_last / search_first)."""
+    keys = (name_key(word) for word in query.replace(",", " ").split())
+    return [key for key in keys if key][:MAX_TOKENS]
 
 
 def search_selector(
@@ -54,16 +53,17 @@ def search_selector(
     stmt = (
         select(Student, School.name, has_plan)
         .outerjoin(
-            School, and_(School.district_id == Student.district_id, School.sis_source_id == Student.school_id)
+            School,
+            and_(School.district_id == Student.district_id, School.sis_source_id == Student.school_id),
         )
         .where(Student.district_id == district_id, Student.status == StudentStatus.ACTIVE)
     )
     for token in name_tokens(query):
-        prefix = _escape_like(token) + "%"
-        stmt = stmt.where(
-            or_(func.lower(Student.last_name).like(prefix), func.lower(Student.first_name).like(prefix))
-        )
-    stmt = stmt.order_by(Student.last_name, Student.first_name, Student.id)
+        # keys are plain a-z, so the prefix needs no escaping; it is written into the statement (not
+        # bound) so that even a reused prepared plan sees a constant prefix: an index range in C collation
+        prefix = literal(f"{token}%", literal_execute=True)
+        stmt = stmt.where(or_(Student.search_last.like(prefix), Student.search_first.like(prefix)))
+    stmt = stmt.order_by(Student.search_last, Student.search_first, Student.id)
     rows = session.execute(stmt.offset((page - 1) * page_size).limit(page_size + 1)).all()
     return SelectorPage(
         rows=[
