@@ -1,0 +1,132 @@
+"""Ingest speed and memory against the physical-limit baseline, measured in one run on one bundle.
+
+    python bench/bench_ingest.py            # 1,000,000 students
+    python bench/bench_ingest.py -n 50000   # smaller
+
+Generates a OneRoster bundle with ../shared/tools/gen_roster.py, then in a scratch database:
+the baseline (../shared/bench/baseline_copy_upsert.sql through psql: raw COPY + one upsert
+into an indexed table), our fresh load of the same bundle, and our re-sync of the same
+students delivered again (a new delivery, so a new batch, whose rows are all unchanged).
+Prints both times, their ratios and the ingest's peak RSS. Needs DATABASE_URL and psql.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+SHARED = ROOT.parent / "shared"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("-n", type=int, default=1_000_000, help="students in the generated bundle")
+    parser.add_argument("--bundle", type=Path, help="reuse a bundle gen_roster.py already wrote")
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="ale-bench-"))
+    bundle = args.bundle or generate(work / "bundle", args.n)
+    url = scratch_database()
+    try:
+        baseline = run_baseline(url, bundle / "users.csv")
+        fresh, resync, rss_mb = run_ours(url, bundle, work)
+    finally:
+        drop_database(url)
+        shutil.rmtree(work, ignore_errors=True)
+    print(f"baseline fresh load   {baseline:8.2f} s")
+    print(f"ingest fresh load     {fresh:8.2f} s   ratio {fresh / baseline:.2f}x (target <= 1.0x)")
+    print(
+        f"ingest unchanged sync {resync:8.2f} s   ratio {resync / baseline:.2f}x of baseline fresh (<= 0.5x)"
+    )
+    print(f"ingest peak RSS       {rss_mb:8.0f} MB  (target <= 300 MB)")
+
+
+def generate(out: Path, rows: int) -> Path:
+    subprocess.run(
+        [sys.executable, str(SHARED / "tools" / "gen_roster.py"), str(out), "-n", str(rows)], check=True
+    )
+    return out
+
+
+def scratch_database() -> str:
+    from sqlalchemy import create_engine, make_url, text
+
+    server = make_url(os.environ["DATABASE_URL"].replace("postgresql://", "postgresql+psycopg://", 1))
+    name = f"ale_bench_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(server.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return server.set(database=name).render_as_string(hide_password=False)
+
+
+def drop_database(url: str) -> None:
+    from sqlalchemy import create_engine, make_url, text
+
+    from models.db import dispose_engines
+
+    dispose_engines()
+    target = make_url(url)
+    admin = create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{target.database}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def run_baseline(url: str, users_csv: Path) -> float:
+    """The reference SQL as shipped, through psql, timed end to end."""
+    from sqlalchemy import make_url
+
+    script = (SHARED / "bench" / "baseline_copy_upsert.sql").read_text().replace("@CSV@", str(users_csv))
+    target = make_url(url)
+    command = ["psql", "-X", "-q", "-h", target.host or "127.0.0.1", "-p", str(target.port or 5432)]
+    command += ["-U", target.username or "postgres", "-d", target.database or "", "-o", os.devnull]
+    started = time.perf_counter()
+    subprocess.run(command, input=script, text=True, check=True)
+    return time.perf_counter() - started
+
+
+def run_ours(url: str, bundle: Path, work: Path) -> tuple[float, float, float]:
+    """Fresh load, then the same students as a second delivery; seconds each and peak RSS in MB."""
+    os.environ["DATABASE_URL"] = url
+    from config.services import database_url
+    from config.settings import SourceConfig, get_settings
+    from models.db import get_engine, transaction
+    from models.migrate import upgrade
+    from worker.ingest import ingest_batch
+    from worker.pull import register_delivery
+
+    get_settings.cache_clear()
+    database_url.cache_clear()
+    engine = get_engine(url)
+    upgrade(engine)
+    source = SourceConfig(district="17001", name="bench", inbox=work)
+    again = work / "again"
+    shutil.copytree(bundle, again)
+    with (again / "manifest.csv").open("a") as manifest:
+        manifest.write("source.deliveryNote,resent\n")  # new bytes, same students: a new batch
+    timings = []
+    for delivery in (bundle, again):
+        with transaction(engine) as session:
+            batch_id, _ = register_delivery(session, source, delivery)
+        started = time.perf_counter()
+        result = ingest_batch(engine, batch_id)
+        timings.append(time.perf_counter() - started)
+        print(f"batch {batch_id}: {result.status} {result.counts}", file=sys.stderr)
+    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return timings[0], timings[1], rss_mb
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,18 @@
+"""SIS ingest: a registered delivery staged with COPY, checked set-wise, and applied all-or-nothing."""
+
+from worker.ingest.decisions import approve_batch, reject_batch
+from worker.ingest.ledger import BatchNotFound, BatchNotHeld, IngestResult
+from worker.ingest.pipeline import dry_run, ingest_batch
+from worker.ingest.plan import IngestPlan, QuarantineEntry
+
+__all__ = [
+    "BatchNotFound",
+    "BatchNotHeld",
+    "IngestPlan",
+    "IngestResult",
+    "QuarantineEntry",
+    "approve_batch",
+    "dry_run",
+    "ingest_batch",
+    "reject_batch",
+]

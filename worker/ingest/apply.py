@@ -1,0 +1,81 @@
+"""Write a validated batch: schools and district name, deactivations, updates, inserts, quarantine.
+
+One statement per step over the temp tables; unchanged rows are never touched, SIS records
+are never deleted (only made inactive), and learning plans are not read or written here.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from worker.ingest.plan import UNCHANGED, VALID_ACTIVE
+from worker.ingest.staged import StagedDelivery
+
+DISTRICT_NAME = """
+UPDATE districts SET name = :name WHERE id = :district AND name IS DISTINCT FROM :name"""
+
+SCHOOLS = """
+INSERT INTO schools (district_id, sis_source_id, name, org_type)
+SELECT DISTINCT ON (sid) :district, sid, name, org_type FROM delivered_orgs
+WHERE org_type <> 'district' ORDER BY sid
+ON CONFLICT (district_id, sis_source_id) DO UPDATE
+  SET name = excluded.name, org_type = excluded.org_type
+  WHERE (schools.name, schools.org_type) IS DISTINCT FROM (excluded.name, excluded.org_type)"""
+
+DEACTIVATE = """
+UPDATE students SET status = 'inactive', last_batch_id = :batch, updated_at = now()
+WHERE district_id = :district AND id IN (SELECT id FROM to_deactivate)"""
+
+# an SSID can move between two records in one batch; the unique index is checked per row,
+# so records giving up their SSID let go of it first
+RELEASE_SSIDS = f"""
+UPDATE students s SET ssid = NULL
+FROM ingest_rows r
+WHERE s.district_id = :district AND s.id = r.existing_id AND {VALID_ACTIVE} AND NOT ({UNCHANGED})
+  AND r.existing_ssid IS NOT NULL AND r.ssid IS DISTINCT FROM r.existing_ssid"""
+
+UPDATE = f"""
+UPDATE students s SET status = 'active', ssid = r.ssid, other_id = r.other_id, first_name = r.given,
+  middle_name = r.middle, last_name = r.family, grade = r.grade, school_id = r.school,
+  birth_date = coalesce(r.birth_date, s.birth_date), row_hash = r.row_hash, last_batch_id = :batch,
+  updated_at = now()
+FROM ingest_rows r
+WHERE s.district_id = :district AND s.id = r.existing_id AND {VALID_ACTIVE} AND NOT ({UNCHANGED})"""
+
+INSERT = f"""
+INSERT INTO students (district_id, origin, status, sis_source_id, ssid, other_id, first_name,
+  middle_name, last_name, birth_date, grade, school_id, row_hash, last_batch_id)
+SELECT :district, 'sis', 'active', sid, ssid, other_id, given, middle, family, birth_date, grade,
+  school, row_hash, :batch
+FROM ingest_rows r WHERE {VALID_ACTIVE} AND r.existing_id IS NULL"""
+
+QUARANTINE = """
+INSERT INTO quarantined_rows (batch_id, district_id, file_name, row_number, reason_code, detail,
+  sis_source_id, raw)
+SELECT :batch, :district, :file_name, r.row_number, r.reason, r.detail, nullif(r.sid, ''),
+  jsonb_object(CAST(:names AS text[]), ARRAY[{cells}])
+FROM ingest_rows r JOIN stage_users u ON u.n = r.row_number - 1
+WHERE r.reason IS NOT NULL"""
+
+
+def apply_batch(session: Session, district_id: str, batch_id: int, staged: StagedDelivery) -> None:
+    params = {"district": district_id, "batch": batch_id}
+    if staged.district_name:
+        session.execute(text(DISTRICT_NAME), {"district": district_id, "name": staged.district_name})
+    session.execute(text(SCHOOLS), params)
+    session.execute(text(DEACTIVATE), params)
+    session.execute(text(RELEASE_SSIDS), params)
+    session.execute(text(UPDATE), params)
+    session.execute(text(INSERT), params)
+    write_quarantine(session, district_id, batch_id, staged)
+
+
+def write_quarantine(session: Session, district_id: str, batch_id: int, staged: StagedDelivery) -> None:
+    """Each bad row as sent (column name -> value), with its row number and reason; replaces earlier ones."""
+    session.execute(text("DELETE FROM quarantined_rows WHERE batch_id = :batch"), {"batch": batch_id})
+    cells = ", ".join(f"u.c{i}" for i in range(1, len(staged.header) + 1))
+    session.execute(
+        text(QUARANTINE.replace("{cells}", cells)),
+        {"batch": batch_id, "district": district_id, "file_name": staged.users_file, "names": staged.header},
+    )

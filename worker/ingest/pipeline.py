@@ -1,0 +1,149 @@
+"""Ingest one registered batch: all of it or none of it, under the district's ingest lock.
+
+The work runs in one transaction, so a process killed at any point leaves nothing applied
+and running the batch again completes it. The `ingesting` status is committed on its own
+first, so ops can see a batch in progress (or one whose process died).
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import structlog
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
+
+from config.logging import unit_of_work
+from config.settings import SourceConfig, get_settings
+from models import Batch, BatchStatus
+from models.db import lock_district, transaction
+from worker.ingest.apply import apply_batch, write_quarantine
+from worker.ingest.ledger import FINISHED, IngestResult, locked_batch, now, record_outcome, result_of
+from worker.ingest.plan import IngestPlan, count_outcomes, hold_reason, quarantine_entries
+from worker.ingest.staged import stage_delivery
+from worker.outbox import BATCH_APPLIED, record_event
+from worker.sources.delivery import open_delivery
+from worker.sources.errors import DeliveryRejected
+
+logger = structlog.get_logger(__name__)
+
+
+def source_of(batch: Batch) -> SourceConfig:
+    """The configured source a batch came from; a bundle given on the command line gets the defaults."""
+    for source in get_settings().sources_for(batch.district_id):
+        if source.name == batch.source_name:
+            return source
+    location = Path(batch.location)
+    fmt = "csv" if location.is_file() and location.suffix.lower() == ".csv" else "oneroster"
+    return SourceConfig(district=batch.district_id, name=batch.source_name, inbox=location.parent, format=fmt)
+
+
+def ingest_batch(engine: Engine, batch_id: int) -> IngestResult:
+    """Ingest a registered batch; a batch already applied, held or rejected returns its recorded result."""
+    with unit_of_work(batch_id=batch_id):
+        started = time.monotonic()
+        with transaction(engine) as session:
+            batch = locked_batch(session, batch_id)
+            if batch.status in FINISHED:
+                return result_of(batch)
+            batch.status, batch.started_at = BatchStatus.INGESTING, now()
+        try:
+            with transaction(engine) as session:
+                result = run_batch(session, batch_id, force=False)
+        except DeliveryRejected as rejected:
+            result = _record_rejection(engine, batch_id, rejected)
+        except Exception as error:
+            _record_failure(engine, batch_id, error)
+            raise
+        logger.info(
+            "ingest.batch_finished",
+            district_id=result.district_id,
+            status=str(result.status),
+            seconds=round(time.monotonic() - started, 3),
+            **result.counts,
+        )
+        return result
+
+
+def run_batch(session: Session, batch_id: int, force: bool) -> IngestResult:
+    """Stage, check and apply (or hold) a batch inside the caller's transaction."""
+    district_id = session.execute(select(Batch.district_id).where(Batch.id == batch_id)).scalar_one()
+    lock_district(session, "ingest", district_id)
+    batch = locked_batch(session, batch_id)
+    if batch.status in FINISHED and not force:
+        return result_of(batch)
+    settings = get_settings()
+    source = source_of(batch)
+    staged = stage_delivery(session, open_delivery(Path(batch.location)), source, settings.ssid_pattern)
+    counts, rows_total, valid_active = count_outcomes(session)
+    held = None
+    if not force:
+        bulk = staged.kind == "bulk"
+        held = hold_reason(
+            session,
+            district_id,
+            counts,
+            valid_active=valid_active,
+            bulk=bulk,
+            share=settings.deactivation_threshold,
+        )
+    if held:
+        write_quarantine(session, district_id, batch_id, staged)
+        batch.hold_reason = held
+        record_outcome(batch, BatchStatus.HELD, counts, rows_total, staged.kind)
+        return result_of(batch)
+    apply_batch(session, district_id, batch_id, staged)
+    record_outcome(batch, BatchStatus.APPLIED, counts, rows_total, staged.kind)
+    record_event(session, BATCH_APPLIED, district_id, batch_id=batch_id)
+    return result_of(batch)
+
+
+def dry_run(path: Path, source: SourceConfig) -> IngestPlan:
+    """The plan for a delivery, computed in a transaction that is always rolled back."""
+    from models.db import get_engine, session_factory
+
+    settings = get_settings()
+    with session_factory(get_engine())() as session:
+        try:
+            staged = stage_delivery(session, open_delivery(path), source, settings.ssid_pattern)
+            counts, rows_total, valid_active = count_outcomes(session)
+            bulk = staged.kind == "bulk"
+            held = hold_reason(
+                session,
+                source.district,
+                counts,
+                valid_active=valid_active,
+                bulk=bulk,
+                share=settings.deactivation_threshold,
+            )
+            return IngestPlan(
+                district_id=source.district,
+                kind=staged.kind,
+                counts=counts,
+                rows_total=rows_total,
+                quarantined_rows=quarantine_entries(session),
+                hold_reason=held,
+            )
+        except DeliveryRejected as rejected:
+            return IngestPlan(
+                district_id=source.district, kind=None, counts={}, reject_reason=rejected.reason
+            )
+        finally:
+            session.rollback()
+
+
+def _record_rejection(engine: Engine, batch_id: int, rejected: DeliveryRejected) -> IngestResult:
+    with transaction(engine) as session:
+        batch = locked_batch(session, batch_id)
+        lock_district(session, "ingest", batch.district_id)
+        batch.reject_reason = rejected.reason
+        record_outcome(batch, BatchStatus.REJECTED, {}, 0, batch.kind)
+        return result_of(batch)
+
+
+def _record_failure(engine: Engine, batch_id: int, error: Exception) -> None:
+    logger.error("ingest.batch_failed", error_type=type(error).__name__)
+    with transaction(engine) as session:
+        batch = locked_batch(session, batch_id)
+        batch.status, batch.error, batch.finished_at = BatchStatus.FAILED, type(error).__name__, now()

@@ -1,0 +1,97 @@
+"""What a batch would do, counted before anything is written, and whether that calls for a hold."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+# over ingest_rows as r
+VALID_ACTIVE = "r.is_student AND r.reason IS NULL AND r.status = 'active'"
+UNCHANGED = "r.same_hash AND r.existing_status = 'active'"
+
+COUNTS = f"""
+SELECT
+  count(*) AS rows_total,
+  count(*) FILTER (WHERE {VALID_ACTIVE} AND existing_id IS NULL) AS inserted,
+  count(*) FILTER (WHERE {VALID_ACTIVE} AND existing_id IS NOT NULL AND NOT ({UNCHANGED})) AS updated,
+  count(*) FILTER (WHERE {VALID_ACTIVE} AND existing_id IS NOT NULL AND {UNCHANGED})
+    + count(*) FILTER (WHERE is_student AND reason IS NULL AND status = 'tobedeleted'
+                       AND existing_status IS DISTINCT FROM 'active') AS unchanged,
+  count(*) FILTER (WHERE reason IS NOT NULL) AS quarantined,
+  count(*) FILTER (WHERE NOT is_student AND reason IS NULL) AS ignored,
+  count(*) FILTER (WHERE {VALID_ACTIVE}) AS valid_active
+FROM ingest_rows r"""
+
+ACTIVE_BEFORE = """
+SELECT count(*) FROM students
+WHERE district_id = :district AND origin = 'sis' AND status = 'active'"""
+
+COUNT_KEYS = ("inserted", "updated", "unchanged", "deactivated", "quarantined", "ignored")
+
+
+@dataclass(frozen=True)
+class QuarantineEntry:
+    file_name: str
+    row_number: int
+    reason_code: str
+    detail: str | None
+    sis_source_id: str | None
+
+
+@dataclass(frozen=True)
+class IngestPlan:
+    """The outcome a delivery would have, computed without changing anything."""
+
+    district_id: str
+    kind: str | None
+    counts: dict[str, int]
+    rows_total: int = 0
+    quarantined_rows: list[QuarantineEntry] = field(default_factory=list)
+    hold_reason: str | None = None
+    reject_reason: str | None = None
+
+    @property
+    def would_hold(self) -> bool:
+        return self.hold_reason is not None
+
+
+def count_outcomes(session: Session) -> tuple[dict[str, int], int, int]:
+    """Counts per outcome, rows in the file, and valid student rows that stay or become active."""
+    row = session.execute(text(COUNTS)).mappings().one()
+    deactivated = session.execute(text("SELECT count(*) FROM to_deactivate")).scalar_one()
+    counts = {key: int(row[key]) for key in COUNT_KEYS if key != "deactivated"}
+    counts["deactivated"] = int(deactivated)
+    return counts, int(row["rows_total"]), int(row["valid_active"])
+
+
+def hold_reason(
+    session: Session, district_id: str, counts: dict[str, int], *, valid_active: int, bulk: bool, share: float
+) -> str | None:
+    """A hold when the batch would deactivate more than SHARE of the district's active SIS records, or
+    when a bulk file carries that much fewer good student rows than the district has (mass quarantine)."""
+    active = int(session.execute(text(ACTIVE_BEFORE), {"district": district_id}).scalar_one())
+    if active == 0:
+        return None
+    gone = counts["deactivated"]
+    if gone > share * active:
+        return f"would deactivate {gone} of {active} active SIS records ({gone / active:.1%} > {share:.0%})"
+    shrink = active - valid_active
+    if bulk and shrink > share * active:
+        return (
+            f"would shrink the district: {valid_active} good student rows for {active} active SIS records "
+            f"({shrink / active:.1%} fewer > {share:.0%})"
+        )
+    return None
+
+
+def quarantine_entries(session: Session, limit: int = 1000) -> list[QuarantineEntry]:
+    rows = session.execute(
+        text(
+            "SELECT row_number, reason, detail, nullif(sid, '') AS sid FROM ingest_rows "
+            "WHERE reason IS NOT NULL ORDER BY row_number LIMIT :limit"
+        ),
+        {"limit": limit},
+    ).all()
+    return [QuarantineEntry("users.csv", r.row_number, r.reason, r.detail, r.sid) for r in rows]

@@ -1,0 +1,107 @@
+"""Stage a whole delivery: its files COPYed in, users mapped, checked and set against the district."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from config.settings import SourceConfig
+from worker.ingest.rows import build_ingest_rows
+from worker.ingest.staging import read_header, stage_file
+from worker.ingest.validate import find_deactivations, validate_rows
+from worker.sources.columns import Header
+from worker.sources.delivery import Delivery
+from worker.sources.errors import DeliveryRejected
+from worker.sources.manifest import read_manifest
+from worker.sources.mapped_csv import mapped_users
+from worker.sources.oneroster import (
+    UserMapping,
+    demographics_by_user_sql,
+    student_roles_sql,
+    users_mapping,
+)
+
+DELIVERED_ORGS = """
+CREATE TEMP TABLE delivered_orgs ON COMMIT DROP AS
+SELECT btrim({sid}) AS sid, coalesce(nullif(btrim({name}), ''), btrim({sid})) AS name,
+  left(coalesce(nullif(lower(btrim({type})), ''), 'school'), 32) AS org_type,
+  btrim({identifier}) AS identifier
+FROM stage_orgs x WHERE btrim(coalesce({sid}, '')) <> ''"""
+
+NO_ORGS = (
+    "CREATE TEMP TABLE delivered_orgs (sid text, name text, org_type text, identifier text) ON COMMIT DROP"
+)
+
+DISTRICT_ORG = """
+SELECT name FROM delivered_orgs WHERE org_type = 'district'
+  AND (identifier = :district OR sid = :district
+       OR (SELECT count(*) FROM delivered_orgs WHERE org_type = 'district') = 1)
+ORDER BY identifier = :district DESC LIMIT 1"""
+
+
+@dataclass(frozen=True)
+class StagedDelivery:
+    kind: str  # bulk | delta
+    users_file: str
+    header: list[str]
+    district_name: str | None
+
+
+def stage_delivery(
+    session: Session, delivery: Delivery, source: SourceConfig, ssid_pattern: str
+) -> StagedDelivery:
+    """Temp tables ingest_rows (checked) and to_deactivate for DELIVERY, in the caller's transaction."""
+    if source.format == "csv":
+        users_file = next(iter(delivery.members), "")
+        mapping, kind, check_orgs = mapped_users(source, read_header(delivery, users_file)), "bulk", False
+        session.execute(text(NO_ORGS))
+    else:
+        users_file, mapping, kind = _stage_oneroster(session, delivery, source)
+        check_orgs = True
+    header = stage_file(session, delivery, users_file, "stage_users")
+    empty = not session.execute(text("SELECT EXISTS (SELECT 1 FROM stage_users)")).scalar_one()
+    if empty and kind == "bulk":
+        raise DeliveryRejected("empty_bulk", f"the bulk {users_file} has a header but no rows")
+    build_ingest_rows(session, source.district, mapping, ssid_pattern)
+    validate_rows(session, source.district, check_orgs)
+    find_deactivations(session, source.district, bulk=kind == "bulk")
+    name = session.execute(text(DISTRICT_ORG), {"district": source.district}).scalar_one_or_none()
+    return StagedDelivery(kind=kind, users_file=users_file, header=header.names, district_name=name)
+
+
+def _stage_oneroster(
+    session: Session, delivery: Delivery, source: SourceConfig
+) -> tuple[str, UserMapping, str]:
+    manifest = read_manifest(delivery)
+    kind = manifest.mode("users")
+    if kind is None:
+        raise DeliveryRejected("no_users_file", "manifest.csv lists no users file")
+    demographics = roles = None
+    if manifest.mode("demographics"):
+        demographics = stage_file(session, delivery, "demographics.csv", "stage_demographics")
+        session.execute(text(demographics_by_user_sql(demographics)))
+    if manifest.mode("roles") and manifest.version == "1.2":
+        roles = stage_file(session, delivery, "roles.csv", "stage_roles")
+        session.execute(text(student_roles_sql(roles)))
+    _stage_orgs(session, delivery, manifest.mode("orgs") is not None)
+    mapping = users_mapping(source, manifest.version, read_header(delivery, "users.csv"), demographics, roles)
+    return "users.csv", mapping, kind
+
+
+def _stage_orgs(session: Session, delivery: Delivery, present: bool) -> None:
+    if not present:
+        session.execute(text(NO_ORGS))
+        return
+    orgs: Header = stage_file(session, delivery, "orgs.csv", "stage_orgs")
+    missing = orgs.missing("sourcedId", "type")
+    if missing:
+        raise DeliveryRejected("missing_columns", f"orgs.csv lacks required columns: {', '.join(missing)}")
+    columns = {
+        "sid": orgs.column("x", "sourcedId"),
+        "name": orgs.column("x", "name"),
+        "type": orgs.column("x", "type"),
+        "identifier": orgs.column("x", "identifier"),
+    }
+    session.execute(text(DELIVERED_ORGS.format(**columns)))

@@ -1,0 +1,99 @@
+"""OneRoster 1.1 / 1.2 users, read through the manifest: which rows are students, and each field's SQL.
+
+1.1 names a user's role and orgs on users.csv; 1.2 moves both to roles.csv (a user may have
+several roles; the primary one's org wins) and adds primaryOrgSourcedId. Birth dates come
+from demographics.csv when the delivery has it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from config.settings import SourceConfig
+from worker.sources.columns import Header, identifier_expression
+from worker.sources.errors import DeliveryRejected
+
+USERS_REQUIRED = ("sourcedId", "givenName", "familyName")
+
+
+@dataclass
+class UserMapping:
+    """SQL expressions over the staged users (alias u) and the joins that feed them."""
+
+    fields: dict[str, str]
+    joins: str = ""
+    params: dict[str, str] = field(default_factory=dict)
+
+
+def users_mapping(
+    source: SourceConfig,
+    version: str,
+    users: Header,
+    demographics: Header | None,
+    roles: Header | None,
+) -> UserMapping:
+    missing = users.missing(*USERS_REQUIRED)
+    if version == "1.1" or roles is None:
+        missing += users.missing("role")
+    if missing:
+        raise DeliveryRejected("missing_columns", f"users.csv lacks required columns: {', '.join(missing)}")
+    ssid, ssid_params = identifier_expression(users, "u", source.ssid_from, "ssid_re")
+    other_id, other_params = identifier_expression(users, "u", source.other_id_from, "other_id_re")
+    fields = {
+        "sid": users.column("u", "sourcedId"),
+        "status": users.column("u", "status"),
+        "given": users.column("u", "givenName"),
+        "family": users.column("u", "familyName"),
+        "middle": users.column("u", "middleName"),
+        "ssid": ssid,
+        "other_id": other_id,
+        "grade": f"split_part({users.column('u', 'grades')}, ',', 1)",
+        "birth": demographics.column("d", "birthDate") if demographics else "NULL::text",
+    }
+    role = users.column("u", "role")
+    orgs = f"split_part({users.column('u', 'orgSourcedIds')}, ',', 1)"
+    joins = ""
+    if demographics:
+        key = demographics.column("d", "sourcedId", "userSourcedId")
+        joins += f" LEFT JOIN stage_demographics_by_user d ON btrim({key}) = btrim({fields['sid']})"
+    if roles is not None and version == "1.2":
+        joins += f" LEFT JOIN stage_student_roles r ON r.user_sid = btrim({fields['sid']})"
+        primary = users.column("u", "primaryOrgSourcedId")
+        fields["is_student"] = f"(lower(btrim({role})) = 'student' OR r.user_sid IS NOT NULL)"
+        fields["school"] = f"coalesce(nullif(btrim({primary}), ''), r.org_sid, nullif(btrim({orgs}), ''))"
+    else:
+        fields["is_student"] = f"lower(btrim({role})) = 'student'"
+        fields["school"] = orgs
+    return UserMapping(fields=fields, joins=joins, params={**ssid_params, **other_params})
+
+
+def student_roles_sql(roles: Header) -> str:
+    """1.2: one row per user who holds a student role, with the org of their primary role first."""
+    missing = roles.missing("userSourcedId", "role")
+    if missing:
+        raise DeliveryRejected("missing_columns", f"roles.csv lacks required columns: {', '.join(missing)}")
+    user = roles.column("x", "userSourcedId")
+    return (
+        "CREATE TEMP TABLE stage_student_roles ON COMMIT DROP AS "
+        f"SELECT DISTINCT ON (btrim({user})) btrim({user}) AS user_sid, "
+        f"nullif(btrim({roles.column('x', 'orgSourcedId')}), '') AS org_sid "
+        f"FROM stage_roles x WHERE lower(btrim({roles.column('x', 'role')})) = 'student' "
+        f"AND lower(btrim(coalesce({roles.column('x', 'status')}, ''))) <> 'tobedeleted' "
+        f"ORDER BY btrim({user}), lower(btrim(coalesce({roles.column('x', 'roleType')}, ''))) <> 'primary'"
+    )
+
+
+def demographics_by_user_sql(demographics: Header) -> str:
+    """One demographics row per user (the last sent wins), so a join cannot multiply users."""
+    missing = demographics.missing("birthDate")
+    if demographics.position("sourcedId", "userSourcedId") is None:
+        missing.append("sourcedId")
+    if missing:
+        raise DeliveryRejected(
+            "missing_columns", f"demographics.csv lacks required columns: {', '.join(missing)}"
+        )
+    key = demographics.column("x", "sourcedId", "userSourcedId")
+    return (
+        "CREATE TEMP VIEW stage_demographics_by_user AS "
+        f"SELECT DISTINCT ON (btrim({key})) x.* FROM stage_demographics x ORDER BY btrim({key}), x.n DESC"
+    )
