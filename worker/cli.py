@@ -11,6 +11,7 @@ import sys
 import typer
 
 from config.logging import configure_from_settings
+from worker import cli_batches
 from worker.cli_ops import register as register_ops
 from worker.cli_output import console, err_console, fail
 from worker.cli_staff import staff_app
@@ -29,6 +30,8 @@ app.add_typer(db_app, name="db")
 
 register_ops(app)
 app.add_typer(staff_app, name="staff")
+app.command("ingest")(cli_batches.ingest)
+app.add_typer(cli_batches.batches_app, name="batches")
 
 
 @app.callback()
