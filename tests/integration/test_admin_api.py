@@ -80,6 +80,8 @@ def test_a_teacher_may_use_the_selector_but_not_create_link_or_delete(
 ) -> None:
     created = add_student(_engine(), first_name="Kim", last_name="Lee")
     teacher = world.auth("teacher")
+    stream = io.StringIO()
+    configure_logging("json", "INFO", stream)
     assert (
         client.post("/api/students", json={"first_name": "A", "last_name": "B"}, headers=teacher).status_code
         == 403
@@ -94,6 +96,10 @@ def test_a_teacher_may_use_the_selector_but_not_create_link_or_delete(
     assert [r["student_id"] for r in found.json()["rows"]] == [created]
     plan = client.post(f"/api/students/{created}/learning-plans", headers=teacher)
     assert plan.status_code == 201
+    denied = [json.loads(line) for line in stream.getvalue().splitlines() if "admin_access_denied" in line]
+    assert {(d["reason"], d["staff_id"]) for d in denied} == {("role", world.staff_ids["teacher"])}
+    assert len(denied) == 4
+    assert "Kim" not in stream.getvalue()
 
 
 def _engine() -> Engine:

@@ -158,3 +158,61 @@ def test_sign_out_ends_the_session(browser: TestClient, world: World) -> None:
     csrf = log_in(browser, world.tokens["registrar"])
     assert browser.post("/logout", data={"csrf_token": csrf}).status_code == 303
     assert browser.get("/link").headers["location"] == "/login"
+
+
+def test_entering_an_ssid_shows_the_sis_student_before_the_permanent_merge(
+    browser: TestClient, world: World
+) -> None:
+    target = add_student(
+        get_engine(), sis_source_id="s-1", first_name="Ava", last_name="Nguyen", ssid="0012345678", grade="K"
+    )
+    created = add_student(get_engine(), first_name="Ava", last_name="Nguyen")
+    csrf = log_in(browser, world.tokens["registrar"])
+    unknown = browser.post(f"/link/{created}/enter/ssid", data={"value": "0099999999", "csrf_token": csrf})
+    assert unknown.status_code == 404
+    assert "no active SIS record" in unknown.text
+    preview = browser.post(f"/link/{created}/enter/ssid", data={"value": "0012345678", "csrf_token": csrf})
+    assert "Link these records permanently?" in preview.text
+    assert "******5678" in preview.text
+    assert student_status(created) == "active"  # nothing merged before the confirmation
+    done = browser.post(
+        f"/link/{created}/enter/ssid", data={"value": "0012345678", "confirmed": "true", "csrf_token": csrf}
+    )
+    assert (done.status_code, done.headers["location"]) == (303, "/link?done=linked")
+    assert student_status(created) == "merged"
+    with Session(get_engine()) as session:
+        assert session.get(Student, created).merged_into_id == target  # type: ignore[union-attr]
+
+
+def student_status(student_id: int) -> str:
+    with Session(get_engine()) as session:
+        return str(session.execute(select(Student.status).where(Student.id == student_id)).scalar_one())
+
+
+def test_the_held_records_page_names_the_reason_and_the_candidate(browser: TestClient, world: World) -> None:
+    add_student(
+        get_engine(), sis_source_id="s-1", first_name="Zachary", last_name="Whitfield", ssid="0012345678"
+    )
+    csrf = log_in(browser, world.tokens["secretary"])
+    saved = browser.post(
+        "/students/new",
+        data={"first_name": "Ava", "last_name": "Nguyen", "ssid": "0012345678", "csrf_token": csrf},
+    )
+    assert "needs a person to check" in saved.text
+    held = browser.get("/held").text
+    assert "Nguyen, Ava" in held
+    assert "The id belongs to a student with a different name" in held
+    assert "Whitfield, Zachary" in held
+
+
+def test_web_processes_share_one_generated_session_key_kept_in_the_database(world: World) -> None:
+    from admin.session_secret import forget_cached_secret, session_secret
+    from models import AppSecret
+
+    forget_cached_secret()  # this process starts afresh on the emptied tables
+    first = session_secret()
+    forget_cached_secret()  # as a second web process would start
+    assert session_secret() == first
+    with Session(get_engine()) as session:
+        assert session.execute(select(AppSecret.value)).scalars().all() == [first]
+    assert len(first) >= 48
