@@ -55,12 +55,23 @@ def relatives(name: str) -> tuple[frozenset[str], frozenset[str]]:
     return frozenset(namer.nicknames_of(name)), frozenset(namer.canonicals_of(name))
 
 
-def are_nicknames(a: str, b: str) -> bool:
-    """Bill and William, Katie and Katherine; but not two full names that merely share a nickname."""
+def _direct(a: str, b: str) -> bool:
     nick_a, canon_a = relatives(a)
-    nick_b, canon_b = relatives(b)
-    direct = b in nick_a or b in canon_a
-    return direct or bool(canon_a & canon_b) or bool(canon_a & nick_b) or bool(nick_a & canon_b)
+    return b in nick_a or b in canon_a
+
+
+def are_nicknames(a: str, b: str) -> bool:
+    """Bill and William; Katie and Katherine (Katie is short for Kathryn, a spelling of Katherine).
+
+    Names that are merely both short for one name (Bob and Bill, both Robert) are not accepted:
+    they are as often two siblings as one child.
+    """
+    if _direct(a, b) or _direct(b, a):
+        return True
+    _, canon_a = relatives(a)
+    _, canon_b = relatives(b)
+    spelt_alike = JaroWinkler.normalized_similarity
+    return any(spelt_alike(c, b) >= 0.9 for c in canon_a) or any(spelt_alike(c, a) >= 0.9 for c in canon_b)
 
 
 @dataclass(frozen=True)

@@ -65,3 +65,8 @@ def test_nicknames_are_related_both_ways_but_unrelated_names_are_not() -> None:
     assert are_nicknames("bill", "william")
     assert are_nicknames("william", "bill")
     assert not are_nicknames("emma", "ella")
+
+
+def test_two_short_forms_of_one_name_are_not_taken_for_one_child() -> None:
+    assert not are_nicknames("bob", "bill")  # both Robert: as often two brothers as one boy
+    assert are_nicknames("katie", "kathy")  # Kathryn's short forms, spelt alike
