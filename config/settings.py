@@ -54,7 +54,7 @@ class Settings(BaseSettings):
     outbox_sweep_seconds: Annotated[int, Field(ge=5, le=3_600)] = 30
     # Redis redelivers a message a killed worker never acknowledged after this long; task
     # time limits are derived from it so a running task is never handed out twice
-    broker_visibility_timeout_seconds: Annotated[int, Field(ge=10, le=86_400)] = 7_200
+    broker_visibility_timeout_seconds: Annotated[int, Field(ge=10, le=86_400)] = 3_600
     nightly_rematch_hour: Annotated[int, Field(ge=0, le=23)] = 2
 
     ssid_pattern: str = r"^[0-9]{10}$"

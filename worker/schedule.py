@@ -8,9 +8,14 @@ from __future__ import annotations
 
 from typing import Any
 
+import redis.exceptions
+import structlog
 from celery.schedules import crontab
+from redbeat.schedulers import RedBeatScheduler
 
 from config.settings import get_settings
+
+logger = structlog.get_logger(__name__)
 
 PULL_TASK = "ale_sync.pull_all_sources"
 SWEEP_TASK = "ale_sync.publish_outbox"
@@ -45,3 +50,35 @@ def redbeat_redis_url(broker_url: str) -> str:
     path, _, query = broker_url[len("redis+socket://") :].partition("?")
     db = query.split("=", 1)[1] if query.startswith("virtual_host=") else "0"
     return f"unix://{path}?db={db}"
+
+
+class SteadyRedBeatScheduler(RedBeatScheduler):  # type: ignore[misc]
+    """RedBeat that outlives a Redis restart instead of exiting.
+
+    Plain RedBeat extends its lock on every tick and crashes when Redis is unreachable or
+    restarted without its data (the lock and the schedule are gone). Here beat waits out
+    the outage, takes the lock again (waiting as a standby if another beat took it first),
+    and re-installs the schedule before it sends anything.
+    """
+
+    # seconds between attempts while Redis is unreachable
+    outage_retry_seconds = 2.0
+
+    def tick(self, *args: Any, **kwargs: Any) -> float:
+        try:
+            return float(super().tick(*args, **kwargs))
+        except redis.exceptions.LockNotOwnedError:
+            logger.warning("beat_lock_lost")
+            return self._reacquire()
+        except redis.exceptions.ConnectionError:
+            logger.warning("beat_redis_unreachable")
+            return self.outage_retry_seconds
+
+    def _reacquire(self) -> float:
+        try:
+            self.lock.acquire(blocking=True)
+            self.setup_schedule()
+        except redis.exceptions.ConnectionError:
+            return self.outage_retry_seconds
+        logger.info("beat_lock_reacquired")
+        return 0.0

@@ -66,14 +66,14 @@ def start_worker(
     ]
     if beat:
         command.append("--beat")
-    log = log_path.open("ab")
-    process = subprocess.Popen(  # noqa: S603 - our own interpreter running celery
-        command,
-        env={**os.environ, "LOG_FORMAT": "json", **env},
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,  # its own process group, so kill() reaches the pool children
-    )
+    with log_path.open("ab") as log:  # the child keeps its own copy of the descriptor
+        process = subprocess.Popen(  # noqa: S603 - our own interpreter running celery
+            command,
+            env={**os.environ, "LOG_FORMAT": "json", **env},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group, so kill() reaches the pool children
+        )
     return WorkerProcess(process=process, log_path=log_path)
 
 

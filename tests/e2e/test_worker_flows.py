@@ -1,0 +1,166 @@
+"""The worker's flows through a real `celery worker` process, real Postgres and a Redis the test owns."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, func, select
+
+from models import Batch, BatchStatus, LinkAudit, OutboxEvent, Student, StudentStatus
+from models.db import transaction
+from tests.worker_harness import (
+    OwnRedis,
+    celery_pointed_at,
+    deliver,
+    save_created_record,
+    sis_rows,
+    source_env,
+    worker_log_problems,
+)
+from worker.outbox import publish_pending
+from worker.tasks import enqueue_pull
+from worker.worker_process import WorkerProcess, start_worker, wait_until_idle, wait_until_ready
+
+pytestmark = pytest.mark.slow
+
+DISTRICT = "32001"
+StartWorker = Callable[..., WorkerProcess]
+
+
+@pytest.fixture
+def own_redis(tmp_path: Path) -> Iterator[OwnRedis]:
+    server = OwnRedis(tmp_path)
+    server.start()
+    with celery_pointed_at(server.url):
+        yield server
+    server.stop()
+
+
+@pytest.fixture
+def inbox(tmp_path: Path) -> Path:
+    folder = tmp_path / "inbox"
+    folder.mkdir()
+    return folder
+
+
+@pytest.fixture
+def workers(
+    tmp_path: Path, database_url: str, own_redis: OwnRedis, inbox: Path, committed_engine: Engine
+) -> Iterator[StartWorker]:
+    started: list[WorkerProcess] = []
+
+    def start(beat: bool = False, **settings: str) -> WorkerProcess:
+        env = {
+            "DATABASE_URL": database_url,
+            "REDIS_URL": own_redis.url,
+            "SIS_SOURCES": source_env({DISTRICT: inbox}),
+            **settings,
+        }
+        worker = start_worker(env, tmp_path / f"worker-{len(started)}.log", beat=beat)
+        started.append(worker)
+        wait_until_ready(worker)
+        return worker
+
+    yield start
+    for worker in started:
+        worker.kill()
+
+
+def record_status(engine: Engine, record_id: int) -> StudentStatus:
+    with transaction(engine) as session:
+        return session.scalars(select(Student.status).where(Student.id == record_id)).one()
+
+
+def wait_for(condition: Callable[[], bool], timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.1)
+
+
+def test_a_created_record_with_an_ssid_links_when_its_batch_arrives(
+    committed_engine: Engine, own_redis: OwnRedis, inbox: Path, workers: StartWorker
+) -> None:
+    worker = workers()
+    record_id = save_created_record(committed_engine, DISTRICT, "Given", "Family3", ssid="5500000003")
+    publish_pending(committed_engine)
+    wait_until_idle(committed_engine, own_redis.url)
+    assert (
+        record_status(committed_engine, record_id) == StudentStatus.ACTIVE
+    )  # its SIS record is not there yet
+
+    deliver(inbox, "batch-1", sis_rows(5))
+    enqueue_pull(DISTRICT)
+    wait_until_idle(committed_engine, own_redis.url)
+
+    with transaction(committed_engine) as session:
+        audit = session.scalars(select(LinkAudit).where(LinkAudit.created_record_id == record_id)).one()
+        batch = session.scalars(select(Batch).where(Batch.district_id == DISTRICT)).one()
+        target = session.get(Student, audit.sis_record_id)
+    assert record_status(committed_engine, record_id) == StudentStatus.MERGED
+    assert (audit.method, audit.batch_id, audit.actor_kind) == ("ssid", batch.id, "system")
+    assert target is not None and target.ssid == "5500000003"
+    assert worker_log_problems(worker.log_path) == []
+
+
+def test_a_worker_killed_mid_ingest_leaves_the_batch_to_a_new_worker_which_applies_it_exactly_once(
+    committed_engine: Engine, own_redis: OwnRedis, inbox: Path, workers: StartWorker
+) -> None:
+    # a short visibility timeout, so the killed worker's message comes back within the test
+    settings = {"BROKER_VISIBILITY_TIMEOUT_SECONDS": "12"}
+    first = workers(**settings)
+    deliver(inbox, "batch-1", sis_rows(8000))
+    enqueue_pull(DISTRICT)
+
+    def ingesting() -> bool:
+        with transaction(committed_engine) as session:
+            return session.scalar(select(Batch.status).where(Batch.district_id == DISTRICT)) == "ingesting"
+
+    wait_for(ingesting, timeout=30)
+    time.sleep(0.3)
+    first.kill()
+    with transaction(committed_engine) as session:
+        # killed mid-ingest: nothing of the batch landed
+        assert session.scalar(select(Batch.status).where(Batch.district_id == DISTRICT)) == "ingesting"
+        assert session.scalar(select(func.count()).where(Student.district_id == DISTRICT)) == 0
+
+    second = workers(**settings)
+
+    def applied() -> bool:
+        with transaction(committed_engine) as session:
+            return session.scalar(select(Batch.status).where(Batch.district_id == DISTRICT)) == "applied"
+
+    wait_for(applied, timeout=90)
+    wait_until_idle(committed_engine, own_redis.url)
+    with transaction(committed_engine) as session:
+        batch = session.scalars(select(Batch).where(Batch.district_id == DISTRICT)).one()
+        students = session.scalar(select(func.count()).where(Student.district_id == DISTRICT))
+        events = session.scalar(select(func.count()).where(OutboxEvent.topic == "batch_applied"))
+    assert (batch.status, batch.inserted, batch.updated, batch.unchanged) == (BatchStatus.APPLIED, 8000, 0, 0)
+    assert students == 8000
+    assert events == 1
+    assert second.log_path.read_text().count('"event": "ingest.batch_finished"') == 1
+    assert worker_log_problems(second.log_path) == []
+
+
+def test_a_created_record_saved_while_redis_is_down_is_matched_once_redis_is_back(
+    committed_engine: Engine, own_redis: OwnRedis, inbox: Path, workers: StartWorker
+) -> None:
+    worker = workers(beat=True, OUTBOX_SWEEP_SECONDS="5")
+    deliver(inbox, "batch-1", sis_rows(5))
+    enqueue_pull(DISTRICT)
+    wait_until_idle(committed_engine, own_redis.url)
+
+    own_redis.stop()
+    record_id = save_created_record(committed_engine, DISTRICT, "Given", "Family2", ssid="5500000002")
+    assert publish_pending(committed_engine).failed == 1  # the edge could not send it
+    own_redis.start()
+
+    wait_for(lambda: record_status(committed_engine, record_id) == StudentStatus.MERGED, timeout=60)
+    with transaction(committed_engine) as session:
+        event = session.scalars(select(OutboxEvent).where(OutboxEvent.topic == "created_record_saved")).one()
+    assert event.published_at is not None and event.attempts == 1
+    assert worker_log_problems(worker.log_path, broker_outage=True) == []
