@@ -70,17 +70,11 @@ class Student(Base):
             "search_last_sound",
             postgresql_where=text("origin = 'sis'"),
         ),
-        # the Student Selector (admin/selector.py): name prefixes over active records of both origins
+        # the Student Selector (admin/selector.py): surname prefixes over active records of both origins
         Index(
             "ix_students_selector_last",
             "district_id",
             "search_last",
-            postgresql_where=text("status = 'active'"),
-        ),
-        Index(
-            "ix_students_selector_first",
-            "district_id",
-            "search_first",
             postgresql_where=text("status = 'active'"),
         ),
         Index(

@@ -75,9 +75,12 @@ def ingest_in_order(engine: Engine, batch_id: int) -> list[Any]:
     if district_id is None:
         return []
     results = []
-    for waiting in [*waiting_batches(engine, district_id, up_to=batch_id - 1), batch_id]:
-        results.append(ingest_batch(engine, waiting))
-        publish_pending(engine, district_id=district_id)
+    # the ingest's own district lock covers only its apply; this one makes a duplicate message
+    # wait for the whole run and then find the batch done, instead of re-marking it ingesting
+    with district_session_lock(engine, "ingest_run", district_id):
+        for waiting in [*waiting_batches(engine, district_id, up_to=batch_id - 1), batch_id]:
+            results.append(ingest_batch(engine, waiting))
+            publish_pending(engine, district_id=district_id)
     return results
 
 

@@ -1,0 +1,124 @@
+"""Beat and an ops resync fired together, fifty times, against a real worker: one effective run
+per district each time, no errors."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, func, select
+from typer.testing import CliRunner
+
+from models import Batch, BatchStatus, LinkAudit, Student
+from models.db import transaction
+from tests.worker_harness import (
+    OwnRedis,
+    celery_pointed_at,
+    deliver,
+    save_created_record,
+    sis_rows,
+    source_env,
+    worker_log_problems,
+)
+from worker.celery_app import app as celery
+from worker.cli import app as cli_app
+from worker.outbox import publish_pending
+from worker.schedule import beat_schedule
+from worker.worker_process import start_worker, wait_until_idle, wait_until_ready
+
+pytestmark = pytest.mark.slow
+
+DISTRICTS = ("33001", "33002")
+ROUNDS = 50
+
+
+@pytest.fixture
+def own_redis(tmp_path: Path) -> Iterator[OwnRedis]:
+    server = OwnRedis(tmp_path)
+    server.start()
+    with celery_pointed_at(server.url):
+        yield server
+    server.stop()
+
+
+def fire_beat_and_resync_together() -> None:
+    """What beat sends on its pull schedule, and `ale-sync resync`, released at the same instant."""
+    entry = beat_schedule()["pull-sis-sources"]
+    start = threading.Barrier(2)
+    outcome: dict[str, int] = {}
+
+    def beat() -> None:
+        start.wait(5)
+        celery.send_task(entry["task"], **entry["options"])
+
+    def resync() -> None:
+        start.wait(5)
+        outcome["exit_code"] = CliRunner().invoke(cli_app, ["resync", "--json"]).exit_code
+
+    threads = [threading.Thread(target=beat), threading.Thread(target=resync)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert outcome == {"exit_code": 0}
+
+
+def batches_finished_per_batch(log: Path) -> Counter[int]:
+    """How many times each batch was really ingested (the ingest logs this line only then)."""
+    counts: Counter[int] = Counter()
+    for line in log.read_text(errors="replace").splitlines():
+        if '"ingest.batch_finished"' in line:
+            counts[json.loads(line)["batch_id"]] += 1
+    return counts
+
+
+def test_beat_and_a_resync_fired_together_fifty_times_run_each_district_once_each_time(
+    tmp_path: Path, database_url: str, committed_engine: Engine, own_redis: OwnRedis
+) -> None:
+    inboxes = {d: tmp_path / f"inbox-{d}" for d in DISTRICTS}
+    for folder in inboxes.values():
+        folder.mkdir()
+    env = {"DATABASE_URL": database_url, "REDIS_URL": own_redis.url, "SIS_SOURCES": source_env(inboxes)}
+    worker = start_worker(env, tmp_path / "worker.log")
+    try:
+        wait_until_ready(worker)
+        for round_number in range(1, ROUNDS + 1):
+            for district, inbox in inboxes.items():
+                # a growing bulk roster: each round adds one child, whose created record waits for it
+                deliver(inbox, f"{round_number:03d}", sis_rows(round_number))
+                newest = sis_rows(1, start=round_number - 1)[0]
+                save_created_record(committed_engine, district, newest[3], newest[4], ssid=newest[1])
+            publish_pending(committed_engine)
+            fire_beat_and_resync_together()
+            wait_until_idle(committed_engine, own_redis.url, settle=0.2)
+            assert_one_effective_run_per_district(committed_engine, round_number)
+            for inbox in inboxes.values():
+                # ops archive applied deliveries; the ledger would skip them anyway, only slower
+                (inbox / f"{round_number:03d}").rename(tmp_path / f"done-{inbox.name}-{round_number:03d}")
+    finally:
+        worker.stop()
+    ingests = batches_finished_per_batch(worker.log_path)
+    assert len(ingests) == ROUNDS * len(DISTRICTS)
+    assert set(ingests.values()) == {1}
+    assert worker_log_problems(worker.log_path) == []
+
+
+def assert_one_effective_run_per_district(engine: Engine, round_number: int) -> None:
+    with transaction(engine) as session:
+        for district in DISTRICTS:
+            batches = session.execute(
+                select(Batch.status, Batch.inserted).where(Batch.district_id == district).order_by(Batch.id)
+            ).all()
+            links = session.scalar(select(func.count()).where(LinkAudit.district_id == district))
+            unlinked = session.scalar(
+                select(func.count()).where(
+                    Student.district_id == district, Student.origin == "created", Student.status == "active"
+                )
+            )
+            assert len(batches) == round_number, district
+            assert batches[-1] == (BatchStatus.APPLIED, 1), district
+            assert (links, unlinked) == (round_number, 0), district
