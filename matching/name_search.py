@@ -2,9 +2,10 @@
 created record, each with its reasons and any created record already linked to it.
 
 Fast at a million SIS records without contrib extensions: candidates come only from blocks
-over the generated key columns (matching/search_keys.py) — same surname key, same surname
-sound, a compound surname starting with the typed one, or given and family swapped — each
-narrowed to the given-name initials the typed name and its nicknames allow. Ranking is Python.
+over the generated key columns (matching/search_keys.py, one index): surnames sharing the
+first two letters of the typed surname or of one of its parts (exact, compound and most
+misspelt surnames), and given and family swapped; each narrowed, inside the index, to the
+initials the typed given name and its nicknames allow. Ranking is Python (matching/scoring.py).
 """
 
 from __future__ import annotations
@@ -18,28 +19,27 @@ from sqlalchemy.orm import Session
 from matching.names import PARTICLES, relatives, tokens
 from matching.records import CreatedRecord, PersonName, SisCandidate
 from matching.scoring import rank
-from matching.search_keys import name_key, surname_sound
+from matching.search_keys import initial_key, name_key
 
 MAX_BLOCK_ROWS = 5000  # a safety cap; real blocks are far smaller
+PREFIX = 2
 
-_BLOCKS = """
+_SELECT = """
 SELECT s.id, s.ssid, s.other_id, s.first_name, s.middle_name, s.last_name, s.birth_date, s.grade,
        s.school_id,
        (SELECT a.created_record_id FROM link_audit a WHERE a.district_id = :d AND a.sis_record_id = s.id
          ORDER BY a.id LIMIT 1) AS linked_created_record_id
 FROM students s
-WHERE s.district_id = :d AND s.origin = 'sis' AND s.status = 'active' AND (
-     (s.search_last = ANY(CAST(:lasts AS text[]))
-      AND left(s.search_first, 1) = ANY(CAST(:initials AS text[])))
-  OR (s.search_last_sound = ANY(CAST(:sounds AS text[]))
-      AND left(s.search_first, 1) = ANY(CAST(:initials AS text[])))
-  OR (s.search_last >= :prefix AND s.search_last < :prefix_end
-      AND left(s.search_first, 1) = ANY(CAST(:initials AS text[])))
-  OR (s.search_last = ANY(CAST(:firsts AS text[]))
-      AND left(s.search_first, 1) = ANY(CAST(:last_initials AS text[])))
-)
+WHERE s.district_id = :d AND s.origin = 'sis' AND s.status = 'active' AND ({blocks})
 LIMIT :cap
 """
+_PREFIX_BLOCK = (
+    "(s.search_last >= :p{i} AND s.search_last < :q{i} AND s.search_initial = ANY(CAST(:initials AS text[])))"
+)
+_SWAPPED_BLOCK = (
+    "(s.search_last = ANY(CAST(:firsts AS text[]))"
+    " AND s.search_initial = ANY(CAST(:last_initials AS text[])))"
+)
 
 
 @dataclass(frozen=True)
@@ -66,20 +66,20 @@ def _surname_keys(last: str) -> list[str]:
     return sorted({name_key(last), *words, "".join(w for w in words if w not in PARTICLES)} - {""})
 
 
-def block_parameters(name: PersonName) -> dict[str, Any]:
-    """The bind parameters of the blocking query for one typed name."""
-    lasts = _surname_keys(name.last)
-    prefix = name_key(name.last)
-    return {
-        "lasts": lasts,
-        "sounds": sorted({surname_sound(k) for k in lasts}),
+def blocking_query(name: PersonName) -> tuple[str, dict[str, Any]]:
+    """The blocking query and its parameters for one typed name."""
+    prefixes = sorted({key[:PREFIX] for key in _surname_keys(name.last)})
+    params: dict[str, Any] = {
         "initials": _initials(name.first),
-        # a compound surname that starts with the typed one (García -> García-López); C collation
-        "prefix": prefix if len(prefix) >= 3 else "~",
-        "prefix_end": prefix + "{",
         "firsts": _surname_keys(name.first),
-        "last_initials": sorted({k[0] for k in lasts}),
+        "last_initials": sorted({initial_key(name.last)} - {""}),
     }
+    blocks = [_SWAPPED_BLOCK]
+    for i, prefix in enumerate(prefixes):
+        # C collation: every key starting with the prefix sorts between it and prefix + "{"
+        params[f"p{i}"], params[f"q{i}"] = prefix, prefix + "{"
+        blocks.append(_PREFIX_BLOCK.format(i=i))
+    return _SELECT.format(blocks=" OR ".join(blocks)), params
 
 
 def _created_record(session: Session, district_id: str, created_record_id: int) -> CreatedRecord | None:
@@ -118,8 +118,8 @@ def rank_candidates(
     created = _created_record(session, district_id, created_record_id)
     if created is None:
         return []
-    params = {"d": district_id, "cap": MAX_BLOCK_ROWS, **block_parameters(created.name)}
-    rows = session.execute(text(_BLOCKS), params).all()
+    query, params = blocking_query(created.name)
+    rows = session.execute(text(query), {"d": district_id, "cap": MAX_BLOCK_ROWS, **params}).all()
     ranked = sorted(
         ((rank(created, _candidate(district_id, row)), row.linked_created_record_id) for row in rows),
         key=lambda pair: (-pair[0].score, pair[0].sis_record_id),

@@ -1,11 +1,11 @@
 """Blocking keys for name search, computed identically here and by Postgres generated columns.
 
 Postgres here has no contrib extensions (no unaccent, pg_trgm or fuzzystrmatch), so the keys
-are built from immutable built-ins only: `translate` folds the accented Latin letters, `lower`
-and `regexp_replace` keep a-z. `surname_sound` is a consonant skeleton (first letter, then
-consonants with c/k/q, z/s and v/f merged and repeats collapsed) that catches most misspelt
-surnames (Smyth = Smith, Katz = Cats). The Python functions mirror the SQL exactly; an
-integration test compares the two on awkward names.
+are built from immutable built-ins only: `translate` folds the accented Latin letters (only
+for names that are not plain ASCII: `translate` with a long map is the costly part),
+`lower` and `regexp_replace` keep a-z. `search_last` is the whole surname so folded
+(García-López -> garcialopez, de la Cruz -> delacruz); `search_initial` the given name's
+first letter. Ingest pays a few microseconds a row for them (README, "Matching").
 """
 
 from __future__ import annotations
@@ -30,10 +30,7 @@ def _accent_table() -> tuple[str, str]:
 
 ACCENTED, PLAIN = _accent_table()
 _FOLD = str.maketrans(ACCENTED, PLAIN)
-_NOT_LETTER = re.compile(r"[^a-z]")
-_SOUND_MERGE = str.maketrans("ckqzv", "kkksf")
-_VOWELISH = re.compile(r"[aeiouyhw]")
-_REPEATS = re.compile(r"(.)\1+")
+_NOT_LETTER = re.compile(r"[^a-z]+")
 
 
 def name_key(text: str | None) -> str:
@@ -41,19 +38,28 @@ def name_key(text: str | None) -> str:
     return _NOT_LETTER.sub("", (text or "").translate(_FOLD).lower())
 
 
-def surname_sound(text: str | None) -> str:
-    """The consonant skeleton of a name part, for misspelt surnames."""
-    merged = name_key(text).translate(_SOUND_MERGE)
-    return _REPEATS.sub(r"\1", merged[:1] + _VOWELISH.sub("", merged[1:]))
+_LEADING = " '-."
+
+
+def initial_key(text: str | None) -> str:
+    """The folded, lower-cased first character of a name part, as stored in `search_initial`."""
+    return (text or "").lstrip(_LEADING).translate(_FOLD).lower()[:1]
+
+
+def _folded_sql(column: str) -> str:
+    # plain ASCII (octet length = character length) skips the long translate
+    return (
+        f"CASE WHEN octet_length({column}) = char_length({column}) THEN {column}"
+        f" ELSE translate({column}, '{ACCENTED}', '{PLAIN}') END"
+    )
 
 
 def name_key_sql(column: str) -> str:
     """The SQL twin of `name_key` over one column (immutable, so usable in a generated column)."""
-    return f"regexp_replace(lower(translate({column}, '{ACCENTED}', '{PLAIN}')), '[^a-z]', '', 'g')"
+    return f"regexp_replace(lower({_folded_sql(column)}), '[^a-z]+', '', 'g')"
 
 
-def surname_sound_sql(column: str) -> str:
-    """The SQL twin of `surname_sound`."""
-    merged = f"translate({name_key_sql(column)}, 'ckqzv', 'kkksf')"
-    skeleton = f"left({merged}, 1) || regexp_replace(substr({merged}, 2), '[aeiouyhw]', '', 'g')"
-    return f"regexp_replace({skeleton}, '(.)\\1+', '\\1', 'g')"
+def initial_key_sql(column: str) -> str:
+    """The SQL twin of `initial_key` (cheap: one character is folded, not the whole name)."""
+    first = f"left(ltrim({column}, ' ''-.'), 1)"
+    return f"lower({_folded_sql(first)})"

@@ -5,7 +5,7 @@ Revises: 0002
 Create Date: 2026-11-28
 
 Blocking keys for name search as generated columns (Postgres computes them on every write,
-set-based ingest included) and two partial indexes over SIS records. The expressions are
+set-based ingest included) and one partial index over SIS records. The expressions are
 frozen copies of matching/search_keys.py at this revision.
 """
 
@@ -19,9 +19,8 @@ down_revision: str | None = "0002"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-SEARCH_LAST = "regexp_replace(lower(translate(last_name, 'ÀÁÂÃÄÅÆÇÈÉÊËÌÍÎÏÐÑÒÓÔÕÖØÙÚÛÜÝÞßàáâãäåæçèéêëìíîïðñòóôõöøùúûüýþÿĀāĂăĄąĆćĈĉĊċČčĎďĐđĒēĔĕĖėĘęĚěĜĝĞğĠġĢģĤĥĨĩĪīĬĭĮįİıĴĵĶķĹĺĻļĽľŁłŃńŅņŇňŌōŎŏŐőŒœŔŕŖŗŘřŚśŜŝŞşŠšŢţŤťŨũŪūŬŭŮůŰűŲųŴŵŶŷŸŹźŻżŽžſ', 'aaaaaaaceeeeiiiidnoooooouuuuytsaaaaaaaceeeeiiiidnoooooouuuuytyaaaaaaccccccccddddeeeeeeeeeegggggggghhiiiiiiiiiijjkkllllllllnnnnnnoooooooorrrrrrssssssssttttuuuuuuuuuuuuwwyyyzzzzzzs')), '[^a-z]', '', 'g')"
-SEARCH_FIRST = "regexp_replace(lower(translate(first_name, 'ÀÁÂÃÄÅÆÇÈÉÊËÌÍÎÏÐÑÒÓÔÕÖØÙÚÛÜÝÞßàáâãäåæçèéêëìíîïðñòóôõöøùúûüýþÿĀāĂăĄąĆćĈĉĊċČčĎďĐđĒēĔĕĖėĘęĚěĜĝĞğĠġĢģĤĥĨĩĪīĬĭĮįİıĴĵĶķĹĺĻļĽľŁłŃńŅņŇňŌōŎŏŐőŒœŔŕŖŗŘřŚśŜŝŞşŠšŢţŤťŨũŪūŬŭŮůŰűŲųŴŵŶŷŸŹźŻżŽžſ', 'aaaaaaaceeeeiiiidnoooooouuuuytsaaaaaaaceeeeiiiidnoooooouuuuytyaaaaaaccccccccddddeeeeeeeeeegggggggghhiiiiiiiiiijjkkllllllllnnnnnnoooooooorrrrrrssssssssttttuuuuuuuuuuuuwwyyyzzzzzzs')), '[^a-z]', '', 'g')"
-SEARCH_LAST_SOUND = "regexp_replace(left(translate(regexp_replace(lower(translate(last_name, 'ÀÁÂÃÄÅÆÇÈÉÊËÌÍÎÏÐÑÒÓÔÕÖØÙÚÛÜÝÞßàáâãäåæçèéêëìíîïðñòóôõöøùúûüýþÿĀāĂăĄąĆćĈĉĊċČčĎďĐđĒēĔĕĖėĘęĚěĜĝĞğĠġĢģĤĥĨĩĪīĬĭĮįİıĴĵĶķĹĺĻļĽľŁłŃńŅņŇňŌōŎŏŐőŒœŔŕŖŗŘřŚśŜŝŞşŠšŢţŤťŨũŪūŬŭŮůŰűŲųŴŵŶŷŸŹźŻżŽžſ', 'aaaaaaaceeeeiiiidnoooooouuuuytsaaaaaaaceeeeiiiidnoooooouuuuytyaaaaaaccccccccddddeeeeeeeeeegggggggghhiiiiiiiiiijjkkllllllllnnnnnnoooooooorrrrrrssssssssttttuuuuuuuuuuuuwwyyyzzzzzzs')), '[^a-z]', '', 'g'), 'ckqzv', 'kkksf'), 1) || regexp_replace(substr(translate(regexp_replace(lower(translate(last_name, 'ÀÁÂÃÄÅÆÇÈÉÊËÌÍÎÏÐÑÒÓÔÕÖØÙÚÛÜÝÞßàáâãäåæçèéêëìíîïðñòóôõöøùúûüýþÿĀāĂăĄąĆćĈĉĊċČčĎďĐđĒēĔĕĖėĘęĚěĜĝĞğĠġĢģĤĥĨĩĪīĬĭĮįİıĴĵĶķĹĺĻļĽľŁłŃńŅņŇňŌōŎŏŐőŒœŔŕŖŗŘřŚśŜŝŞşŠšŢţŤťŨũŪūŬŭŮůŰűŲųŴŵŶŷŸŹźŻżŽžſ', 'aaaaaaaceeeeiiiidnoooooouuuuytsaaaaaaaceeeeiiiidnoooooouuuuytyaaaaaaccccccccddddeeeeeeeeeegggggggghhiiiiiiiiiijjkkllllllllnnnnnnoooooooorrrrrrssssssssttttuuuuuuuuuuuuwwyyyzzzzzzs')), '[^a-z]', '', 'g'), 'ckqzv', 'kkksf'), 2), '[aeiouyhw]', '', 'g'), '(.)\\1+', '\\1', 'g')"
+SEARCH_LAST = "regexp_replace(lower(CASE WHEN octet_length(last_name) = char_length(last_name) THEN last_name ELSE translate(last_name, 'ÀÁÂÃÄÅÆÇÈÉÊËÌÍÎÏÐÑÒÓÔÕÖØÙÚÛÜÝÞßàáâãäåæçèéêëìíîïðñòóôõöøùúûüýþÿĀāĂăĄąĆćĈĉĊċČčĎďĐđĒēĔĕĖėĘęĚěĜĝĞğĠġĢģĤĥĨĩĪīĬĭĮįİıĴĵĶķĹĺĻļĽľŁłŃńŅņŇňŌōŎŏŐőŒœŔŕŖŗŘřŚśŜŝŞşŠšŢţŤťŨũŪūŬŭŮůŰűŲųŴŵŶŷŸŹźŻżŽžſ', 'aaaaaaaceeeeiiiidnoooooouuuuytsaaaaaaaceeeeiiiidnoooooouuuuytyaaaaaaccccccccddddeeeeeeeeeegggggggghhiiiiiiiiiijjkkllllllllnnnnnnoooooooorrrrrrssssssssttttuuuuuuuuuuuuwwyyyzzzzzzs') END), '[^a-z]+', '', 'g')"
+SEARCH_INITIAL = "lower(CASE WHEN octet_length(left(ltrim(first_name, ' ''-.'), 1)) = char_length(left(ltrim(first_name, ' ''-.'), 1)) THEN left(ltrim(first_name, ' ''-.'), 1) ELSE translate(left(ltrim(first_name, ' ''-.'), 1), 'ÀÁÂÃÄÅÆÇÈÉÊËÌÍÎÏÐÑÒÓÔÕÖØÙÚÛÜÝÞßàáâãäåæçèéêëìíîïðñòóôõöøùúûüýþÿĀāĂăĄąĆćĈĉĊċČčĎďĐđĒēĔĕĖėĘęĚěĜĝĞğĠġĢģĤĥĨĩĪīĬĭĮįİıĴĵĶķĹĺĻļĽľŁłŃńŅņŇňŌōŎŏŐőŒœŔŕŖŗŘřŚśŜŝŞşŠšŢţŤťŨũŪūŬŭŮůŰűŲųŴŵŶŷŸŹźŻżŽžſ', 'aaaaaaaceeeeiiiidnoooooouuuuytsaaaaaaaceeeeiiiidnoooooouuuuytyaaaaaaccccccccddddeeeeeeeeeegggggggghhiiiiiiiiiijjkkllllllllnnnnnnoooooooorrrrrrssssssssttttuuuuuuuuuuuuwwyyyzzzzzzs') END)"
 
 
 def _key_column(name: str, expression: str) -> "sa.Column[str]":
@@ -30,25 +29,16 @@ def _key_column(name: str, expression: str) -> "sa.Column[str]":
 
 def upgrade() -> None:
     op.add_column("students", _key_column("search_last", SEARCH_LAST))
-    op.add_column("students", _key_column("search_first", SEARCH_FIRST))
-    op.add_column("students", _key_column("search_last_sound", SEARCH_LAST_SOUND))
+    op.add_column("students", _key_column("search_initial", SEARCH_INITIAL))
     op.create_index(
         "ix_students_name_search",
         "students",
-        ["district_id", "search_last", "search_first"],
-        postgresql_where=sa.text("origin = 'sis'"),
-    )
-    op.create_index(
-        "ix_students_name_sound",
-        "students",
-        ["district_id", "search_last_sound"],
+        ["district_id", "search_last", "search_initial"],
         postgresql_where=sa.text("origin = 'sis'"),
     )
 
 
 def downgrade() -> None:
-    op.drop_index("ix_students_name_sound", table_name="students")
     op.drop_index("ix_students_name_search", table_name="students")
-    op.drop_column("students", "search_last_sound")
-    op.drop_column("students", "search_first")
+    op.drop_column("students", "search_initial")
     op.drop_column("students", "search_last")

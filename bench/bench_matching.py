@@ -1,0 +1,232 @@
+"""District pass and name search at scale, against a baseline measured in the same run.
+
+    python bench/bench_matching.py                 # 1,000,000 SIS records, 100,000 created records
+    python bench/bench_matching.py --sis 100000 --created 10000
+
+In a scratch database on DATABASE_URL's server: SIS records seeded set-based (names from
+../shared/data/edfi-grand-bend/students.csv, surnames skewed so some blocks are large),
+created records with an SSID, with an Other ID, with neither, with a mistyped SSID (a typo
+suggestion), with another child's SSID (a name-mismatch hold), and waiting for the SIS; each
+with one learning plan. Then, each rolled back so all start from the same state:
+
+- baseline: a plain SQL join on exact ids plus the learning-plan move and retirement;
+- the district pass (`match_district`): gather, pure decisions, bulk apply through the merge path;
+- name search (`rank_candidates`) for a few hundred created records: p50 / p95;
+- the cost of the generated name-key columns on inserting SIS rows (with vs. without them).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import random
+import statistics
+import sys
+import time
+import uuid
+from pathlib import Path
+
+from sqlalchemy import Engine, create_engine, make_url, text
+from sqlalchemy.orm import Session
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+ROSTER = ROOT.parent / "shared" / "data" / "edfi-grand-bend" / "students.csv"
+DISTRICT = "99001"
+
+SEED_SIS = """
+INSERT INTO students (district_id, origin, status, sis_source_id, ssid, other_id, first_name, last_name,
+                      birth_date, grade)
+SELECT :d, 'sis', 'active', 'sis-' || i, lpad((1000000000 + i * 3)::text, 10, '0'), 'O-' || i,
+       (CAST(:firsts AS text[]))[CAST(1 + (i * 7919) % :nf AS int)],
+       (CAST(:lasts AS text[]))[1 + floor(:nl * power(((i * 104729) % 1000003) / 1000003.0, 1.5))::int],
+       date '2010-01-01' + CAST(i % 4000 AS int), ((i % 13))::text
+FROM generate_series(CAST(:start AS bigint), CAST(:stop AS bigint)) AS i
+"""
+
+# kind by n % 20: 8 SSID, 5 Other ID, 4 neither, 1 mistyped SSID, 1 another child's SSID, 1 waiting
+SEED_CREATED = """
+INSERT INTO students (district_id, origin, status, first_name, last_name, ssid, other_id, birth_date)
+SELECT :d, 'created', 'active', s.first_name, s.last_name,
+       CASE WHEN g.k < 8 THEN s.ssid
+            WHEN g.k = 17 THEN lpad((1000000000 + g.i * 3 + 1)::text, 10, '0')
+            WHEN g.k = 18 THEN lpad((1000000000 + (g.i + 1) * 3)::text, 10, '0')
+            WHEN g.k = 19 THEN lpad((9000000000 + g.n)::text, 10, '0') END,
+       CASE WHEN g.k BETWEEN 8 AND 12 THEN s.other_id END,
+       CASE WHEN g.k BETWEEN 13 AND 16 THEN s.birth_date END
+FROM (SELECT n, n % 20 AS k, 1 + (n * 9) % :sis AS i
+      FROM generate_series(1, CAST(:created AS bigint)) AS n) AS g
+JOIN students s ON s.district_id = :d AND s.sis_source_id = 'sis-' || g.i
+"""
+
+SEED_PLANS = """
+INSERT INTO learning_plans (district_id, student_id, started_on_student_id, school_year, start_date, status)
+SELECT district_id, id, id, '2026-27', date '2026-09-01', 'active' FROM students
+WHERE district_id = :d AND origin = 'created'
+"""
+
+BASELINE = (
+    """CREATE TEMP TABLE pairs ON COMMIT DROP AS
+    SELECT c.id AS cid, s.id AS sid FROM students c JOIN students s ON s.district_id = c.district_id
+      AND s.origin = 'sis' AND s.status = 'active' AND s.ssid = c.ssid
+    WHERE c.district_id = :d AND c.origin = 'created' AND c.status = 'active'
+    UNION ALL
+    SELECT c.id, s.id FROM students c JOIN students s ON s.district_id = c.district_id
+      AND s.origin = 'sis' AND s.status = 'active' AND s.other_id = c.other_id
+    WHERE c.district_id = :d AND c.origin = 'created' AND c.status = 'active' AND c.ssid IS NULL""",
+    "UPDATE learning_plans p SET student_id = pairs.sid FROM pairs WHERE p.district_id = :d"
+    " AND p.student_id = pairs.cid",
+    "UPDATE students c SET status = 'merged', merged_into_id = pairs.sid, merged_at = now() FROM pairs"
+    " WHERE c.id = pairs.cid",
+)
+
+
+def roster_names() -> tuple[list[str], list[str]]:
+    with ROSTER.open(newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    firsts = sorted({r["FirstName"] for r in rows})
+    lasts = sorted({r["LastSurname"] for r in rows})
+    random.Random(3).shuffle(lasts)  # the skew's favourites: not alphabetical
+    return firsts, lasts
+
+
+def scratch_engine() -> tuple[Engine, Engine, str]:
+    server = make_url(os.environ["DATABASE_URL"]).set(drivername="postgresql+psycopg")
+    name = f"ale_bench_matching_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(server.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    return admin, create_engine(server.set(database=name)), name
+
+
+def seed(engine: Engine, sis: int, created: int) -> float:
+    from models.migrate import upgrade
+
+    upgrade(engine)
+    firsts, lasts = roster_names()
+    started = time.perf_counter()
+    with engine.begin() as connection:
+        connection.execute(text("INSERT INTO districts (id, name) VALUES (:d, 'Bench')"), {"d": DISTRICT})
+        step = 250_000
+        for start in range(1, sis + 1, step):
+            params = {"d": DISTRICT, "firsts": firsts, "lasts": lasts, "nf": len(firsts), "nl": len(lasts)}
+            connection.execute(text(SEED_SIS), {**params, "start": start, "stop": min(sis, start + step - 1)})
+        connection.execute(text(SEED_CREATED), {"d": DISTRICT, "sis": sis, "created": created})
+        connection.execute(text(SEED_PLANS), {"d": DISTRICT})
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.execute(text("VACUUM ANALYZE"))
+    return time.perf_counter() - started
+
+
+def timed_rolled_back(engine: Engine, work: object) -> tuple[float, object]:
+    with Session(engine) as session:
+        started = time.perf_counter()
+        result = work(session)  # type: ignore[operator]
+        session.flush()
+        elapsed = time.perf_counter() - started
+        session.rollback()
+    return elapsed, result
+
+
+def baseline(session: Session) -> int:
+    for statement in BASELINE:
+        session.execute(text(statement), {"d": DISTRICT})
+    return int(session.execute(text("SELECT count(*) FROM pairs")).scalar_one())
+
+
+def district_pass(session: Session) -> object:
+    from matching.district_pass import match_district
+
+    return match_district(session, DISTRICT)
+
+
+def name_search(engine: Engine, queries: int) -> list[float]:
+    from matching.name_search import rank_candidates
+
+    with Session(engine) as session:
+        ids = (
+            session.execute(
+                text(
+                    "SELECT id FROM students WHERE district_id = :d AND origin = 'created'"
+                    " ORDER BY random() LIMIT :n"
+                ),
+                {"d": DISTRICT, "n": queries},
+            )
+            .scalars()
+            .all()
+        )
+        durations = []
+        for created_id in ids:
+            started = time.perf_counter()
+            rank_candidates(session, DISTRICT, created_id)
+            durations.append((time.perf_counter() - started) * 1000)
+        session.rollback()
+    return durations
+
+
+def key_column_cost(engine: Engine, rows: int) -> tuple[float, float]:
+    """Insert `rows` SIS rows with the generated key columns, then with them dropped (both rolled back)."""
+    firsts, lasts = roster_names()
+    params = {"d": DISTRICT, "firsts": firsts, "lasts": lasts, "nf": len(firsts), "nl": len(lasts)}
+    params |= {"start": 10_000_001, "stop": 10_000_000 + rows}
+    times = []
+    for drop in (False, True):
+        with engine.connect() as connection, connection.begin() as transaction:
+            if drop:
+                for column in ("search_last", "search_first", "search_last_sound"):
+                    connection.execute(text(f"ALTER TABLE students DROP COLUMN {column}"))
+            started = time.perf_counter()
+            connection.execute(text(SEED_SIS), params)
+            times.append(time.perf_counter() - started)
+            transaction.rollback()
+    return times[0], times[1]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--sis", type=int, default=1_000_000)
+    parser.add_argument("--created", type=int, default=100_000)
+    parser.add_argument("--queries", type=int, default=300)
+    args = parser.parse_args()
+    from config.logging import configure_logging
+
+    configure_logging("json", "WARNING")
+    admin, engine, name = scratch_engine()
+    try:
+        seeded = seed(engine, args.sis, args.created)
+        print(f"seeded {args.sis:,} SIS and {args.created:,} created records in {seeded:.1f} s")
+        base_1, pairs = timed_rolled_back(engine, baseline)
+        ours, summary = timed_rolled_back(engine, district_pass)
+        base_2, _ = timed_rolled_back(engine, baseline)
+        base = (base_1 + base_2) / 2
+        print(
+            f"baseline (exact-id join + plan move)  {base:8.2f} s"
+            f"  ({pairs:,} pairs; runs {base_1:.2f}, {base_2:.2f})"
+        )
+        print(f"district pass                         {ours:8.2f} s  ratio {ours / base:.2f}x (target <= 2x)")
+        print(f"  {summary}")
+        print(f"  links per second                    {summary.linked / ours:8.0f}")  # type: ignore[attr-defined]
+        durations = name_search(engine, args.queries)
+        p50 = statistics.median(durations)
+        p95 = statistics.quantiles(durations, n=20)[-1]
+        print(
+            f"name search, {len(durations)} queries       p50 {p50:6.1f} ms  p95 {p95:6.1f} ms"
+            " (target p95 <= 100)"
+        )
+        with_keys, without = key_column_cost(engine, min(200_000, args.sis))
+        print(
+            f"insert {min(200_000, args.sis):,} SIS rows: with key columns {with_keys:.2f} s,"
+            f" without {without:.2f} s, ratio {with_keys / without:.2f}x"
+        )
+    finally:
+        engine.dispose()
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+if __name__ == "__main__":
+    main()
