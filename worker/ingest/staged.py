@@ -53,6 +53,10 @@ def stage_delivery(
     session: Session, delivery: Delivery, source: SourceConfig, ssid_pattern: str
 ) -> StagedDelivery:
     """Temp tables ingest_rows (checked) and to_deactivate for DELIVERY, in the caller's transaction."""
+    # bulk work joins whole sets; right after a large load the table statistics still describe
+    # the old table and would pick row-by-row nested loops, so this transaction hashes instead
+    session.execute(text("SET LOCAL enable_nestloop = off"))
+    session.execute(text("SET LOCAL work_mem = '64MB'"))
     if source.format == "csv":
         users_file = next(iter(delivery.members), "")
         mapping, kind, check_orgs = mapped_users(source, read_header(delivery, users_file)), "bulk", False
@@ -95,9 +99,7 @@ def _stage_orgs(session: Session, delivery: Delivery, present: bool) -> None:
         session.execute(text(NO_ORGS))
         return
     orgs: Header = stage_file(session, delivery, "orgs.csv", "stage_orgs")
-    missing = orgs.missing("sourcedId", "type")
-    if missing:
-        raise DeliveryRejected("missing_columns", f"orgs.csv lacks required columns: {', '.join(missing)}")
+    orgs.require("orgs.csv", "sourcedId", "type")
     columns = {
         "sid": orgs.column("x", "sourcedId"),
         "name": orgs.column("x", "name"),

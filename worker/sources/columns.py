@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass
 
 from config.settings import IdentifierSource
+from worker.sources.errors import DeliveryRejected
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,14 @@ class Header:
 
     def missing(self, *required: str) -> list[str]:
         return [name for name in required if self.position(name) is None]
+
+    def require(self, file_name: str, *required: str, also_missing: list[str] | None = None) -> None:
+        """Reject the delivery whole when FILE_NAME lacks a required column."""
+        missing = [*self.missing(*required), *(also_missing or [])]
+        if missing:
+            raise DeliveryRejected(
+                "missing_columns", f"{file_name} lacks required columns: {', '.join(missing)}"
+            )
 
 
 def clean_header(names: list[str]) -> list[str]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from config.settings import SourceConfig
 from worker.sources.columns import Header, identifier_expression
-from worker.sources.errors import DeliveryRejected
 from worker.sources.oneroster import UserMapping
 
 # our field -> the export's column when the source's column_map does not say otherwise
@@ -23,9 +22,7 @@ REQUIRED = ("sourced_id", "first_name", "last_name")
 
 def mapped_users(source: SourceConfig, header: Header) -> UserMapping:
     columns = {**DEFAULT_COLUMNS, **source.column_map}
-    missing = [columns[f] for f in REQUIRED if header.position(columns[f]) is None]
-    if missing:
-        raise DeliveryRejected("missing_columns", f"the CSV lacks required columns: {', '.join(missing)}")
+    header.require("the CSV", *(columns[f] for f in REQUIRED))
     ssid, ssid_params = identifier_expression(header, "u", source.ssid_from, "ssid_re")
     other_id, other_params = identifier_expression(header, "u", source.other_id_from, "other_id_re")
     fields = {

@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 
 from config.settings import SourceConfig
 from worker.sources.columns import Header, identifier_expression
-from worker.sources.errors import DeliveryRejected
 
 USERS_REQUIRED = ("sourcedId", "givenName", "familyName")
 
@@ -32,11 +31,8 @@ def users_mapping(
     demographics: Header | None,
     roles: Header | None,
 ) -> UserMapping:
-    missing = users.missing(*USERS_REQUIRED)
-    if version == "1.1" or roles is None:
-        missing += users.missing("role")
-    if missing:
-        raise DeliveryRejected("missing_columns", f"users.csv lacks required columns: {', '.join(missing)}")
+    role_required = ("role",) if version == "1.1" or roles is None else ()
+    users.require("users.csv", *USERS_REQUIRED, *role_required)
     ssid, ssid_params = identifier_expression(users, "u", source.ssid_from, "ssid_re")
     other_id, other_params = identifier_expression(users, "u", source.other_id_from, "other_id_re")
     fields = {
@@ -48,14 +44,13 @@ def users_mapping(
         "ssid": ssid,
         "other_id": other_id,
         "grade": f"split_part({users.column('u', 'grades')}, ',', 1)",
-        "birth": demographics.column("d", "birthDate") if demographics else "NULL::text",
+        "birth": "d.birth" if demographics else "NULL::text",
     }
     role = users.column("u", "role")
     orgs = f"split_part({users.column('u', 'orgSourcedIds')}, ',', 1)"
     joins = ""
     if demographics:
-        key = demographics.column("d", "sourcedId", "userSourcedId")
-        joins += f" LEFT JOIN stage_demographics_by_user d ON btrim({key}) = btrim({fields['sid']})"
+        joins += f" LEFT JOIN stage_demographics_by_user d ON d.user_sid = btrim({fields['sid']})"
     if roles is not None and version == "1.2":
         joins += f" LEFT JOIN stage_student_roles r ON r.user_sid = btrim({fields['sid']})"
         primary = users.column("u", "primaryOrgSourcedId")
@@ -69,9 +64,7 @@ def users_mapping(
 
 def student_roles_sql(roles: Header) -> str:
     """1.2: one row per user who holds a student role, with the org of their primary role first."""
-    missing = roles.missing("userSourcedId", "role")
-    if missing:
-        raise DeliveryRejected("missing_columns", f"roles.csv lacks required columns: {', '.join(missing)}")
+    roles.require("roles.csv", "userSourcedId", "role")
     user = roles.column("x", "userSourcedId")
     return (
         "CREATE TEMP TABLE stage_student_roles ON COMMIT DROP AS "
@@ -84,16 +77,12 @@ def student_roles_sql(roles: Header) -> str:
 
 
 def demographics_by_user_sql(demographics: Header) -> str:
-    """One demographics row per user (the last sent wins), so a join cannot multiply users."""
-    missing = demographics.missing("birthDate")
-    if demographics.position("sourcedId", "userSourcedId") is None:
-        missing.append("sourcedId")
-    if missing:
-        raise DeliveryRejected(
-            "missing_columns", f"demographics.csv lacks required columns: {', '.join(missing)}"
-        )
+    """One birth date per user (the latest if a user has several rows), so a join cannot multiply users."""
+    no_key = ["sourcedId"] if demographics.position("sourcedId", "userSourcedId") is None else []
+    demographics.require("demographics.csv", "birthDate", also_missing=no_key)
     key = demographics.column("x", "sourcedId", "userSourcedId")
     return (
-        "CREATE TEMP VIEW stage_demographics_by_user AS "
-        f"SELECT DISTINCT ON (btrim({key})) x.* FROM stage_demographics x ORDER BY btrim({key}), x.n DESC"
+        "CREATE TEMP TABLE stage_demographics_by_user ON COMMIT DROP AS "
+        f"SELECT btrim({key}) AS user_sid, max({demographics.column('x', 'birthDate')}) AS birth "
+        f"FROM stage_demographics x GROUP BY btrim({key})"
     )
