@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 import uuid
 from collections.abc import Awaitable, Callable
@@ -45,8 +46,19 @@ HTTP_CODES = {
 }
 
 
+def route_server_logs() -> None:
+    """uvicorn's own records go through our redacting pipeline; its access line is replaced by ours."""
+    for name in ("uvicorn", "uvicorn.error"):
+        server_logger = logging.getLogger(name)
+        server_logger.handlers.clear()
+        server_logger.propagate = True
+    # the access line would carry the raw path and query; `admin_request` names the route instead
+    logging.getLogger("uvicorn.access").disabled = True
+
+
 def create_app() -> FastAPI:
     configure_from_settings()
+    route_server_logs()
     app = FastAPI(
         title="ale-sync admin",
         version="1.0",

@@ -67,15 +67,22 @@ def _status(hold_reason: str | None, suggested: int | None) -> str:
 
 def unlinked_page(session: Session, district_id: str, page: int, page_size: int) -> UnlinkedPage:
     """One page, newest first: name, ids entered (SSID masked), who created it and when, plan, status."""
-    suggestion = _open_suggestion(district_id)
-    stmt = (
+    # the page's ids come first, from the index alone; the joins and the suggestion lookup then
+    # run for those rows only, not for every row the offset skips
+    page_ids = (
         _unlinked(district_id)
-        .add_columns(Staff.name, Hold.reason, suggestion)
-        .outerjoin(Staff, Staff.id == Student.created_by_staff_id)
-        .outerjoin(Hold, and_(Hold.created_record_id == Student.id, Hold.district_id == district_id))
+        .with_only_columns(Student.id, Student.created_at)
         .order_by(Student.created_at.desc(), Student.id.desc())
         .offset((page - 1) * page_size)
         .limit(page_size)
+        .subquery()
+    )
+    stmt = (
+        select(Student, Staff.name, Hold.reason, _open_suggestion(district_id))
+        .join(page_ids, page_ids.c.id == Student.id)
+        .outerjoin(Staff, Staff.id == Student.created_by_staff_id)
+        .outerjoin(Hold, and_(Hold.created_record_id == Student.id, Hold.district_id == district_id))
+        .order_by(page_ids.c.created_at.desc(), page_ids.c.id.desc())
     )
     rows = [
         UnlinkedRow(
@@ -93,8 +100,8 @@ def unlinked_page(session: Session, district_id: str, page: int, page_size: int)
         )
         for s, staff_name, reason, suggested in session.execute(stmt).all()
     ]
-    total = session.execute(select(func.count()).select_from(_unlinked(district_id).subquery())).scalar_one()
-    return UnlinkedPage(rows, page, page_size, total)
+    count = _unlinked(district_id).with_only_columns(func.count(Student.id))
+    return UnlinkedPage(rows, page, page_size, session.execute(count).scalar_one())
 
 
 @dataclass(frozen=True)

@@ -92,7 +92,7 @@ def test_a_teacher_may_use_the_selector_but_not_create_link_or_delete(
         client.post(f"/api/unlinked/{created}/link", json={"sis_record_id": 1}, headers=teacher).status_code
         == 403
     )
-    found = client.post("/api/selector/search", json={"query": "kim"}, headers=teacher)
+    found = client.post("/api/selector/search", json={"query": "lee k"}, headers=teacher)
     assert [r["student_id"] for r in found.json()["rows"]] == [created]
     plan = client.post(f"/api/students/{created}/learning-plans", headers=teacher)
     assert plan.status_code == 201
@@ -192,6 +192,14 @@ def test_the_selector_shows_both_origins_and_pages(client: TestClient, world: Wo
         "/api/selector/search", json={"query": "ma gar"}, headers=world.auth("teacher")
     ).json()
     assert {r["student_id"] for r in narrowed["rows"]} == {sis, created}
+    by_first_name_only = client.post(
+        "/api/selector/search", json={"query": "maya"}, headers=world.auth("teacher")
+    )
+    assert by_first_name_only.json()["rows"] == []  # the surname leads; a first name only narrows
+    accented = client.post(
+        "/api/selector/search", json={"query": "GARCÍA, mat"}, headers=world.auth("teacher")
+    )
+    assert [r["student_id"] for r in accented.json()["rows"]] == [created]
 
 
 def test_a_selector_search_with_only_punctuation_is_refused(client: TestClient, world: World) -> None:
@@ -226,7 +234,7 @@ def test_an_id_from_another_district_answers_404_everywhere(client: TestClient, 
         == 404
     )
     assert client.get("/api/unlinked", headers=mine).json()["total"] == 0
-    assert client.post("/api/selector/search", json={"query": "kim"}, headers=mine).json()["rows"] == []
+    assert client.post("/api/selector/search", json={"query": "lee"}, headers=mine).json()["rows"] == []
     with Session(_engine()) as session:
         assert session.execute(select(func.count()).select_from(LearningPlan)).scalar_one() == 0
         assert session.get(Student, theirs) is not None

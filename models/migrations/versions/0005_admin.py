@@ -4,8 +4,8 @@ Revision ID: 0005
 Revises: 0004
 Create Date: 2026-11-28
 
-The Student Selector searches name prefixes of active records of both origins; two partial
-indexes (last and first name keys) let Postgres answer each with an index range.
+The Student Selector searches surname prefixes of active records of both origins; a partial
+index on the stored surname key lets Postgres answer it with an index range.
 
 The staff pages' session key lives in the database when SESSION_SECRET is unset, so every
 web process signs and checks cookies with the same key.
@@ -30,17 +30,15 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
         sa.PrimaryKeyConstraint("name", name=op.f("pk_app_secrets")),
     )
-    for part in ("last", "first"):
-        op.create_index(
-            f"ix_students_selector_{part}",
-            "students",
-            ["district_id", f"search_{part}"],
-            unique=False,
-            postgresql_where=sa.text("status = 'active'"),
-        )
+    op.create_index(
+        "ix_students_selector_last",
+        "students",
+        ["district_id", "search_last"],
+        unique=False,
+        postgresql_where=sa.text("status = 'active'"),
+    )
 
 
 def downgrade() -> None:
-    op.drop_index("ix_students_selector_first", table_name="students")
     op.drop_index("ix_students_selector_last", table_name="students")
     op.drop_table("app_secrets")
