@@ -1,0 +1,214 @@
+"""Bulk and delta semantics: absent records go inactive (never deleted), unchanged rows are not
+rewritten, SSIDs can move between records, re-deliveries are no-ops, rejects apply nothing."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, func, select, text
+
+from config.settings import SourceConfig
+from models import Batch, BatchStatus, LearningPlan, QuarantinedRow, Student
+from models.db import transaction
+from tests.fixtures.rosters.bundles import student, students, write_oneroster, zip_folder
+from worker.ingest import ingest_batch
+from worker.pull import pull_sources, register_delivery
+
+DISTRICT = "17099"
+SOURCE = SourceConfig(district=DISTRICT, name="test", inbox=Path("/nonexistent"))
+
+
+def deliver(engine: Engine, folder: Path, users, **options):
+    write_oneroster(folder, users, **options)
+    with transaction(engine) as session:
+        batch_id, _ = register_delivery(session, SOURCE, folder)
+    return ingest_batch(engine, batch_id)
+
+
+def statuses(engine: Engine) -> dict[str, str]:
+    with transaction(engine) as session:
+        rows = session.execute(
+            select(Student.sis_source_id, Student.status).where(Student.district_id == DISTRICT)
+        ).all()
+    return {sid: str(status) for sid, status in rows}
+
+
+def test_records_absent_from_a_bulk_file_become_inactive_and_keep_their_learning_plans(
+    committed_engine, tmp_path
+):
+    deliver(committed_engine, tmp_path / "1", students(20))
+    with transaction(committed_engine) as session:
+        gone = session.execute(select(Student).where(Student.sis_source_id == "stu-19")).scalar_one()
+        session.add(
+            LearningPlan(
+                district_id=DISTRICT, student_id=gone.id, started_on_student_id=gone.id,
+                school_year="2026-27", start_date=date(2026, 9, 1),
+            )
+        )  # fmt: skip
+
+    result = deliver(committed_engine, tmp_path / "2", students(19))
+
+    assert (result.status, result.counts["deactivated"], result.counts["unchanged"]) == ("applied", 1, 19)
+    assert statuses(committed_engine)["stu-19"] == "inactive"
+    assert len(statuses(committed_engine)) == 20  # never deleted
+    with transaction(committed_engine) as session:
+        plans = session.execute(select(LearningPlan.student_id)).scalars().all()
+        assert plans == [gone.id]
+
+
+def test_a_delta_deactivates_only_rows_sent_as_tobedeleted(committed_engine, tmp_path):
+    deliver(committed_engine, tmp_path / "1", students(20))
+
+    result = deliver(
+        committed_engine,
+        tmp_path / "2",
+        [student("stu-3", status="tobedeleted"), student("stu-50")],
+        kind="delta",
+    )
+
+    assert result.counts == {
+        "inserted": 1, "updated": 0, "unchanged": 0, "deactivated": 1, "quarantined": 0, "ignored": 0,
+    }  # fmt: skip
+    now = statuses(committed_engine)
+    assert (now["stu-3"], now["stu-4"], now["stu-50"]) == ("inactive", "active", "active")
+
+
+def test_unchanged_rows_are_not_rewritten_and_changed_rows_are(committed_engine, tmp_path):
+    first = deliver(committed_engine, tmp_path / "1", students(10))
+    rows = students(10)
+    rows[2]["familyName"] = "Lee-Park"
+
+    second = deliver(committed_engine, tmp_path / "2", rows)
+
+    assert (second.counts["updated"], second.counts["unchanged"]) == (1, 9)
+    with transaction(committed_engine) as session:
+        last = dict(session.execute(select(Student.sis_source_id, Student.last_batch_id)).all())
+    assert last["stu-2"] == second.batch_id
+    assert {v for k, v in last.items() if k != "stu-2"} == {first.batch_id}
+
+
+def test_a_record_sent_again_after_going_inactive_is_active_again(committed_engine, tmp_path):
+    deliver(committed_engine, tmp_path / "1", students(20))
+    deliver(committed_engine, tmp_path / "2", students(20)[1:])
+
+    result = deliver(committed_engine, tmp_path / "3", students(20), note="again")
+
+    assert result.counts["updated"] == 1
+    assert statuses(committed_engine)["stu-0"] == "active"
+
+
+def test_two_records_can_swap_ssids_in_one_batch(committed_engine, tmp_path):
+    deliver(
+        committed_engine, tmp_path / "1", [student("a", ssid="1111111111"), student("b", ssid="2222222222")]
+    )
+
+    result = deliver(
+        committed_engine, tmp_path / "2", [student("a", ssid="2222222222"), student("b", ssid="1111111111")]
+    )
+
+    assert (result.status, result.counts["updated"]) == ("applied", 2)
+    with transaction(committed_engine) as session:
+        ssids = dict(session.execute(select(Student.sis_source_id, Student.ssid)).all())
+    assert ssids == {"a": "2222222222", "b": "1111111111"}
+
+
+def test_a_row_claiming_the_ssid_another_active_record_keeps_is_quarantined(committed_engine, tmp_path):
+    deliver(committed_engine, tmp_path / "1", [student("a", ssid="1111111111")])
+
+    result = deliver(
+        committed_engine,
+        tmp_path / "2",
+        [student("a", ssid="1111111111"), student("b", ssid="1111111111")],
+        kind="delta",
+    )
+
+    assert (result.status, result.counts["quarantined"], result.counts["unchanged"]) == ("applied", 1, 1)
+    with transaction(committed_engine) as session:
+        reason = session.execute(select(QuarantinedRow.reason_code, QuarantinedRow.sis_source_id)).one()
+    assert tuple(reason) == ("duplicate_ssid", "b")
+
+
+def test_the_same_delivery_again_is_a_reported_no_op(committed_engine, tmp_path):
+    first = deliver(committed_engine, tmp_path / "1", students(5))
+    with transaction(committed_engine) as session:
+        again, new = register_delivery(session, SOURCE, tmp_path / "1")
+
+    assert (again, new) == (first.batch_id, False)
+    assert ingest_batch(committed_engine, again) == first
+    with transaction(committed_engine) as session:
+        assert session.execute(select(func.count()).select_from(Batch)).scalar_one() == 1
+
+
+def test_pull_registers_each_new_folder_and_zip_in_the_inbox_once(committed_engine, tmp_path, monkeypatch):
+    from tests.fixtures.rosters.bundles import configure_sources
+
+    inbox = tmp_path / "inbox"
+    write_oneroster(inbox / "2026-11-01", students(5))
+    zip_folder(write_oneroster(tmp_path / "z", students(6)), inbox / "2026-11-02.zip")
+    (inbox / "notes.txt").write_text("not a delivery")
+    configure_sources(monkeypatch, SourceConfig(district=DISTRICT, name="nightly", inbox=inbox))
+
+    first = pull_sources(committed_engine)
+    second = pull_sources(committed_engine, DISTRICT)
+
+    assert (len(first), second) == (2, [])
+    results = [ingest_batch(committed_engine, batch_id) for batch_id in first]
+    assert [r.counts["inserted"] for r in results] == [5, 1]
+
+
+@pytest.mark.parametrize(
+    ("break_it", "reason"),
+    [
+        # a required column is missing
+        (lambda b: _rewrite(b / "users.csv", lambda t: t.replace("givenName", "firstName")), "givenName"),
+        # bytes that are not UTF-8
+        (
+            lambda b: (b / "users.csv").write_bytes((b / "users.csv").read_bytes() + b"s-9,\xff\xfe,x\n"),
+            "UTF-8",
+        ),
+        # a bulk users file with a header and no rows
+        (lambda b: _rewrite(b / "users.csv", lambda t: t.splitlines()[0] + "\n"), "no rows"),
+        # the manifest names a file the bundle lacks
+        (lambda b: (b / "orgs.csv").unlink(), "orgs.csv"),
+        # no manifest at all
+        (lambda b: (b / "manifest.csv").unlink(), "manifest.csv"),
+    ],
+)
+def test_a_structurally_broken_delivery_is_rejected_whole_with_a_clear_reason(
+    committed_engine, tmp_path, break_it, reason
+):
+    deliver(committed_engine, tmp_path / "1", students(3))
+    bundle = write_oneroster(tmp_path / "2", [*students(3), student("stu-new", ssid="5999999999")])
+    break_it(bundle)
+    with transaction(committed_engine) as session:
+        batch_id, _ = register_delivery(session, SOURCE, bundle)
+
+    result = ingest_batch(committed_engine, batch_id)
+
+    assert result.status == BatchStatus.REJECTED
+    assert reason in (result.reason or "")
+    assert sorted(statuses(committed_engine)) == ["stu-0", "stu-1", "stu-2"]
+    with transaction(committed_engine) as session:
+        assert session.execute(select(func.count()).select_from(QuarantinedRow)).scalar_one() == 0
+
+
+def _rewrite(path: Path, change) -> None:
+    path.write_text(change(path.read_text()))
+
+
+def test_records_of_another_district_are_never_touched(committed_engine, tmp_path):
+    other = SourceConfig(district="27010", name="other", inbox=tmp_path)
+    write_oneroster(tmp_path / "o", students(3), district="27010")
+    with transaction(committed_engine) as session:
+        batch_id, _ = register_delivery(session, other, tmp_path / "o")
+    ingest_batch(committed_engine, batch_id)
+
+    deliver(committed_engine, tmp_path / "1", students(1))
+
+    with transaction(committed_engine) as session:
+        theirs = session.execute(
+            text("SELECT count(*) FROM students WHERE district_id = '27010' AND status = 'active'")
+        ).scalar_one()
+    assert theirs == 3
