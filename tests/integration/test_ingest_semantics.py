@@ -120,11 +120,11 @@ def test_a_row_claiming_the_ssid_another_active_record_keeps_is_quarantined(comm
     result = deliver(
         committed_engine,
         tmp_path / "2",
-        [student("a", ssid="1111111111"), student("b", ssid="1111111111")],
+        [student("b", ssid="1111111111"), student("c", ssid="3333333333")],
         kind="delta",
     )
 
-    assert (result.status, result.counts["quarantined"], result.counts["unchanged"]) == ("applied", 1, 1)
+    assert (result.status, result.counts["quarantined"], result.counts["inserted"]) == ("applied", 1, 1)
     with transaction(committed_engine) as session:
         reason = session.execute(select(QuarantinedRow.reason_code, QuarantinedRow.sis_source_id)).one()
     assert tuple(reason) == ("duplicate_ssid", "b")
