@@ -43,7 +43,7 @@ def result_of(batch: Batch) -> IngestResult:
         district_id=batch.district_id,
         status=BatchStatus(batch.status),
         counts={key: getattr(batch, key) for key in COUNT_KEYS},
-        reason=batch.hold_reason or batch.reject_reason or batch.error,
+        reason=batch.reject_reason or batch.hold_reason or batch.error,
         duration_seconds=duration,
     )
 
