@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -104,6 +105,19 @@ def test_a_created_record_with_an_ssid_links_when_its_batch_arrives(
     assert (audit.method, audit.batch_id, audit.actor_kind) == ("ssid", batch.id, "system")
     assert target is not None and target.ssid == "5500000003"
     assert worker_log_problems(worker.log_path) == []
+    assert_one_canonical_line_per_task_without_pii(worker.log_path, pii=["Family3", "5500000003", "700003"])
+
+
+def assert_one_canonical_line_per_task_without_pii(log: Path, pii: list[str]) -> None:
+    text = log.read_text()
+    lines = [json.loads(line) for line in text.splitlines() if line.startswith("{")]
+    received = [line for line in lines if str(line["event"]).endswith("] received")]
+    finished = [line for line in lines if line["event"] == "task_finished"]
+    assert len(finished) == len(received) > 0
+    assert len({line["task_id"] for line in finished}) == len(finished)
+    for line in finished:
+        assert {"task", "task_id", "outcome", "duration_ms"} <= line.keys()
+    assert [value for value in pii if value in text] == []
 
 
 def test_a_worker_killed_mid_ingest_leaves_the_batch_to_a_new_worker_which_applies_it_exactly_once(

@@ -4,7 +4,11 @@ per district each time, no errors."""
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 import threading
+import time
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -122,3 +126,34 @@ def assert_one_effective_run_per_district(engine: Engine, round_number: int) -> 
             assert len(batches) == round_number, district
             assert batches[-1] == (BatchStatus.APPLIED, 1), district
             assert (links, unlinked) == (round_number, 0), district
+
+
+def start_beat(env: dict[str, str], log_path: Path) -> subprocess.Popen[bytes]:
+    command = [sys.executable, "-m", "celery", "-A", "worker.celery_app", "beat", "--loglevel", "INFO"]
+    command += ["--scheduler", "worker.schedule:SteadyRedBeatScheduler", "--schedule", str(log_path) + ".db"]
+    with log_path.open("ab") as log:
+        return subprocess.Popen(
+            command, env={**os.environ, "LOG_FORMAT": "json", **env}, stdout=log, stderr=subprocess.STDOUT
+        )
+
+
+def test_of_two_beats_only_the_one_holding_the_lock_sends_anything(
+    tmp_path: Path, database_url: str, own_redis: OwnRedis
+) -> None:
+    env = {"DATABASE_URL": database_url, "REDIS_URL": own_redis.url, "OUTBOX_SWEEP_SECONDS": "5"}
+    logs = [tmp_path / "beat-1.log", tmp_path / "beat-2.log"]
+    beats = [start_beat(env, log) for log in logs]
+    try:
+        deadline = time.monotonic() + 60
+        while sum(log.read_text().count("Sending due task") for log in logs) < 2:
+            assert time.monotonic() < deadline, "no beat sent the sweep"
+            time.sleep(0.2)
+    finally:
+        for beat in beats:
+            beat.terminate()
+            beat.wait(20)
+    texts = [log.read_text() for log in logs]
+    holders = [t for t in texts if "beat: Acquired lock" in t]
+    standby = [t for t in texts if "beat: Acquired lock" not in t]
+    assert len(holders) == 1 and len(standby) == 1
+    assert standby[0].count("Sending due task") == 0
