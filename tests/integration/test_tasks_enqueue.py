@@ -1,0 +1,55 @@
+"""The scheduled tasks' fan-out, run in-process against real Postgres and Redis."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+import pytest
+import redis
+from sqlalchemy import Engine
+
+from config.settings import get_settings
+from models import District
+from models.db import transaction
+from tests.worker_harness import celery_pointed_at, queued_task_names
+from worker.tasks import match_created_record_task, nightly_rematch_task, pull_all_sources_task
+
+
+@pytest.fixture
+def broker(redis_url: str, redis_client: redis.Redis) -> Iterator[str]:
+    with celery_pointed_at(redis_url):
+        yield redis_url
+
+
+def test_the_nightly_rematch_queues_one_match_per_stored_district(
+    committed_engine: Engine, broker: str
+) -> None:
+    with transaction(committed_engine) as session:
+        session.add_all([District(id="35001", name="a"), District(id="35002", name="b")])
+    assert nightly_rematch_task() == {"outcome": "ok", "districts": 2, "queued": 2}
+    assert nightly_rematch_task() == {"outcome": "ok", "districts": 2, "queued": 0}  # still queued
+    assert queued_task_names(broker) == ["ale_sync.match_district"] * 2
+
+
+def test_the_beat_pull_queues_one_pull_per_configured_district(
+    broker: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sources = [
+        {"district": d, "name": f"s{n}", "inbox": "/nonexistent"} for n, d in enumerate(["36001", "36002"])
+    ]
+    monkeypatch.setenv("SIS_SOURCES", json.dumps([*sources, {**sources[0], "name": "second-feed"}]))
+    get_settings.cache_clear()
+    try:
+        assert pull_all_sources_task() == {"outcome": "ok", "districts": 2, "queued": 2}
+    finally:
+        get_settings.cache_clear()
+    assert queued_task_names(broker) == ["ale_sync.pull_district"] * 2
+
+
+def test_matching_a_created_record_that_is_gone_changes_nothing(
+    committed_engine: Engine, broker: str
+) -> None:
+    with transaction(committed_engine) as session:
+        session.add(District(id="37001", name="c"))
+    assert match_created_record_task(district_id="37001", created_record_id=424242) == {"outcome": "gone"}
