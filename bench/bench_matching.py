@@ -38,21 +38,23 @@ DISTRICT = "99001"
 SEED_SIS = """
 INSERT INTO students (district_id, origin, status, sis_source_id, ssid, other_id, first_name, last_name,
                       birth_date, grade)
-SELECT :d, 'sis', 'active', 'sis-' || i, lpad((1000000000 + i * 3)::text, 10, '0'), 'O-' || i,
+SELECT :d, 'sis', 'active', 'sis-' || i, (1000000000 + i * 7919)::text, 'O-' || i,
        (CAST(:firsts AS text[]))[CAST(1 + (i * 7919) % :nf AS int)],
        (CAST(:lasts AS text[]))[1 + floor(:nl * power(((i * 104729) % 1000003) / 1000003.0, 1.5))::int],
        date '2010-01-01' + CAST(i % 4000 AS int), ((i % 13))::text
 FROM generate_series(CAST(:start AS bigint), CAST(:stop AS bigint)) AS i
 """
 
-# kind by n % 20: 8 SSID, 5 Other ID, 4 neither, 1 mistyped SSID, 1 another child's SSID, 1 waiting
+# SSIDs spread over the 10-digit space (1e9 + 7919 i), as sparse as real ones, so a typo has few
+# neighbours; kind by n % 20: 8 SSID, 5 Other ID, 4 neither (birth date known), 1 mistyped SSID,
+# 1 another child's SSID, 1 an SSID the SIS does not have yet
 SEED_CREATED = """
 INSERT INTO students (district_id, origin, status, first_name, last_name, ssid, other_id, birth_date)
 SELECT :d, 'created', 'active', s.first_name, s.last_name,
        CASE WHEN g.k < 8 THEN s.ssid
-            WHEN g.k = 17 THEN lpad((1000000000 + g.i * 3 + 1)::text, 10, '0')
-            WHEN g.k = 18 THEN lpad((1000000000 + (g.i + 1) * 3)::text, 10, '0')
-            WHEN g.k = 19 THEN lpad((9000000000 + g.n)::text, 10, '0') END,
+            WHEN g.k = 17 THEN (1000000000 + g.i * 7919 + 1)::text
+            WHEN g.k = 18 THEN (1000000000 + (g.i + 1) * 7919)::text
+            WHEN g.k = 19 THEN (9000000000 + g.n)::text END,
        CASE WHEN g.k BETWEEN 8 AND 12 THEN s.other_id END,
        CASE WHEN g.k BETWEEN 13 AND 16 THEN s.birth_date END
 FROM (SELECT n, n % 20 AS k, 1 + (n * 9) % :sis AS i
@@ -170,17 +172,17 @@ def key_column_cost(engine: Engine, rows: int) -> tuple[float, float]:
     firsts, lasts = roster_names()
     params = {"d": DISTRICT, "firsts": firsts, "lasts": lasts, "nf": len(firsts), "nl": len(lasts)}
     params |= {"start": 10_000_001, "stop": 10_000_000 + rows}
-    times = []
-    for drop in (False, True):
+    times: dict[bool, list[float]] = {False: [], True: []}
+    for drop in (False, True, False, True):
         with engine.connect() as connection, connection.begin() as transaction:
             if drop:
-                for column in ("search_last", "search_first", "search_last_sound"):
+                for column in ("search_last", "search_initial"):
                     connection.execute(text(f"ALTER TABLE students DROP COLUMN {column}"))
             started = time.perf_counter()
             connection.execute(text(SEED_SIS), params)
-            times.append(time.perf_counter() - started)
+            times[drop].append(time.perf_counter() - started)
             transaction.rollback()
-    return times[0], times[1]
+    return min(times[False]), min(times[True])
 
 
 def main() -> None:
@@ -190,6 +192,7 @@ def main() -> None:
     parser.add_argument("--sis", type=int, default=1_000_000)
     parser.add_argument("--created", type=int, default=100_000)
     parser.add_argument("--queries", type=int, default=300)
+    parser.add_argument("--runs", type=int, default=2, help="runs of baseline and pass; the best counts")
     args = parser.parse_args()
     from config.logging import configure_logging
 
@@ -198,15 +201,18 @@ def main() -> None:
     try:
         seeded = seed(engine, args.sis, args.created)
         print(f"seeded {args.sis:,} SIS and {args.created:,} created records in {seeded:.1f} s")
-        base_1, pairs = timed_rolled_back(engine, baseline)
-        ours, summary = timed_rolled_back(engine, district_pass)
-        base_2, _ = timed_rolled_back(engine, baseline)
-        base = (base_1 + base_2) / 2
-        print(
-            f"baseline (exact-id join + plan move)  {base:8.2f} s"
-            f"  ({pairs:,} pairs; runs {base_1:.2f}, {base_2:.2f})"
-        )
+        # alternate the two, best of `--runs` each: the machine is shared, the best run is the honest one
+        bases, passes = [], []
+        for _ in range(args.runs):
+            elapsed, pairs = timed_rolled_back(engine, baseline)
+            bases.append(elapsed)
+            elapsed, summary = timed_rolled_back(engine, district_pass)
+            passes.append(elapsed)
+        base, ours = min(bases), min(passes)
+        runs = ", ".join(f"{b:.2f}/{p:.2f}" for b, p in zip(bases, passes, strict=True))
+        print(f"baseline (exact-id join + plan move)  {base:8.2f} s  ({pairs:,} pairs)")
         print(f"district pass                         {ours:8.2f} s  ratio {ours / base:.2f}x (target <= 2x)")
+        print(f"  runs baseline/pass: {runs}")
         print(f"  {summary}")
         print(f"  links per second                    {summary.linked / ours:8.0f}")  # type: ignore[attr-defined]
         durations = name_search(engine, args.queries)

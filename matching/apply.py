@@ -26,6 +26,8 @@ class PassSummary:
     refused: int = 0  # a link the merge path refused at apply time (the record changed meanwhile)
 
 
+_METHODS = {method.value: method for method in LinkMethod}
+
 _UPSERT_HOLDS = """
 INSERT INTO holds (created_record_id, district_id, reason, candidate_sis_record_id, detail)
 SELECT h.created_id, :d, h.reason, h.candidate_id, CAST(h.detail AS jsonb)
@@ -92,7 +94,7 @@ def _apply_links(
     session: Session, district_id: str, decisions: Mapping[int, Decision], batch_id: int | None
 ) -> int:
     requests = [
-        LinkRequest(cid, d.sis_record_id, LinkMethod(d.method))
+        LinkRequest(cid, d.sis_record_id, _METHODS[d.method])
         for cid, d in decisions.items()
         if isinstance(d, Link)
     ]

@@ -16,7 +16,6 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from matching.records import CreatedRecord, PersonName, SisCandidate
-from matching.typos import ssid_typo_variants
 
 _SIS_COLUMNS = (
     "s.id, s.ssid, s.other_id, s.first_name, s.middle_name, s.last_name, s.birth_date, s.grade, s.school_id"
@@ -39,9 +38,23 @@ SELECT c.id AS c_id, c.ssid AS c_ssid, c.other_id AS c_other_id, c.first_name AS
 FROM c LEFT JOIN hits h ON h.created_id = c.id LEFT JOIN students s ON s.id = h.sis_id
 """
 
+# the SQL twin of matching.typos.ssid_typo_variants (a test holds them equal): every id one
+# substitution or one adjacent transposition away, built in the database so only the typed
+# SSIDs travel, not a hundred variants of each
 _TYPOS = f"""
+WITH typed AS (
+  SELECT * FROM unnest(CAST(:created AS bigint[]), CAST(:ssids AS text[])) AS t(created_id, ssid)
+), variants AS (
+  SELECT t.created_id, overlay(t.ssid PLACING d::text FROM p FOR 1) AS ssid
+  FROM typed t, generate_series(1, length(t.ssid)) AS p, generate_series(0, 9) AS d
+  WHERE substr(t.ssid, p, 1) <> d::text
+  UNION ALL  -- a substitution and a transposition never give the same id
+  SELECT t.created_id, overlay(t.ssid PLACING substr(t.ssid, p + 1, 1) || substr(t.ssid, p, 1) FROM p FOR 2)
+  FROM typed t, generate_series(1, length(t.ssid) - 1) AS p
+  WHERE substr(t.ssid, p, 1) <> substr(t.ssid, p + 1, 1)
+)
 SELECT v.created_id, {_SIS_COLUMNS}
-FROM unnest(CAST(:created AS bigint[]), CAST(:variants AS text[])) AS v(created_id, ssid)
+FROM variants v
 JOIN students s ON s.district_id = :d AND s.origin = 'sis' AND s.status = 'active'
   AND s.ssid IS NOT NULL AND s.ssid = v.ssid
 """
@@ -94,17 +107,15 @@ def _add_typo_neighbours(
     records: dict[int, CreatedRecord],
     candidates: dict[int, list[SisCandidate]],
 ) -> None:
-    created: list[int] = []
-    variants: list[str] = []
-    for record in records.values():
-        if record.ssid and not any(c.ssid == record.ssid for c in candidates.get(record.id, ())):
-            for variant in ssid_typo_variants(record.ssid):
-                created.append(record.id)
-                variants.append(variant)
-    if not created:
+    typed = [
+        (r.id, r.ssid)
+        for r in records.values()
+        if r.ssid and not any(c.ssid == r.ssid for c in candidates.get(r.id, ()))
+    ]
+    if not typed:
         return
-    rows = session.execute(text(_TYPOS), {"d": district_id, "created": created, "variants": variants})
-    for row in rows:
+    params = {"d": district_id, "created": [i for i, _ in typed], "ssids": [s for _, s in typed]}
+    for row in session.execute(text(_TYPOS), params):
         candidates[row.created_id].append(_candidate(district_id, row))
 
 

@@ -35,6 +35,7 @@ def fold(text: str) -> str:
     return "".join(_LIGATURES.get(ch, ch) for ch in plain)
 
 
+@lru_cache(maxsize=65_536)
 def tokens(text: str | None) -> tuple[str, ...]:
     """The words of a name part after folding; apostrophes join, any other punctuation splits."""
     if not text:
