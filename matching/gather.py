@@ -41,7 +41,7 @@ FROM c LEFT JOIN hits h ON h.created_id = c.id LEFT JOIN students s ON s.id = h.
 # the SQL twin of matching.typos.ssid_typo_variants (a test holds them equal): every id one
 # substitution or one adjacent transposition away, built in the database so only the typed
 # SSIDs travel, not a hundred variants of each
-_TYPOS = f"""
+TYPO_VARIANTS = """
 WITH typed AS (
   SELECT * FROM unnest(CAST(:created AS bigint[]), CAST(:ssids AS text[])) AS t(created_id, ssid)
 ), variants AS (
@@ -53,11 +53,17 @@ WITH typed AS (
   FROM typed t, generate_series(1, length(t.ssid) - 1) AS p
   WHERE substr(t.ssid, p, 1) <> substr(t.ssid, p + 1, 1)
 )
+"""
+
+_TYPOS = (
+    TYPO_VARIANTS
+    + f"""
 SELECT v.created_id, {_SIS_COLUMNS}
 FROM variants v
 JOIN students s ON s.district_id = :d AND s.origin = 'sis' AND s.status = 'active'
   AND s.ssid IS NOT NULL AND s.ssid = v.ssid
 """
+)
 
 
 @dataclass(frozen=True)
