@@ -16,8 +16,8 @@ class PersonName:
 
 
 @dataclass(frozen=True)
-class CreatedRecord:
-    """A student made with "Create Student for ALE", waiting to be linked."""
+class StudentFacts:
+    """What matching compares on a student record of either origin."""
 
     id: int
     district_id: str
@@ -30,14 +30,10 @@ class CreatedRecord:
 
 
 @dataclass(frozen=True)
-class SisCandidate:
-    """An active SIS record of the created record's district that one of its ids (or a typo) points at."""
+class CreatedRecord(StudentFacts):
+    """A student made with "Create Student for ALE", waiting to be linked."""
 
-    id: int
-    district_id: str
-    name: PersonName
-    ssid: str | None = None
-    other_id: str | None = None
-    birth_date: date | None = None
-    grade: str | None = None
-    school_id: str | None = None
+
+@dataclass(frozen=True)
+class SisCandidate(StudentFacts):
+    """An active SIS record of the created record's district that one of its ids (or a typo) points at."""
