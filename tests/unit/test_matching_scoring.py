@@ -33,4 +33,4 @@ def test_a_perfect_match_scores_one_and_a_stranger_scores_low() -> None:
     facts = {"birth_date": date(2019, 5, 5), "grade": "K", "school_id": "s"}
     assert rank(CreatedRecord(1, "d", ANA, **facts), SisCandidate(2, "d", ANA, **facts)).score == 1.0
     stranger = SisCandidate(3, "d", PersonName("Marcus", "Okafor"))
-    assert rank(CreatedRecord(1, "d", ANA), stranger).score < 0.2
+    assert rank(CreatedRecord(1, "d", ANA), stranger).score < 0.35  # unknown facts give half credit
