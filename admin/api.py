@@ -8,27 +8,27 @@ from fastapi import APIRouter, Query, Response
 
 from admin import link_actions, selector, unlinked_table
 from admin.auth import Caller, api_staff
-from admin.created_records import NewCreatedRecord, create_created_record, delete_created_record
+from admin.created_records import (
+    CreateOutcome,
+    NewCreatedRecord,
+    create_created_record,
+    delete_created_record,
+)
+from admin.link_actions import Candidate, LinkHistoryEntry, LinkResult
 from admin.roles import Permission
 from admin.schemas import (
     CallerOut,
-    CandidateOut,
-    CreateOutcomeOut,
     CreateStudentIn,
     DismissIn,
     ErrorOut,
-    HeldRowOut,
     LinkByOtherIdIn,
     LinkBySsidIn,
-    LinkHistoryOut,
     LinkIn,
-    LinkResultOut,
-    PlanOut,
     RecordId,
-    SelectorPageOut,
     SelectorSearchIn,
-    UnlinkedPageOut,
 )
+from admin.selector import PlanOutcome, SelectorPage
+from admin.unlinked_table import HeldRow, UnlinkedPage
 from models.db import get_engine, transaction
 
 ERRORS: dict[int | str, dict[str, Any]] = {
@@ -58,7 +58,7 @@ def who_am_i(caller: SelectorUser) -> CallerOut:
     )
 
 
-@router.post("/students", response_model=CreateOutcomeOut, status_code=201, tags=["create"])
+@router.post("/students", response_model=CreateOutcome, status_code=201, tags=["create"])
 def create_student(body: CreateStudentIn, caller: Manager) -> Any:
     """Create Student for ALE; one saved with an SSID or Other ID is matched at once."""
     with transaction(get_engine()) as session:
@@ -66,7 +66,7 @@ def create_student(body: CreateStudentIn, caller: Manager) -> Any:
         return create_created_record(session, caller, new)
 
 
-@router.post("/selector/search", response_model=SelectorPageOut, tags=["selector"])
+@router.post("/selector/search", response_model=SelectorPage, tags=["selector"])
 def search_selector(body: SelectorSearchIn, caller: SelectorUser) -> Any:
     """The Student Selector: active students of both origins whose names begin with the words."""
     selector.refuse_if_blank(body.query)
@@ -76,10 +76,10 @@ def search_selector(body: SelectorSearchIn, caller: SelectorUser) -> Any:
 
 @router.post(
     "/students/{student_id}/learning-plans",
-    response_model=PlanOut,
+    response_model=PlanOutcome,
     status_code=201,
     tags=["selector"],
-    responses={200: {"model": PlanOut, "description": "the student already had this year's plan"}},
+    responses={200: {"model": PlanOutcome, "description": "the student already had this year's plan"}},
 )
 def initiate_learning_plan(student_id: RecordId, caller: SelectorUser, response: Response) -> Any:
     """Initiate this school year's Student Learning Plan (200 with the existing one if already started)."""
@@ -90,21 +90,21 @@ def initiate_learning_plan(student_id: RecordId, caller: SelectorUser, response:
     return outcome
 
 
-@router.get("/students/{student_id}/links", response_model=list[LinkHistoryOut], tags=["link"])
+@router.get("/students/{student_id}/links", response_model=list[LinkHistoryEntry], tags=["link"])
 def link_history(student_id: RecordId, caller: Manager) -> Any:
     """Every link that touched this student: how, by whom (or automatic), when, from which batch."""
     with transaction(get_engine()) as session:
         return link_actions.link_history(session, caller.district_id, student_id)
 
 
-@router.get("/unlinked", response_model=UnlinkedPageOut, tags=["link"])
+@router.get("/unlinked", response_model=UnlinkedPage, tags=["link"])
 def unlinked(caller: Manager, page: Page = 1, page_size: PageSize = 50) -> Any:
     """Link Student to ALE: the district's created records not yet linked, newest first."""
     with transaction(get_engine()) as session:
         return unlinked_table.unlinked_page(session, caller.district_id, page, page_size)
 
 
-@router.get("/unlinked/{created_record_id}/candidates", response_model=list[CandidateOut], tags=["link"])
+@router.get("/unlinked/{created_record_id}/candidates", response_model=list[Candidate], tags=["link"])
 def candidates(
     created_record_id: RecordId, caller: Manager, limit: Annotated[int, Query(ge=1, le=50)] = 20
 ) -> Any:
@@ -113,21 +113,21 @@ def candidates(
         return link_actions.ranked_candidates(session, caller, created_record_id, limit)
 
 
-@router.post("/unlinked/{created_record_id}/link", response_model=LinkResultOut, tags=["link"])
+@router.post("/unlinked/{created_record_id}/link", response_model=LinkResult, tags=["link"])
 def link(created_record_id: RecordId, body: LinkIn, caller: Manager) -> Any:
     """Permanently merge the created record into the chosen SIS record."""
     with transaction(get_engine()) as session:
         return link_actions.link_to_sis_record(session, caller, created_record_id, body.sis_record_id)
 
 
-@router.post("/unlinked/{created_record_id}/link-by-ssid", response_model=LinkResultOut, tags=["link"])
+@router.post("/unlinked/{created_record_id}/link-by-ssid", response_model=LinkResult, tags=["link"])
 def link_by_ssid(created_record_id: RecordId, body: LinkBySsidIn, caller: Manager) -> Any:
     """Enter SSID: 404 when no active SIS record has it, 409 when that one is already linked."""
     with transaction(get_engine()) as session:
         return link_actions.link_by_entered_id(session, caller, created_record_id, ssid=body.ssid)
 
 
-@router.post("/unlinked/{created_record_id}/link-by-other-id", response_model=LinkResultOut, tags=["link"])
+@router.post("/unlinked/{created_record_id}/link-by-other-id", response_model=LinkResult, tags=["link"])
 def link_by_other_id(created_record_id: RecordId, body: LinkByOtherIdIn, caller: Manager) -> Any:
     """Enter Other ID: 404 not found, 409 already linked, 422 when the record's SSID contradicts it."""
     with transaction(get_engine()) as session:
@@ -150,7 +150,7 @@ def dismiss_suggestion(created_record_id: RecordId, body: DismissIn, caller: Man
     return Response(status_code=204)
 
 
-@router.get("/held", response_model=list[HeldRowOut], tags=["link"])
+@router.get("/held", response_model=list[HeldRow], tags=["link"])
 def held(caller: Manager) -> Any:
     """Records whose id match needs a person, with the reason and the candidate it pointed at."""
     with transaction(get_engine()) as session:

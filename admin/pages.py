@@ -41,6 +41,7 @@ router = APIRouter(include_in_schema=False)
 
 PageCaller = Annotated[Caller, Depends(page_caller)]
 Csrf = Annotated[str, Form(max_length=200)]
+RecordIdForm = Annotated[int, Form(ge=1, le=2**63 - 1)]
 NOT_PAGES = ("/api/", "/health", "/ready", "/openapi.json", "/docs", "/redoc", "/static/")
 DONE_MESSAGES = {
     "linked": "Linked. The records are permanently merged and the student left this table.",
@@ -231,7 +232,7 @@ def selector_initiate_plan(
     request: Request,
     caller: PageCaller,
     csrf_token: Csrf,
-    student_id: Annotated[int, Form(ge=1, le=2**63 - 1)],
+    student_id: RecordIdForm,
     query: Annotated[str, Form(max_length=100)] = "",
     page: Annotated[int, Form(ge=1, le=10_000)] = 1,
 ) -> HTMLResponse:
@@ -291,7 +292,7 @@ def link_confirmed(
     caller: Manager,
     created_record_id: int,
     csrf_token: Csrf,
-    sis_record_id: Annotated[int, Form(ge=1, le=2**63 - 1)],
+    sis_record_id: RecordIdForm,
 ) -> Response:
     check_csrf(request, caller, csrf_token)
     with transaction(get_engine()) as session:
@@ -368,7 +369,7 @@ def dismiss(
     caller: Manager,
     created_record_id: int,
     csrf_token: Csrf,
-    sis_record_id: Annotated[int, Form(ge=1, le=2**63 - 1)],
+    sis_record_id: RecordIdForm,
 ) -> Response:
     check_csrf(request, caller, csrf_token)
     with transaction(get_engine()) as session:

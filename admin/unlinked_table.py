@@ -67,23 +67,24 @@ def _status(hold_reason: str | None, suggested: int | None) -> str:
 
 def unlinked_page(session: Session, district_id: str, page: int, page_size: int) -> UnlinkedPage:
     """One page, newest first: name, ids entered (SSID masked), who created it and when, plan, status."""
-    # the page's ids come first, from the index alone; the joins and the suggestion lookup then
-    # run for those rows only, not for every row the offset skips
+    # the page's ids (and the total, counted on the way) come first, from the index alone; the joins
+    # and the suggestion lookup then run for those rows only, not for every row the offset skips
     page_ids = (
         _unlinked(district_id)
-        .with_only_columns(Student.id, Student.created_at)
+        .with_only_columns(Student.id, Student.created_at, func.count().over().label("total"))
         .order_by(Student.created_at.desc(), Student.id.desc())
         .offset((page - 1) * page_size)
         .limit(page_size)
         .subquery()
     )
     stmt = (
-        select(Student, Staff.name, Hold.reason, _open_suggestion(district_id))
+        select(Student, Staff.name, Hold.reason, _open_suggestion(district_id), page_ids.c.total)
         .join(page_ids, page_ids.c.id == Student.id)
         .outerjoin(Staff, Staff.id == Student.created_by_staff_id)
         .outerjoin(Hold, and_(Hold.created_record_id == Student.id, Hold.district_id == district_id))
         .order_by(page_ids.c.created_at.desc(), page_ids.c.id.desc())
     )
+    found = session.execute(stmt).all()
     rows = [
         UnlinkedRow(
             s.id,
@@ -98,9 +99,12 @@ def unlinked_page(session: Session, district_id: str, page: int, page_size: int)
             str(reason) if reason else None,
             suggested,
         )
-        for s, staff_name, reason, suggested in session.execute(stmt).all()
+        for s, staff_name, reason, suggested, _total in found
     ]
-    count = _unlinked(district_id).with_only_columns(func.count(Student.id))
+    if found:
+        return UnlinkedPage(rows, page, page_size, found[0].total)
+    # past the last page: the count comes on its own
+    count = _unlinked(district_id).with_only_columns(func.count())
     return UnlinkedPage(rows, page, page_size, session.execute(count).scalar_one())
 
 

@@ -30,127 +30,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 DISTRICT = "17001"
-FIRST = [
-    "Ava",
-    "Liam",
-    "Noah",
-    "Emma",
-    "Olivia",
-    "Mateo",
-    "Sofia",
-    "Lucas",
-    "Mia",
-    "Ethan",
-    "Amelia",
-    "Elijah",
-    "Harper",
-    "James",
-    "Evelyn",
-    "Benjamin",
-    "Aria",
-    "Henry",
-    "Chloe",
-    "Daniel",
-    "Zoe",
-    "Jackson",
-    "Layla",
-    "Samuel",
-    "Nora",
-    "Logan",
-    "Lily",
-    "David",
-    "Hazel",
-    "Joseph",
-    "Aaliyah",
-    "Carter",
-    "Grace",
-    "Owen",
-    "Riley",
-    "Wyatt",
-    "Ellie",
-    "John",
-    "Stella",
-    "Jack",
-    "Maya",
-    "Luke",
-    "Leah",
-    "Jayden",
-    "Camila",
-    "Dylan",
-    "Aurora",
-    "Levi",
-    "Violet",
-    "Isaac",
-    "Scarlett",
-    "Gabriel",
-    "Penelope",
-    "Julian",
-    "Ximena",
-]
-LAST = [
-    "Nguyen",
-    "Garcia",
-    "Smith",
-    "Johnson",
-    "Williams",
-    "Brown",
-    "Jones",
-    "Miller",
-    "Davis",
-    "Rodriguez",
-    "Martinez",
-    "Hernandez",
-    "Lopez",
-    "Gonzalez",
-    "Wilson",
-    "Anderson",
-    "Thomas",
-    "Taylor",
-    "Moore",
-    "Jackson",
-    "Martin",
-    "Lee",
-    "Perez",
-    "Thompson",
-    "White",
-    "Harris",
-    "Sanchez",
-    "Clark",
-    "Ramirez",
-    "Lewis",
-    "Robinson",
-    "Walker",
-    "Young",
-    "Allen",
-    "King",
-    "Wright",
-    "Scott",
-    "Torres",
-    "Hill",
-    "Flores",
-    "Green",
-    "Adams",
-    "Nelson",
-    "Baker",
-    "Hall",
-    "Rivera",
-    "Campbell",
-    "Mitchell",
-    "Carter",
-    "Roberts",
-    "Okafor",
-    "Kowalski",
-    "Yamamoto",
-    "Haddad",
-    "O'Brien",
-    "Van der Berg",
-    "Petrov",
-    "Chen",
-    "Singh",
-    "Kim",
-]
-# surnames get a numeric-free suffix so a million rows are not fifty names repeated
-SUFFIX = ["", "son", "ez", "man", "er", "ski", "ova", "ley", "ton", "berg", "field", "well", "ridge", "ford"]
+
+
+def names() -> tuple[list[str], list[str]]:
+    """Real first names and surnames (the Ed-Fi Grand Bend roster, as bench_matching uses)."""
+    from bench.bench_matching import roster_names
+
+    return roster_names()
 
 
 def seed(url: str, sis: int, created: int) -> str:
@@ -159,11 +45,12 @@ def seed(url: str, sis: int, created: int) -> str:
 
     token = new_staff_token()
     engine = create_engine(url)
-    arrays = {"first": FIRST, "last": LAST, "suffix": SUFFIX}
+    firsts, lasts = names()
+    arrays = {"first": firsts, "last": lasts, "nf": len(firsts), "nl": len(lasts)}
+    # surnames skewed as in bench_matching, so some surname blocks are large
     name_sql = (
-        "(CAST(:first AS text[]))[CAST(1 + (i * 7919) % cardinality(CAST(:first AS text[])) AS int)]",
-        "(CAST(:last AS text[]))[CAST(1 + (i * 104729) % cardinality(CAST(:last AS text[])) AS int)]"
-        " || (CAST(:suffix AS text[]))[CAST(1 + (i / 60) % cardinality(CAST(:suffix AS text[])) AS int)]",
+        "(CAST(:first AS text[]))[CAST(1 + (i * 7919) % :nf AS int)]",
+        "(CAST(:last AS text[]))[1 + floor(:nl * power(((i * 104729) % 1000003) / 1000003.0, 1.5))::int]",
     )
     with engine.begin() as db:
         db.execute(text("INSERT INTO districts (id, name) VALUES (:d, 'Bench District')"), {"d": DISTRICT})
@@ -241,6 +128,7 @@ def p(times: list[float], q: int) -> float:
 
 
 def run(base: str, token: str, ids: list[int], requests: int, threads: int) -> None:
+    firsts, lasts = names()
     auth = {"Authorization": f"Bearer {token}"}
     pages = max(len(ids) // 50, 1)
     rng = random.Random(7)
@@ -261,7 +149,7 @@ def run(base: str, token: str, ids: list[int], requests: int, threads: int) -> N
         "student selector": (
             lambda c, i: c.post(
                 f"{base}/api/selector/search",
-                json={"query": f"{LAST[i % len(LAST)][:3]} {FIRST[i % len(FIRST)][:2]}"},
+                json={"query": f"{lasts[picks[i] % len(lasts)][:4]} {firsts[picks[i] % len(firsts)][:1]}"},
                 headers=auth,
             ),
             None,
@@ -311,6 +199,7 @@ def main() -> None:
     parser.add_argument("--created", type=int, default=10_000, help="unlinked created records")
     parser.add_argument("--requests", type=int, default=300, help="requests per kind")
     parser.add_argument("--threads", type=int, default=2, help="concurrent clients")
+    parser.add_argument("--keep", action="store_true", help="keep the scratch database and print its URL")
     args = parser.parse_args()
     from tests.admin_support import running_admin
 
@@ -324,7 +213,10 @@ def main() -> None:
         with running_admin(url, redis_url, LOG_LEVEL="WARNING") as base:
             run(base, token, created_ids(url), args.requests, args.threads)
     finally:
-        drop_database(url)
+        if args.keep:
+            print(f"kept {url}")
+        else:
+            drop_database(url)
 
 
 if __name__ == "__main__":

@@ -77,6 +77,14 @@ class Student(Base):
             "created_at",
             postgresql_where=text("origin = 'created' AND status = 'active'"),
         ),
+        # one page of the unlinked table, newest first, read from the index alone (admin/unlinked_table.py)
+        Index(
+            "ix_students_unlinked_page",
+            "district_id",
+            "created_at",
+            "id",
+            postgresql_where=text("origin = 'created' AND status = 'active'"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)

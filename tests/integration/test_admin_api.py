@@ -274,6 +274,12 @@ def test_the_unlinked_table_shows_who_created_each_record_and_whether_it_has_a_p
     add_student(_engine(), sis_source_id="s-1", first_name="Sis", last_name="Only")
     table = client.get("/api/unlinked", params={"page_size": 10}, headers=world.auth("registrar")).json()
     assert table["total"] == 2
+    past_the_end = client.get(
+        "/api/unlinked", params={"page": 3, "page_size": 1}, headers=world.auth("registrar")
+    )
+    assert (past_the_end.json()["rows"], past_the_end.json()["total"]) == ([], 2)
+    second = client.get("/api/unlinked", params={"page": 2, "page_size": 1}, headers=world.auth("registrar"))
+    assert (second.json()["rows"][0]["created_record_id"], second.json()["total"]) == (older, 2)
     by_id = {r["created_record_id"]: r for r in table["rows"]}
     row = by_id[older]
     assert (row["ssid_masked"], row["other_id"], row["has_plan"], row["status"]) == (

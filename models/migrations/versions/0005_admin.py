@@ -5,7 +5,8 @@ Revises: 0004
 Create Date: 2026-11-28
 
 The Student Selector searches surname prefixes of active records of both origins; a partial
-index on the stored surname key lets Postgres answer it with an index range.
+index on the stored surname key lets Postgres answer it with an index range. One page of the
+unlinked table (newest first, by offset) is read from an index that carries the record id.
 
 The staff pages' session key lives in the database when SESSION_SECRET is unset, so every
 web process signs and checks cookies with the same key.
@@ -37,8 +38,16 @@ def upgrade() -> None:
         unique=False,
         postgresql_where=sa.text("status = 'active'"),
     )
+    op.create_index(
+        "ix_students_unlinked_page",
+        "students",
+        ["district_id", "created_at", "id"],
+        unique=False,
+        postgresql_where=sa.text("origin = 'created' AND status = 'active'"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_index("ix_students_unlinked_page", table_name="students")
     op.drop_index("ix_students_selector_last", table_name="students")
     op.drop_table("app_secrets")
