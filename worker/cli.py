@@ -10,7 +10,6 @@ import sys
 
 import typer
 
-from config.logging import configure_from_settings
 from worker import cli_batches
 from worker.cli_ops import register as register_ops
 from worker.cli_output import console, err_console, fail
@@ -36,8 +35,17 @@ app.add_typer(cli_batches.batches_app, name="batches")
 
 @app.callback()
 def _start() -> None:
-    """Settings are checked and logging configured before any command runs."""
-    configure_from_settings()
+    """Settings are checked and logging configured before any command runs.
+
+    The tables are the CLI's output; its log lines go to stderr at WARNING and above unless
+    LOG_LEVEL is set, so a script sees results on stdout and only real trouble on stderr.
+    """
+    from config.logging import configure_logging
+    from config.settings import get_settings
+
+    settings = get_settings()
+    level = settings.log_level if "log_level" in settings.model_fields_set else "WARNING"
+    configure_logging(settings.log_format, level)
 
 
 @db_app.command("upgrade")

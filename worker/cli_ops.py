@@ -75,17 +75,10 @@ def _resync_inline(engine: Any, districts: list[str], as_json: bool) -> None:
         print_json(results)
         return
     table = Table(title="resync")
-    for column in (
-        "district",
-        "batches",
-        "inserted",
-        "updated",
-        "deactivated",
-        "quarantined",
-        "linked",
-        "held",
-    ):
-        table.add_column(column, justify="left" if column in ("district", "batches") else "right")
+    table.add_column("district", no_wrap=True)
+    table.add_column("batches")
+    for column in ("new", "updated", "inactive", "quarantined", "linked", "held"):
+        table.add_column(column, justify="right", no_wrap=True)
     for row in results:
         batches = ", ".join(f"{b['batch_id']} {b['status']}" for b in row["batches"]) or "none new"
         totals = [str(sum(b["counts"].get(k, 0) for b in row["batches"])) for k in table_counts()]
@@ -123,8 +116,8 @@ def status(district: DistrictOption = None, as_json: JsonOption = False) -> None
         print_json(rows)
         return
     table = Table(title="ale-sync status")
-    for column in ("district", "last batch", "counts", "unlinked", "held", "oldest unlinked", "last error"):
-        table.add_column(column)
+    for column in ("district", "last batch", "counts", "unlinked", "held", "oldest", "last error"):
+        table.add_column(column, no_wrap=column in ("district", "counts", "unlinked", "held", "oldest"))
     for row in rows:
         table.add_row(
             row["district_id"],
@@ -148,7 +141,7 @@ def _batch_text(batch: dict[str, Any] | None) -> str:
 def _counts_text(batch: dict[str, Any] | None) -> str:
     if batch is None:
         return "-"
-    return " ".join(f"{k} {v}" for k, v in batch["counts"].items() if v)
+    return "\n".join(f"{k} {v}" for k, v in batch["counts"].items() if v) or "no rows"
 
 
 def unlinked(district: DistrictOption = None, as_json: JsonOption = False) -> None:
@@ -163,7 +156,7 @@ def unlinked(district: DistrictOption = None, as_json: JsonOption = False) -> No
         return
     table = Table(title="unlinked created records")
     for column in ("district", "record", "name", "ids entered", "held", "suggestions", "age"):
-        table.add_column(column)
+        table.add_column(column, no_wrap=column != "name")
     for row in rows:
         ids = ", ".join(n for n, has in (("SSID", row["has_ssid"]), ("Other ID", row["has_other_id"])) if has)
         table.add_row(
@@ -190,7 +183,7 @@ def holds(district: DistrictOption = None, as_json: JsonOption = False) -> None:
         return
     table = Table(title="held created records")
     for column in ("district", "record", "name", "reason", "candidate", "held since"):
-        table.add_column(column)
+        table.add_column(column, no_wrap=column not in ("name", "candidate"))
     for row in rows:
         candidate = row["candidate_sis_record_id"]
         table.add_row(
@@ -199,7 +192,7 @@ def holds(district: DistrictOption = None, as_json: JsonOption = False) -> None:
             row["name"],
             row["reason"],
             f"{candidate} {row['candidate_name']}" if candidate else "-",
-            row["held_since"][:19],
+            row["held_since"][:16].replace("T", " "),
         )
     console.print(table)
 
