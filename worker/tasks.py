@@ -96,24 +96,29 @@ def canonical(name: str) -> Callable[[F], F]:
                 try:
                     outcome = body(*args, **kwargs)
                 except Exception as exc:
-                    failure = transient_failure(exc)
-                    logger.warning(
-                        "task_finished",
-                        outcome="retrying" if failure else "failed",
-                        error=type(exc).__name__,
-                        duration_ms=round((time.monotonic() - started) * 1000),
-                    )
-                    if failure is not None:
-                        raise failure from exc
+                    transient = _finish_failed(exc, started)
+                    if transient is not None:
+                        raise transient from exc
                     raise
-                logger.info(
-                    "task_finished", duration_ms=round((time.monotonic() - started) * 1000), **outcome
-                )
+                logger.info("task_finished", duration_ms=_since(started), **outcome)
             return outcome
 
         return run  # type: ignore[return-value]
 
     return decorate
+
+
+def _since(started: float) -> int:
+    return round((time.monotonic() - started) * 1000)
+
+
+def _finish_failed(exc: Exception, started: float) -> TransientFailure | None:
+    """Log the failed run's canonical line; a database failure worth retrying comes back wrapped."""
+    failure = transient_failure(exc)
+    retrying = failure is not None or isinstance(exc, SyncTask.autoretry_for)
+    outcome = "retrying" if retrying else "failed"
+    logger.warning("task_finished", outcome=outcome, error=type(exc).__name__, duration_ms=_since(started))
+    return failure
 
 
 # ---- enqueueing (outbox senders, beat, ops) -------------------------------------------------

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import psycopg
 import pytest
 from psycopg import errors as pg_errors
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from structlog.testing import capture_logs
 
 from worker.celery_app import app
 from worker.limits import VISIBILITY_TIMEOUT_SECONDS
-from worker.tasks import TransientFailure, is_transient
+from worker.tasks import TransientFailure, canonical, is_transient
 
 OUR_TASKS = sorted(name for name in app.tasks if name.startswith("ale_sync."))
 
@@ -83,3 +86,30 @@ def test_a_real_serialization_failure_from_postgres_is_retried(committed_engine:
         second.close()
         with committed_engine.begin() as cleanup:
             cleanup.execute(text("DROP TABLE retry_probe"))
+
+
+def failing_task(error: Exception) -> Any:
+    @canonical("probe")
+    def body(*, district_id: str) -> dict[str, Any]:
+        raise error
+
+    return body
+
+
+def test_a_deadlock_is_logged_as_retrying_and_raised_for_celery_to_retry() -> None:
+    body = failing_task(wrapped(pg_errors.DeadlockDetected("deadlock")))
+    with capture_logs() as logs, pytest.raises(TransientFailure) as raised:
+        body(district_id="38001")
+    assert str(raised.value) == "DeadlockDetected"
+    assert [(e["event"], e["outcome"], e["error"]) for e in logs] == [
+        ("task_finished", "retrying", "OperationalError")
+    ]
+
+
+def test_bad_data_is_logged_as_failed_and_not_retried() -> None:
+    body = failing_task(ValueError("row 7"))
+    with capture_logs() as logs, pytest.raises(ValueError):
+        body(district_id="38001")
+    assert [(e["event"], e["outcome"], e["error"]) for e in logs] == [
+        ("task_finished", "failed", "ValueError")
+    ]
