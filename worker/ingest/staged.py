@@ -56,7 +56,9 @@ def stage_delivery(
     # bulk work joins whole sets; right after a large load the table statistics still describe
     # the old table and would pick row-by-row nested loops, so this transaction hashes instead
     session.execute(text("SET LOCAL enable_nestloop = off"))
-    session.execute(text("SET LOCAL work_mem = '64MB'"))
+    session.execute(text("SET LOCAL work_mem = '256MB'"))
+    # compiling these one-off statements to machine code costs more than it saves
+    session.execute(text("SET LOCAL jit = off"))
     if source.format == "csv":
         users_file = next(iter(delivery.members), "")
         mapping, kind, check_orgs = mapped_users(source, read_header(delivery, users_file)), "bulk", False
