@@ -110,7 +110,7 @@ def sync_through_worker(engine: Engine, console: Console, label: str) -> None:
         batch = session.scalars(
             select(Batch).where(Batch.district_id == DEMO_DISTRICT).order_by(Batch.id.desc()).limit(1)
         ).first()
-    state = f"batch {batch.id} {batch.status}, {batch.inserted} SIS students new" if batch else "no batch"
+    state = f"batch {batch.id} {batch.status}, {batch.inserted} new SIS student(s)" if batch else "no batch"
     console.print(f"{label}: {state} ({time.monotonic() - started:.1f}s)")
 
 
