@@ -12,7 +12,18 @@ from typing import Any
 from sqlalchemy import Select, and_, func, select
 from sqlalchemy.orm import Session, aliased
 
-from models import Batch, BatchStatus, District, Hold, Origin, Staff, Student, StudentStatus, Suggestion
+from models import (
+    Batch,
+    BatchStatus,
+    District,
+    Hold,
+    Origin,
+    OutboxEvent,
+    Staff,
+    Student,
+    StudentStatus,
+    Suggestion,
+)
 
 COUNTS = ("inserted", "updated", "unchanged", "deactivated", "quarantined", "ignored")
 
@@ -79,7 +90,16 @@ def _last_error(session: Session, district_id: str) -> str | None:
         .order_by(Batch.id.desc())
         .limit(1)
     ).first()
-    return None if failed is None else f"batch {failed.id} failed: {failed.error or 'no detail'}"
+    if failed is not None:
+        return f"batch {failed.id} failed: {failed.error or 'no detail'}"
+    unsent, error = session.execute(
+        select(func.count(), func.max(OutboxEvent.last_error)).where(
+            OutboxEvent.district_id == district_id,
+            OutboxEvent.published_at.is_(None),
+            OutboxEvent.last_error.is_not(None),
+        )
+    ).one()
+    return f"{unsent} event(s) not yet sent to the worker: {error}" if unsent else None
 
 
 def unlinked_records(session: Session, district_id: str | None = None) -> list[dict[str, Any]]:

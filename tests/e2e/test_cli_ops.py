@@ -13,11 +13,12 @@ import redis
 from sqlalchemy import Engine, select
 from typer.testing import CliRunner
 
-from models import Staff
+from models import Batch, District, Staff
 from models.db import transaction
 from models.staff import hash_staff_token
 from tests.worker_harness import deliver, queued_task_names, save_created_record, sis_rows, source_env
 from worker.cli import app as cli_app
+from worker.outbox import record_event
 
 DISTRICT = "34001"
 
@@ -165,3 +166,30 @@ def test_every_ops_command_has_help(command: list[str]) -> None:
     result = CliRunner().invoke(cli_app, [*command, "--help"])
     assert result.exit_code == 0
     assert "Usage" in result.stdout
+
+
+def test_status_names_the_last_error_a_failed_batch_or_events_the_worker_never_got(
+    committed_engine: Engine, database_url: str
+) -> None:
+    with transaction(committed_engine) as session:
+        session.add(District(id="34002", name="b"))
+        session.flush()
+        record_event(
+            session, "created_record_saved", "34002", created_record_id=1
+        ).last_error = "OperationalError"
+    [row] = json_of("status", "--district", "34002")
+    assert row["last_error"] == "1 event(s) not yet sent to the worker: OperationalError"
+    with transaction(committed_engine) as session:
+        session.add(
+            Batch(
+                district_id="34002",
+                source_name="s",
+                location="/x",
+                checksum="c" * 64,
+                status="failed",
+                error="E1",
+            )
+        )
+    [row] = json_of("status", "--district", "34002")
+    assert row["last_error"].endswith("failed: E1")
+    assert row["last_batch"]["status"] == "failed"
