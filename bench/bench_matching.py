@@ -167,6 +167,16 @@ def name_search(engine: Engine, queries: int) -> list[float]:
     return durations
 
 
+def print_search(engine: Engine, queries: int) -> None:
+    durations = name_search(engine, queries)
+    p50 = statistics.median(durations)
+    p95 = statistics.quantiles(durations, n=20)[-1]
+    print(
+        f"name search, {len(durations)} queries       p50 {p50:6.1f} ms  p95 {p95:6.1f} ms"
+        " (target p95 <= 100)"
+    )
+
+
 def key_column_cost(engine: Engine, rows: int) -> tuple[float, float]:
     """Insert `rows` SIS rows with the generated key columns, then with them dropped (both rolled back)."""
     firsts, lasts = roster_names()
@@ -193,10 +203,16 @@ def main() -> None:
     parser.add_argument("--created", type=int, default=100_000)
     parser.add_argument("--queries", type=int, default=300)
     parser.add_argument("--runs", type=int, default=2, help="runs of baseline and pass; the best counts")
+    parser.add_argument("--keep", action="store_true", help="keep the scratch database (its name is printed)")
+    parser.add_argument("--search-only", metavar="DATABASE", help="only time name search in a kept database")
     args = parser.parse_args()
     from config.logging import configure_logging
 
     configure_logging("json", "WARNING")
+    if args.search_only:
+        server = make_url(os.environ["DATABASE_URL"]).set(drivername="postgresql+psycopg")
+        print_search(create_engine(server.set(database=args.search_only)), args.queries)
+        return
     admin, engine, name = scratch_engine()
     try:
         seeded = seed(engine, args.sis, args.created)
@@ -215,13 +231,7 @@ def main() -> None:
         print(f"  runs baseline/pass: {runs}")
         print(f"  {summary}")
         print(f"  links per second                    {summary.linked / ours:8.0f}")  # type: ignore[attr-defined]
-        durations = name_search(engine, args.queries)
-        p50 = statistics.median(durations)
-        p95 = statistics.quantiles(durations, n=20)[-1]
-        print(
-            f"name search, {len(durations)} queries       p50 {p50:6.1f} ms  p95 {p95:6.1f} ms"
-            " (target p95 <= 100)"
-        )
+        print_search(engine, args.queries)
         with_keys, without = key_column_cost(engine, min(200_000, args.sis))
         print(
             f"insert {min(200_000, args.sis):,} SIS rows: with key columns {with_keys:.2f} s,"
@@ -229,8 +239,11 @@ def main() -> None:
         )
     finally:
         engine.dispose()
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        if args.keep:
+            print(f"kept database {name}")
+        else:
+            with admin.connect() as connection:
+                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
 
 
