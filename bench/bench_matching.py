@@ -186,7 +186,7 @@ def key_column_cost(engine: Engine, rows: int) -> tuple[float, float]:
     for drop in (False, True, False, True):
         with engine.connect() as connection, connection.begin() as transaction:
             if drop:
-                for column in ("search_last", "search_initial"):
+                for column in ("search_last", "search_first"):
                     connection.execute(text(f"ALTER TABLE students DROP COLUMN {column}"))
             started = time.perf_counter()
             connection.execute(text(SEED_SIS), params)

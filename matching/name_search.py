@@ -1,11 +1,18 @@
 """Search by name for manual linking: the active SIS records of the district ranked against one
 created record, each with its reasons and any created record already linked to it.
 
-Fast at a million SIS records without contrib extensions: candidates come only from blocks
-over the generated key columns (matching/search_keys.py, one index): surnames sharing the
-first two letters of the typed surname or of one of its parts (exact, compound and most
-misspelt surnames), and given and family swapped; each narrowed, inside the index, to the
-initials the typed given name and its nicknames allow. Ranking is Python (matching/scoring.py).
+Fast at a million SIS records without contrib extensions: candidates come only from index
+ranges over the generated key columns `(district_id, search_last, search_first)`
+(matching/search_keys.py), each kept small by pairing a loose condition on one name with a
+tight one on the other:
+
+- same surname (or one of its words), same given-name initial: a misspelt given name;
+- same surname, given name one of the typed name's nicknames: Bill for William;
+- a surname that starts with the typed one, same initial: a compound surname (García-López);
+- a surname sharing the first two letters, same given name or nickname: a misspelt surname;
+- given and family swapped.
+
+Ranking is Python (matching/scoring.py) over the few hundred rows these return.
 """
 
 from __future__ import annotations
@@ -19,27 +26,22 @@ from sqlalchemy.orm import Session
 from matching.names import PARTICLES, relatives, tokens
 from matching.records import CreatedRecord, PersonName, SisCandidate
 from matching.scoring import rank
-from matching.search_keys import initial_key, name_key
+from matching.search_keys import name_key
 
 MAX_BLOCK_ROWS = 5000  # a safety cap; real blocks are far smaller
-PREFIX = 2
+MISSPELT_PREFIX = 2
 
 _SELECT = """
-SELECT s.id, s.ssid, s.other_id, s.first_name, s.middle_name, s.last_name, s.birth_date, s.grade,
-       s.school_id,
-       (SELECT a.created_record_id FROM link_audit a WHERE a.district_id = :d AND a.sis_record_id = s.id
-         ORDER BY a.id LIMIT 1) AS linked_created_record_id
+SELECT s.id, s.ssid, s.other_id, s.first_name, s.middle_name, s.last_name, s.birth_date, s.grade, s.school_id
 FROM students s
 WHERE s.district_id = :d AND s.origin = 'sis' AND s.status = 'active' AND ({blocks})
 LIMIT :cap
 """
-_PREFIX_BLOCK = (
-    "(s.search_last >= :p{i} AND s.search_last < :q{i} AND s.search_initial = ANY(CAST(:initials AS text[])))"
-)
-_SWAPPED_BLOCK = (
-    "(s.search_last = ANY(CAST(:firsts AS text[]))"
-    " AND s.search_initial = ANY(CAST(:last_initials AS text[])))"
-)
+
+_LINKED = """
+SELECT DISTINCT ON (sis_record_id) sis_record_id, created_record_id FROM link_audit
+WHERE district_id = :d AND sis_record_id = ANY(CAST(:ids AS bigint[])) ORDER BY sis_record_id, id
+"""
 
 
 @dataclass(frozen=True)
@@ -52,34 +54,67 @@ class RankedCandidate:
     already_linked_created_record_id: int | None
 
 
-def _initials(given: str) -> list[str]:
-    """First letters the SIS given name may start with: the typed one's and its nicknames'."""
-    words = tokens(given)
-    if not words:
-        return []
-    nicknames, canonicals = relatives(words[0])
-    return sorted({words[0][0], *(n[0] for n in nicknames | canonicals if n)})
-
-
 def _surname_keys(last: str) -> list[str]:
     words = tokens(last)
     return sorted({name_key(last), *words, "".join(w for w in words if w not in PARTICLES)} - {""})
 
 
+def _given_keys(first: str) -> list[str]:
+    """The typed given name and its nicknames, as keys."""
+    words = tokens(first)
+    if not words:
+        return []
+    nicknames, canonicals = relatives(words[0])
+    return sorted({words[0], "".join(words), *(name_key(n) for n in nicknames | canonicals)} - {""})
+
+
+def _range(prefix: str) -> tuple[str, str]:
+    """Keys starting with `prefix` sort in [prefix, prefix + "{"): C collation, a-z only."""
+    return prefix, prefix + "{"
+
+
+class _Blocks:
+    """OR-ed index ranges and their bind parameters."""
+
+    def __init__(self) -> None:
+        self.sql: list[str] = []
+        self.params: dict[str, Any] = {}
+
+    def add(self, condition: str, **params: Any) -> None:
+        n = len(self.sql)
+        for name, value in params.items():
+            self.params[f"{name}{n}"] = value
+            condition = condition.replace(f":{name}", f":{name}{n}")
+        self.sql.append(f"({condition})")
+
+
+_SAME_LAST = "s.search_last = ANY(CAST(:lasts AS text[]))"
+_LAST_RANGE = "s.search_last >= :lo AND s.search_last < :hi"
+_FIRST_RANGE = "s.search_first >= :flo AND s.search_first < :fhi"
+_SAME_FIRST = "s.search_first = ANY(CAST(:firsts AS text[]))"
+
+
 def blocking_query(name: PersonName) -> tuple[str, dict[str, Any]]:
     """The blocking query and its parameters for one typed name."""
-    prefixes = sorted({key[:PREFIX] for key in _surname_keys(name.last)})
-    params: dict[str, Any] = {
-        "initials": _initials(name.first),
-        "firsts": _surname_keys(name.first),
-        "last_initials": sorted({initial_key(name.last)} - {""}),
-    }
-    blocks = [_SWAPPED_BLOCK]
-    for i, prefix in enumerate(prefixes):
-        # C collation: every key starting with the prefix sorts between it and prefix + "{"
-        params[f"p{i}"], params[f"q{i}"] = prefix, prefix + "{"
-        blocks.append(_PREFIX_BLOCK.format(i=i))
-    return _SELECT.format(blocks=" OR ".join(blocks)), params
+    lasts, givens = _surname_keys(name.last), _given_keys(name.first)
+    blocks = _Blocks()
+    if lasts and givens:
+        flo, fhi = _range(tokens(name.first)[0][:1])
+        blocks.add(f"{_SAME_LAST} AND {_FIRST_RANGE}", lasts=lasts, flo=flo, fhi=fhi)
+        blocks.add(f"{_SAME_LAST} AND {_SAME_FIRST}", lasts=lasts, firsts=givens)
+        typed = name_key(name.last)
+        if len(typed) >= 3:
+            lo, hi = _range(typed)
+            blocks.add(f"{_LAST_RANGE} AND {_FIRST_RANGE}", lo=lo, hi=hi, flo=flo, fhi=fhi)
+        for prefix in sorted({key[:MISSPELT_PREFIX] for key in lasts}):
+            lo, hi = _range(prefix)
+            blocks.add(f"{_LAST_RANGE} AND {_SAME_FIRST}", lo=lo, hi=hi, firsts=givens)
+        # given and family swapped: the typed given name is the surname, the initial the family's
+        flo, fhi = _range(lasts[0][:1] if not typed else typed[:1])
+        blocks.add(f"{_SAME_LAST} AND {_FIRST_RANGE}", lasts=_surname_keys(name.first), flo=flo, fhi=fhi)
+    if not blocks.sql:
+        return "", {}
+    return _SELECT.format(blocks=" OR ".join(blocks.sql)), blocks.params
 
 
 def _created_record(session: Session, district_id: str, created_record_id: int) -> CreatedRecord | None:
@@ -119,11 +154,19 @@ def rank_candidates(
     if created is None:
         return []
     query, params = blocking_query(created.name)
+    if not query:
+        return []
     rows = session.execute(text(query), {"d": district_id, "cap": MAX_BLOCK_ROWS, **params}).all()
     ranked = sorted(
-        ((rank(created, _candidate(district_id, row)), row.linked_created_record_id) for row in rows),
-        key=lambda pair: (-pair[0].score, pair[0].sis_record_id),
-    )
+        (rank(created, _candidate(district_id, row)) for row in rows),
+        key=lambda r: (-r.score, r.sis_record_id),
+    )[:limit]
+    ids = [r.sis_record_id for r in ranked]
+    linked: dict[int, int] = {
+        row.sis_record_id: row.created_record_id
+        for row in session.execute(text(_LINKED), {"d": district_id, "ids": ids})
+    }
     return [
-        RankedCandidate(r.sis_record_id, r.score, list(r.reasons), linked) for r, linked in ranked[:limit]
+        RankedCandidate(r.sis_record_id, r.score, list(r.reasons), linked.get(r.sis_record_id))
+        for r in ranked
     ]

@@ -4,8 +4,8 @@ Postgres here has no contrib extensions (no unaccent, pg_trgm or fuzzystrmatch),
 are built from immutable built-ins only: `translate` folds the accented Latin letters (only
 for names that are not plain ASCII: `translate` with a long map is the costly part),
 `lower` and `regexp_replace` keep a-z. `search_last` is the whole surname so folded
-(García-López -> garcialopez, de la Cruz -> delacruz); `search_initial` the given name's
-first letter. Ingest pays a few microseconds a row for them (README, "Matching").
+(García-López -> garcialopez, de la Cruz -> delacruz), `search_first` the given name so
+folded. Ingest pays a couple of microseconds a row for them (README, "Matching").
 """
 
 from __future__ import annotations
@@ -38,14 +38,6 @@ def name_key(text: str | None) -> str:
     return _NOT_LETTER.sub("", (text or "").translate(_FOLD).lower())
 
 
-_LEADING = " '-."
-
-
-def initial_key(text: str | None) -> str:
-    """The folded, lower-cased first character of a name part, as stored in `search_initial`."""
-    return (text or "").lstrip(_LEADING).translate(_FOLD).lower()[:1]
-
-
 def _folded_sql(column: str) -> str:
     # plain ASCII (octet length = character length) skips the long translate
     return (
@@ -57,9 +49,3 @@ def _folded_sql(column: str) -> str:
 def name_key_sql(column: str) -> str:
     """The SQL twin of `name_key` over one column (immutable, so usable in a generated column)."""
     return f"regexp_replace(lower({_folded_sql(column)}), '[^a-z]+', '', 'g')"
-
-
-def initial_key_sql(column: str) -> str:
-    """The SQL twin of `initial_key` (cheap: one character is folded, not the whole name)."""
-    first = f"left(ltrim({column}, ' ''-.'), 1)"
-    return f"lower({_folded_sql(first)})"

@@ -25,7 +25,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from matching.search_keys import initial_key_sql, name_key_sql
+from matching.search_keys import name_key_sql
 from models.base import Base, Origin, StudentStatus, created_at_column, text_enum
 
 
@@ -56,12 +56,12 @@ class Student(Base):
             postgresql_where=text("origin = 'sis' AND status = 'active' AND ssid IS NOT NULL"),
         ),
         Index("ix_students_district_other_id", "district_id", "other_id"),
-        # name search (matching/name_search.py): surname blocks and prefixes, narrowed by initial
+        # name search (matching/name_search.py): surname blocks and prefixes, narrowed by given name
         Index(
             "ix_students_name_search",
             "district_id",
             "search_last",
-            "search_initial",
+            "search_first",
             postgresql_where=text("origin = 'sis'"),
         ),
         # the Student Selector (admin/selector.py): surname prefixes over active records of both origins
@@ -114,8 +114,8 @@ class Student(Base):
     search_last: Mapped[str | None] = mapped_column(
         Text(collation="C"), Computed(name_key_sql("last_name"), persisted=True)
     )
-    search_initial: Mapped[str | None] = mapped_column(
-        Text(collation="C"), Computed(initial_key_sql("first_name"), persisted=True)
+    search_first: Mapped[str | None] = mapped_column(
+        Text(collation="C"), Computed(name_key_sql("first_name"), persisted=True)
     )
     merged_into_id: Mapped[int | None] = mapped_column(BigInteger)
     merged_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

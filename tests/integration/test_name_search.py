@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from matching.link import link_created_record
 from matching.name_search import rank_candidates
-from matching.search_keys import initial_key, name_key
+from matching.search_keys import name_key
 from models import LinkMethod, StudentStatus
 from tests.integration.test_match_support import created, district, sis
 
@@ -36,12 +36,12 @@ def test_the_generated_key_columns_equal_the_python_keys(db_session: Session) ->
         for i, (first, last) in enumerate(AWKWARD)
     }
     rows = db_session.execute(
-        text("SELECT id, search_initial, search_last FROM students WHERE id = ANY(:ids)"),
+        text("SELECT id, search_first, search_last FROM students WHERE id = ANY(:ids)"),
         {"ids": list(ids)},
     )
     for row in rows:
         first, last = ids[row.id]
-        assert (row.search_initial, row.search_last) == (initial_key(first), name_key(last))
+        assert (row.search_first, row.search_last) == (name_key(first), name_key(last))
 
 
 DECOYS = [("Ana", "Reyes"), ("Maria", "Garcia"), ("Josue", "Garza"), ("Jose", "Gomez"), ("Joseph", "Smith")]

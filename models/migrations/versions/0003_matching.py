@@ -20,7 +20,7 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 SEARCH_LAST = "regexp_replace(lower(CASE WHEN octet_length(last_name) = char_length(last_name) THEN last_name ELSE translate(last_name, 'ÀÁÂÃÄÅÆÇÈÉÊËÌÍÎÏÐÑÒÓÔÕÖØÙÚÛÜÝÞßàáâãäåæçèéêëìíîïðñòóôõöøùúûüýþÿĀāĂăĄąĆćĈĉĊċČčĎďĐđĒēĔĕĖėĘęĚěĜĝĞğĠġĢģĤĥĨĩĪīĬĭĮįİıĴĵĶķĹĺĻļĽľŁłŃńŅņŇňŌōŎŏŐőŒœŔŕŖŗŘřŚśŜŝŞşŠšŢţŤťŨũŪūŬŭŮůŰűŲųŴŵŶŷŸŹźŻżŽžſ', 'aaaaaaaceeeeiiiidnoooooouuuuytsaaaaaaaceeeeiiiidnoooooouuuuytyaaaaaaccccccccddddeeeeeeeeeegggggggghhiiiiiiiiiijjkkllllllllnnnnnnoooooooorrrrrrssssssssttttuuuuuuuuuuuuwwyyyzzzzzzs') END), '[^a-z]+', '', 'g')"
-SEARCH_INITIAL = "lower(CASE WHEN octet_length(left(ltrim(first_name, ' ''-.'), 1)) = char_length(left(ltrim(first_name, ' ''-.'), 1)) THEN left(ltrim(first_name, ' ''-.'), 1) ELSE translate(left(ltrim(first_name, ' ''-.'), 1), 'ÀÁÂÃÄÅÆÇÈÉÊËÌÍÎÏÐÑÒÓÔÕÖØÙÚÛÜÝÞßàáâãäåæçèéêëìíîïðñòóôõöøùúûüýþÿĀāĂăĄąĆćĈĉĊċČčĎďĐđĒēĔĕĖėĘęĚěĜĝĞğĠġĢģĤĥĨĩĪīĬĭĮįİıĴĵĶķĹĺĻļĽľŁłŃńŅņŇňŌōŎŏŐőŒœŔŕŖŗŘřŚśŜŝŞşŠšŢţŤťŨũŪūŬŭŮůŰűŲųŴŵŶŷŸŹźŻżŽžſ', 'aaaaaaaceeeeiiiidnoooooouuuuytsaaaaaaaceeeeiiiidnoooooouuuuytyaaaaaaccccccccddddeeeeeeeeeegggggggghhiiiiiiiiiijjkkllllllllnnnnnnoooooooorrrrrrssssssssttttuuuuuuuuuuuuwwyyyzzzzzzs') END)"
+SEARCH_FIRST = "regexp_replace(lower(CASE WHEN octet_length(first_name) = char_length(first_name) THEN first_name ELSE translate(first_name, 'ÀÁÂÃÄÅÆÇÈÉÊËÌÍÎÏÐÑÒÓÔÕÖØÙÚÛÜÝÞßàáâãäåæçèéêëìíîïðñòóôõöøùúûüýþÿĀāĂăĄąĆćĈĉĊċČčĎďĐđĒēĔĕĖėĘęĚěĜĝĞğĠġĢģĤĥĨĩĪīĬĭĮįİıĴĵĶķĹĺĻļĽľŁłŃńŅņŇňŌōŎŏŐőŒœŔŕŖŗŘřŚśŜŝŞşŠšŢţŤťŨũŪūŬŭŮůŰűŲųŴŵŶŷŸŹźŻżŽžſ', 'aaaaaaaceeeeiiiidnoooooouuuuytsaaaaaaaceeeeiiiidnoooooouuuuytyaaaaaaccccccccddddeeeeeeeeeegggggggghhiiiiiiiiiijjkkllllllllnnnnnnoooooooorrrrrrssssssssttttuuuuuuuuuuuuwwyyyzzzzzzs') END), '[^a-z]+', '', 'g')"
 
 
 def _key_column(name: str, expression: str) -> "sa.Column[str]":
@@ -29,16 +29,16 @@ def _key_column(name: str, expression: str) -> "sa.Column[str]":
 
 def upgrade() -> None:
     op.add_column("students", _key_column("search_last", SEARCH_LAST))
-    op.add_column("students", _key_column("search_initial", SEARCH_INITIAL))
+    op.add_column("students", _key_column("search_first", SEARCH_FIRST))
     op.create_index(
         "ix_students_name_search",
         "students",
-        ["district_id", "search_last", "search_initial"],
+        ["district_id", "search_last", "search_first"],
         postgresql_where=sa.text("origin = 'sis'"),
     )
 
 
 def downgrade() -> None:
     op.drop_index("ix_students_name_search", table_name="students")
-    op.drop_column("students", "search_initial")
+    op.drop_column("students", "search_first")
     op.drop_column("students", "search_last")
