@@ -42,6 +42,9 @@ worker_prefetch_multiplier = 1
 # default limits for every task; ingest sets longer ones of its own (worker/tasks.py)
 task_soft_time_limit = TASK_SOFT_TIME_LIMIT
 task_time_limit = TASK_TIME_LIMIT
+# when the broker connection drops, a running task finishes (its transaction is worth
+# keeping); its message, no longer acknowledgeable, comes back later and finds the work done
+worker_cancel_long_running_tasks_on_connection_loss = False
 worker_hijack_root_logger = False
 worker_send_task_events = False
 task_default_queue = "ale_sync"
