@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, select, text
 from typer.testing import CliRunner
 
 from models import Batch, BatchStatus, LinkAudit, Student
@@ -157,3 +157,51 @@ def test_of_two_beats_only_the_one_holding_the_lock_sends_anything(
     standby = [t for t in texts if "beat: Acquired lock" not in t]
     assert len(holders) == 1 and len(standby) == 1
     assert standby[0].count("Sending due task") == 0
+
+
+def test_duplicate_messages_that_bypass_the_redis_marks_still_ingest_and_link_once(
+    tmp_path: Path,
+    database_url: str,
+    committed_engine: Engine,
+    own_redis: OwnRedis,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from config.settings import get_settings
+    from worker.sync import pull_district
+    from worker.tasks import ingest_batch_task, match_district_task, pull_district_task
+
+    district = DISTRICTS[0]
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    deliver(inbox, "001", sis_rows(400))
+    record_id = save_created_record(committed_engine, district, "Given", "Family7", ssid="5500000007")
+    sources = source_env({district: inbox})
+    monkeypatch.setenv("SIS_SOURCES", sources)
+    get_settings.cache_clear()
+    [batch_id] = pull_district(committed_engine, district)
+    get_settings.cache_clear()
+    with transaction(committed_engine) as session:
+        session.execute(text("DELETE FROM outbox_events"))  # only the duplicates below drive the worker
+    for _ in range(4):  # all queued before the worker starts, so its two processes race for them
+        pull_district_task.apply_async(kwargs={"district_id": district})
+        ingest_batch_task.apply_async(kwargs={"batch_id": batch_id})
+        match_district_task.apply_async(kwargs={"district_id": district, "batch_id": batch_id})
+    env = {"DATABASE_URL": database_url, "REDIS_URL": own_redis.url, "SIS_SOURCES": sources}
+    worker = start_worker(env, tmp_path / "worker.log")
+    try:
+        wait_until_ready(worker)
+        wait_until_idle(committed_engine, own_redis.url)
+    finally:
+        worker.stop()
+    with transaction(committed_engine) as session:
+        batch = session.get(Batch, batch_id)
+        links = session.scalars(
+            select(LinkAudit.created_record_id).where(LinkAudit.district_id == district)
+        ).all()
+        students = session.scalar(
+            select(func.count()).where(Student.district_id == district, Student.origin == "sis")
+        )
+    assert batch is not None and (batch.status, batch.inserted) == (BatchStatus.APPLIED, 400)
+    assert (students, links) == (400, [record_id])
+    assert batches_finished_per_batch(worker.log_path) == Counter({batch_id: 1})
+    assert worker_log_problems(worker.log_path) == []
