@@ -63,6 +63,9 @@ def create_app() -> FastAPI:
         title="ale-sync admin",
         version="1.0",
         description="Create Student for ALE, the Student Selector, Link Student to ALE and held records.",
+        # the interactive docs load scripts from a CDN, which the pages' CSP rightly refuses
+        docs_url=None,
+        redoc_url=None,
     )
     app.include_router(api.router)
     app.include_router(pages.router)

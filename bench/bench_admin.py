@@ -200,23 +200,43 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=300, help="requests per kind")
     parser.add_argument("--threads", type=int, default=2, help="concurrent clients")
     parser.add_argument("--keep", action="store_true", help="keep the scratch database and print its URL")
+    parser.add_argument("--reuse", metavar="URL", help="measure a database an earlier --keep run seeded")
     args = parser.parse_args()
     from tests.admin_support import running_admin
 
-    url = scratch_database()
+    url = args.reuse or scratch_database()
     try:
-        started = time.perf_counter()
-        token = seed(url, args.sis, args.created)
-        seconds = time.perf_counter() - started
-        print(f"seeded {args.sis:,} SIS + {args.created:,} created records in {seconds:.0f} s")
+        if args.reuse:
+            token = new_token(url)
+        else:
+            started = time.perf_counter()
+            token = seed(url, args.sis, args.created)
+            seconds = time.perf_counter() - started
+            print(f"seeded {args.sis:,} SIS + {args.created:,} created records in {seconds:.0f} s")
+        print(f"{args.requests} requests per kind from {args.threads} concurrent clients")
         redis_url = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
         with running_admin(url, redis_url, LOG_LEVEL="WARNING") as base:
             run(base, token, created_ids(url), args.requests, args.threads)
     finally:
-        if args.keep:
+        if args.keep or args.reuse:
             print(f"kept {url}")
         else:
             drop_database(url)
+
+
+def new_token(url: str) -> str:
+    """A fresh token for the seeded registrar (only hashes are stored, so the old one is unknown)."""
+    from models.staff import hash_staff_token, new_staff_token
+
+    token = new_staff_token()
+    engine = create_engine(url)
+    with engine.begin() as db:
+        db.execute(
+            text("UPDATE staff SET token_hash = :h WHERE district_id = :d"),
+            {"h": hash_staff_token(token), "d": DISTRICT},
+        )
+    engine.dispose()
+    return token
 
 
 if __name__ == "__main__":
