@@ -19,7 +19,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from config.redaction import SafeMessage
-from models import LinkMethod
+from models import LearningPlan, LinkMethod, Student
 
 logger = structlog.get_logger(__name__)
 
@@ -88,6 +88,7 @@ def link_created_records(
     batch_id: int | None = None,
 ) -> dict[int, LinkOutcome | LinkRefused]:
     """Apply many links in one go; each created record gets its outcome or its refusal."""
+    session.flush()  # the caller's pending ORM changes reach the rows this locks and rewrites
     unique = list({r.created_record_id: r for r in reversed(requests)}.values())
     created = _lock_created(session, district_id, [r.created_record_id for r in unique])
     sis = _share_sis(session, district_id, [r.sis_record_id for r in unique])
@@ -104,7 +105,20 @@ def link_created_records(
     _fill_existing_audit_ids(session, district_id, results)
     if to_apply:
         results.update(_apply(session, district_id, to_apply, actor_staff_id, batch_id))
+        _expire_touched(
+            session, {r.created_record_id for r in to_apply} | {r.sis_record_id for r in to_apply}
+        )
     return results
+
+
+def _expire_touched(session: Session, student_ids: set[int]) -> None:
+    """The statements above bypass the ORM: reload the caller's copies of what they changed."""
+    for obj in list(session.identity_map.values()):
+        touched = (isinstance(obj, Student) and obj.id in student_ids) or (
+            isinstance(obj, LearningPlan) and obj.student_id in student_ids
+        )
+        if touched:
+            session.expire(obj)
 
 
 def _lock_created(session: Session, district_id: str, ids: list[int]) -> dict[int, Any]:

@@ -127,3 +127,13 @@ def test_a_link_that_must_not_happen_is_refused_with_its_reason(
 def test_a_refusal_message_names_ids_only() -> None:
     refusal = LinkRefused("ids_contradict", 42)
     assert str(refusal) == "link refused: ids_contradict (created record 42)"
+
+
+def test_the_callers_loaded_records_show_the_merge_without_a_refresh(db_session: Session) -> None:
+    d = district(db_session)
+    record = created(db_session, d, "Ana", "Reyes", ssid="0123456789")
+    target = sis(db_session, d, "Ana", "Reyes", ssid="0123456789")
+    started = plan(db_session, record)
+    _link(db_session, record.id, target.id)
+    assert (record.status, record.merged_into_id) == (StudentStatus.MERGED, target.id)
+    assert started.student_id == target.id
