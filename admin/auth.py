@@ -53,8 +53,9 @@ def _serializer(purpose: str) -> URLSafeTimedSerializer:
 
 
 def route_name(request: Request) -> str:
+    """The matched route's template (ids as placeholders); a path no route knows is not logged."""
     route = request.scope.get("route")
-    return str(getattr(route, "path", request.url.path))
+    return str(getattr(route, "path", "(no route)"))
 
 
 def log_denied(request: Request, reason: str, staff_id: int | None = None) -> None:
