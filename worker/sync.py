@@ -84,6 +84,18 @@ def ingest_in_order(engine: Engine, batch_id: int) -> list[Any]:
     return results
 
 
+def newest_applied_batch(engine: Engine, district_id: str) -> int | None:
+    """The batch whose data a match pass sees last; links it makes are credited to it."""
+    query = (
+        select(Batch.id)
+        .where(Batch.district_id == district_id, Batch.status == BatchStatus.APPLIED)
+        .order_by(Batch.finished_at.desc().nulls_last(), Batch.id.desc())
+        .limit(1)
+    )
+    with transaction(engine) as session:
+        return session.scalar(query)
+
+
 def match_one_district(engine: Engine, district_id: str, batch_id: int | None = None) -> Any:
     from matching.district_pass import match_district
 

@@ -204,7 +204,11 @@ def match_district_task(*, district_id: str, batch_id: int | None = None) -> dic
     """Re-check every unlinked created record of the district (after a batch, nightly, resync)."""
     # cleared before the pass reads anything, so a change committed from now on queues a new run
     release_pending("match", district_id)
-    summary = sync.match_one_district(get_engine(), district_id, batch_id)
+    engine = get_engine()
+    if batch_id is not None:
+        # this run may stand for several collapsed batch events: credit the newest applied one
+        batch_id = sync.newest_applied_batch(engine, district_id) or batch_id
+    summary = sync.match_one_district(engine, district_id, batch_id)
     return {"outcome": "ok", **pass_counts(summary)}
 
 

@@ -7,13 +7,18 @@ from collections.abc import Iterator
 
 import pytest
 import redis
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 
 from config.settings import get_settings
-from models import District
+from models import Batch, District, LinkAudit, Student
 from models.db import transaction
 from tests.worker_harness import celery_pointed_at, queued_task_names
-from worker.tasks import match_created_record_task, nightly_rematch_task, pull_all_sources_task
+from worker.tasks import (
+    match_created_record_task,
+    match_district_task,
+    nightly_rematch_task,
+    pull_all_sources_task,
+)
 
 
 @pytest.fixture
@@ -53,3 +58,38 @@ def test_matching_a_created_record_that_is_gone_changes_nothing(
     with transaction(committed_engine) as session:
         session.add(District(id="37001", name="c"))
     assert match_created_record_task(district_id="37001", created_record_id=424242) == {"outcome": "gone"}
+
+
+def test_a_match_standing_for_collapsed_batch_events_credits_its_links_to_the_newest_batch(
+    committed_engine: Engine, broker: str
+) -> None:
+    with transaction(committed_engine) as session:
+        session.add(District(id="37002", name="d"))
+        session.flush()
+        batches = [
+            Batch(district_id="37002", source_name="s", location="/x", checksum=c * 64, status="applied")
+            for c in "ab"
+        ]
+        session.add_all(batches)
+        session.flush()
+        session.add(
+            Student(
+                district_id="37002",
+                origin="sis",
+                sis_source_id="stu-1",
+                ssid="5500000001",
+                first_name="Ada",
+                last_name="Moreno",
+                last_batch_id=batches[1].id,
+            )
+        )
+        session.add(
+            Student(
+                district_id="37002", origin="created", ssid="5500000001", first_name="Ada", last_name="Moreno"
+            )
+        )
+        first, newest = batches[0].id, batches[1].id
+    # the queued match was sent for the first batch; the second batch's event collapsed into it
+    assert match_district_task(district_id="37002", batch_id=first)["linked"] == 1
+    with transaction(committed_engine) as session:
+        assert session.scalars(select(LinkAudit.batch_id)).one() == newest
