@@ -71,6 +71,17 @@ def apply_batch(session: Session, district_id: str, batch_id: int, staged: Stage
     write_quarantine(session, district_id, batch_id, staged)
 
 
+def refresh_statistics(session: Session, counts: dict[str, int]) -> None:
+    """After a batch that changed a tenth of what the planner believes the table holds, refresh its
+    statistics (the next batch and the match pass would otherwise plan for the old, smaller table)."""
+    changed = counts["inserted"] + counts["updated"] + counts["deactivated"]
+    believed = session.execute(
+        text("SELECT reltuples FROM pg_class WHERE oid = 'students'::regclass")
+    ).scalar_one()
+    if changed > 1_000 and changed > 0.1 * max(float(believed), 0.0):
+        session.execute(text("ANALYZE students"))
+
+
 def write_quarantine(session: Session, district_id: str, batch_id: int, staged: StagedDelivery) -> None:
     """Each bad row as sent (column name -> value), with its row number and reason; replaces earlier ones."""
     session.execute(text("DELETE FROM quarantined_rows WHERE batch_id = :batch"), {"batch": batch_id})

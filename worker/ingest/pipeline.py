@@ -18,7 +18,7 @@ from config.logging import unit_of_work
 from config.settings import SourceConfig, get_settings
 from models import Batch, BatchStatus
 from models.db import lock_district, transaction
-from worker.ingest.apply import apply_batch, write_quarantine
+from worker.ingest.apply import apply_batch, refresh_statistics, write_quarantine
 from worker.ingest.ledger import FINISHED, IngestResult, locked_batch, now, record_outcome, result_of
 from worker.ingest.plan import IngestPlan, count_outcomes, hold_reason, quarantine_entries
 from worker.ingest.staged import stage_delivery
@@ -94,6 +94,7 @@ def run_batch(session: Session, batch_id: int, force: bool) -> IngestResult:
         record_outcome(batch, BatchStatus.HELD, counts, rows_total, staged.kind)
         return result_of(batch)
     apply_batch(session, district_id, batch_id, staged)
+    refresh_statistics(session, counts)
     record_outcome(batch, BatchStatus.APPLIED, counts, rows_total, staged.kind)
     record_event(session, BATCH_APPLIED, district_id, batch_id=batch_id)
     return result_of(batch)
