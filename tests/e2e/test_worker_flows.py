@@ -178,3 +178,5 @@ def test_a_created_record_saved_while_redis_is_down_is_matched_once_redis_is_bac
         event = session.scalars(select(OutboxEvent).where(OutboxEvent.topic == "created_record_saved")).one()
     assert event.published_at is not None and event.attempts == 1
     assert worker_log_problems(worker.log_path, broker_outage=True) == []
+    # beat's lock and schedule went with the restarted Redis: it took them again, and kept going
+    assert '"event": "beat_lock_reacquired"' in worker.log_path.read_text()
