@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
 
 import httpx
 from sqlalchemy import Engine
@@ -35,6 +36,7 @@ __all__ = [
     "add_plan",
     "add_student",
     "build_world",
+    "free_port",
     "running_admin",
 ]
 
@@ -107,8 +109,10 @@ def free_port() -> int:
 
 
 @contextmanager
-def running_admin(database_url: str, redis_url: str, **env: str) -> Iterator[str]:
-    """`uvicorn admin.app:app` in a subprocess on a free port; yields its base URL."""
+def running_admin(
+    database_url: str, redis_url: str, log_path: Path | None = None, **env: str
+) -> Iterator[str]:
+    """`uvicorn admin.app:app` in a subprocess on a free port (its log to `log_path`); yields its base URL."""
     port = free_port()
     environment = {
         **os.environ,
@@ -118,12 +122,13 @@ def running_admin(database_url: str, redis_url: str, **env: str) -> Iterator[str
         "LOG_FORMAT": "json",
         **env,
     }
+    log = open(log_path or os.devnull, "wb")  # noqa: SIM115 - closed with the server below
     server = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "admin.app:app", "--host", "127.0.0.1", "--port", str(port)],
         cwd=ROOT,
         env=environment,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        stdout=log,
+        stderr=log,
     )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -136,8 +141,7 @@ def running_admin(database_url: str, redis_url: str, **env: str) -> Iterator[str
         except subprocess.TimeoutExpired:
             server.kill()
             server.wait()
-        if server.stderr is not None:
-            server.stderr.close()
+        log.close()
 
 
 def _wait_until_healthy(base: str, server: subprocess.Popen[bytes]) -> None:
