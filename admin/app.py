@@ -122,6 +122,8 @@ async def refused_answer(request: Request, refusal: Refused) -> Response:
 
 async def invalid_request_answer(request: Request, error: RequestValidationError) -> Response:
     # the submitted values are never echoed back or logged: they may be a child's name or id
+    if pages.is_page(request):
+        return pages.error_page(request, 422, "The request was not valid. Go back and try again.")
     fields = sorted({".".join(str(p) for p in e.get("loc", ())) for e in error.errors()})
     return _error(422, "invalid_request", "some fields are missing or not valid", fields)
 

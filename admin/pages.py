@@ -8,7 +8,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi import Path as PathParam
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
@@ -42,11 +43,12 @@ router = APIRouter(include_in_schema=False)
 PageCaller = Annotated[Caller, Depends(page_caller)]
 Csrf = Annotated[str, Form(max_length=200)]
 RecordIdForm = Annotated[int, Form(ge=1, le=2**63 - 1)]
+RecordIdPath = Annotated[int, PathParam(ge=1, le=2**63 - 1)]
+RecordIdQuery = Annotated[int, Query(ge=1, le=2**63 - 1)]
 NOT_PAGES = ("/api/", "/health", "/ready", "/openapi.json", "/docs", "/redoc", "/static/")
 DONE_MESSAGES = {
     "linked": "Linked. The records are permanently merged and the student left this table.",
     "deleted": "The created record was deleted.",
-    "dismissed": "The suggestion was dismissed.",
 }
 PAGE_SIZE = 50
 
@@ -56,6 +58,7 @@ def created_card(record: Student) -> dict[str, Any]:
         "first_name": record.first_name,
         "last_name": record.last_name,
         "ssid_masked": mask_ssid(record.ssid),
+        "other_id": record.other_id,
     }
 
 
@@ -255,7 +258,7 @@ def link_table(request: Request, caller: Manager, page: int = 1, done: str | Non
 
 
 @router.get("/link/{created_record_id}/search")
-def link_search(request: Request, caller: Manager, created_record_id: int) -> HTMLResponse:
+def link_search(request: Request, caller: Manager, created_record_id: RecordIdPath) -> HTMLResponse:
     with transaction(get_engine()) as session:
         record = link_actions.unlinked_record(session, caller.district_id, created_record_id)
         candidates = link_actions.ranked_candidates(session, caller, created_record_id, 20)
@@ -267,7 +270,7 @@ def link_search(request: Request, caller: Manager, created_record_id: int) -> HT
 
 @router.get("/link/{created_record_id}/confirm")
 def link_confirm(
-    request: Request, caller: Manager, created_record_id: int, sis_record_id: int
+    request: Request, caller: Manager, created_record_id: RecordIdPath, sis_record_id: RecordIdQuery
 ) -> HTMLResponse:
     with transaction(get_engine()) as session:
         record = link_actions.unlinked_record(session, caller.district_id, created_record_id)
@@ -290,7 +293,7 @@ def link_confirm(
 def link_confirmed(
     request: Request,
     caller: Manager,
-    created_record_id: int,
+    created_record_id: RecordIdPath,
     csrf_token: Csrf,
     sis_record_id: RecordIdForm,
 ) -> Response:
@@ -301,7 +304,9 @@ def link_confirmed(
 
 
 @router.get("/link/{created_record_id}/enter/{how}")
-def enter_id_form(request: Request, caller: Manager, created_record_id: int, how: str) -> HTMLResponse:
+def enter_id_form(
+    request: Request, caller: Manager, created_record_id: RecordIdPath, how: str
+) -> HTMLResponse:
     kind = _id_kind(how)
     with transaction(get_engine()) as session:
         record = link_actions.unlinked_record(session, caller.district_id, created_record_id)
@@ -319,7 +324,7 @@ def enter_id_submit(
     *,
     request: Request,
     caller: Manager,
-    created_record_id: int,
+    created_record_id: RecordIdPath,
     how: str,
     csrf_token: Csrf,
     value: Annotated[str, Form(max_length=100)] = "",
@@ -335,7 +340,10 @@ def enter_id_submit(
             if confirmed:
                 link_actions.link_by_entered_id(session, caller, created_record_id, **ids)
                 return see("/link?done=linked")
-            clean_ssid(ids[kind]) if kind == "ssid" else clean_other_id(ids[kind])
+            if kind == "ssid":
+                clean_ssid(ids[kind])
+            else:
+                clean_other_id(ids[kind])
             target = link_actions.find_sis_by_id(session, caller.district_id, **ids)
             if target is None:
                 raise Refused(404, "not_found", link_actions.REFUSAL_TEXT["not_found"])
@@ -367,7 +375,7 @@ def enter_id_submit(
 def dismiss(
     request: Request,
     caller: Manager,
-    created_record_id: int,
+    created_record_id: RecordIdPath,
     csrf_token: Csrf,
     sis_record_id: RecordIdForm,
 ) -> Response:
@@ -378,14 +386,16 @@ def dismiss(
 
 
 @router.get("/link/{created_record_id}/delete")
-def delete_confirm(request: Request, caller: Manager, created_record_id: int) -> HTMLResponse:
+def delete_confirm(request: Request, caller: Manager, created_record_id: RecordIdPath) -> HTMLResponse:
     with transaction(get_engine()) as session:
         record = link_actions.unlinked_record(session, caller.district_id, created_record_id)
     return render(request, "delete_confirm.html", caller, record=record)
 
 
 @router.post("/link/{created_record_id}/delete")
-def delete_confirmed(request: Request, caller: Manager, created_record_id: int, csrf_token: Csrf) -> Response:
+def delete_confirmed(
+    request: Request, caller: Manager, created_record_id: RecordIdPath, csrf_token: Csrf
+) -> Response:
     check_csrf(request, caller, csrf_token)
     with transaction(get_engine()) as session:
         delete_created_record(session, caller, created_record_id)

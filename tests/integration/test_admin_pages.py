@@ -216,3 +216,16 @@ def test_web_processes_share_one_generated_session_key_kept_in_the_database(worl
     with Session(get_engine()) as session:
         assert session.execute(select(AppSecret.value)).scalars().all() == [first]
     assert len(first) >= 48
+
+
+def test_an_out_of_range_or_foreign_id_in_a_page_url_answers_cleanly(
+    browser: TestClient, world: World
+) -> None:
+    theirs = add_student(get_engine(), "27010", first_name="Kim", last_name="Lee")
+    log_in(browser, world.tokens["registrar"])
+    too_big = browser.get(f"/link/{2**70}/delete")
+    assert (too_big.status_code, too_big.headers["content-type"].split(";")[0]) == (422, "text/html")
+    assert browser.get("/link/1/confirm?sis_record_id=99999999999999999999").status_code == 422
+    foreign = browser.get(f"/link/{theirs}/delete")
+    assert foreign.status_code == 404
+    assert "Lee" not in foreign.text
