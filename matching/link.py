@@ -134,11 +134,13 @@ def _lock_created(session: Session, district_id: str, ids: list[int]) -> dict[in
 
 
 def _share_sis(session: Session, district_id: str, ids: list[int]) -> dict[int, Any]:
-    # FOR SHARE: an ingest cannot deactivate the SIS record under a link in flight
+    # an ingest cannot deactivate the SIS record under a link in flight; NO KEY UPDATE rather than
+    # SHARE because moving a plan updates this row (its had-a-plan flag), and two links into one
+    # SIS record that both held SHARE would deadlock upgrading it
     rows = session.execute(
         text(
             "SELECT id, status, ssid, other_id FROM students"
-            " WHERE district_id = :d AND origin = 'sis' AND id = ANY(:ids) ORDER BY id FOR SHARE"
+            " WHERE district_id = :d AND origin = 'sis' AND id = ANY(:ids) ORDER BY id FOR NO KEY UPDATE"
         ),
         {"d": district_id, "ids": sorted(set(ids))},
     )

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from sqlalchemy import Engine, select, text
+from sqlalchemy import Engine, event, select, text
 
 from matching.district_pass import match_district
 from matching.link import LinkOutcome, LinkRefused, link_created_record
@@ -127,3 +128,34 @@ def test_two_district_passes_at_once_link_each_record_once(committed_engine: Eng
     assert linked == [0, 20]
     with transaction(committed_engine) as session:
         assert count(session, LinkAudit) == 20
+
+
+def test_two_records_of_one_child_linked_at_once_both_merge_without_deadlock(
+    committed_engine: Engine,
+) -> None:
+    with transaction(committed_engine) as session:
+        d = district(session)
+        target = sis(session, d, "Ana", "Reyes", ssid="0123456789").id
+        records = []
+        for _ in range(2):
+            record = created(session, d, "Ana", "Reyes")
+            plan(session, record)
+            records.append(record.id)
+    # hold each linker just after it locked the SIS record, until the other got there too (or a
+    # second passed): were the lock shared, both would then update the row and deadlock
+    both_locked = threading.Barrier(2)
+
+    def pause_after_sis_lock(conn: object, cursor: object, statement: str, *args: object) -> None:
+        if "origin = 'sis' AND id = ANY" in statement:
+            with contextlib.suppress(threading.BrokenBarrierError):
+                both_locked.wait(timeout=1)
+
+    event.listen(committed_engine, "after_cursor_execute", pause_after_sis_lock)
+    try:
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            results = list(pool.map(lambda created_id: _link(committed_engine, created_id, target), records))
+    finally:
+        event.remove(committed_engine, "after_cursor_execute", pause_after_sis_lock)
+    assert all(isinstance(r, LinkOutcome) and r.plans_moved == 1 for r in results)
+    with transaction(committed_engine) as session:
+        assert count(session, LinkAudit) == 2
