@@ -110,7 +110,7 @@ def blocking_query(name: PersonName) -> tuple[str, dict[str, Any]]:
             lo, hi = _range(prefix)
             blocks.add(f"{_LAST_RANGE} AND {_SAME_FIRST}", lo=lo, hi=hi, firsts=givens)
         # given and family swapped: the typed given name is the surname, the initial the family's
-        flo, fhi = _range(lasts[0][:1] if not typed else typed[:1])
+        flo, fhi = _range(typed[:1])
         blocks.add(f"{_SAME_LAST} AND {_FIRST_RANGE}", lasts=_surname_keys(name.first), flo=flo, fhi=fhi)
     if not blocks.sql:
         return "", {}
