@@ -212,3 +212,38 @@ def test_records_of_another_district_are_never_touched(committed_engine, tmp_pat
             text("SELECT count(*) FROM students WHERE district_id = '27010' AND status = 'active'")
         ).scalar_one()
     assert theirs == 3
+
+
+def test_ragged_rows_and_mixed_line_endings_are_read_and_overlong_rows_quarantined(
+    committed_engine, tmp_path
+):
+    bundle = write_oneroster(tmp_path / "r", students(3))
+    lines = (bundle / "users.csv").read_text().splitlines()
+    short = ",".join(lines[2].split(",")[:17])  # the trailing empty password column left off
+    overlong = lines[3] + ",surplus"
+    (bundle / "users.csv").write_bytes(
+        "\r\n".join([lines[0], lines[1], short]).encode() + b"\n" + overlong.encode()
+    )
+    with transaction(committed_engine) as session:
+        batch_id, _ = register_delivery(session, SOURCE, bundle)
+
+    result = ingest_batch(committed_engine, batch_id)
+
+    assert (result.counts["inserted"], result.counts["quarantined"]) == (2, 1)
+    with transaction(committed_engine) as session:
+        row = session.execute(select(QuarantinedRow.row_number, QuarantinedRow.reason_code)).one()
+    assert tuple(row) == (4, "wrong_field_count")
+
+
+def test_values_longer_than_their_column_are_quarantined_not_truncated(committed_engine, tmp_path):
+    rows = [student("a", grades="x" * 17), student("b", other_id="9" * 65), student("c")]
+
+    result = deliver(committed_engine, tmp_path / "1", rows)
+
+    assert (result.counts["inserted"], result.counts["quarantined"]) == (1, 2)
+    with transaction(committed_engine) as session:
+        reasons = session.execute(select(QuarantinedRow.reason_code, QuarantinedRow.detail)).all()
+    assert sorted(tuple(r) for r in reasons) == [
+        ("value_too_long", "Other ID is longer than 64 characters"),
+        ("value_too_long", "grade is longer than 16 characters"),
+    ]

@@ -1,12 +1,15 @@
 """The staged users as SIS records: one set-based statement maps, checks row by row, hashes,
-and joins each row to the district's existing SIS record. (OFFSET 0 keeps each level a
-separate step, so the regular expressions run once per row, not once per reference.)
+and joins each row to the district's existing SIS record. A row whose digest equals the stored
+one is carried through unmapped: an unchanged re-sync costs a hash and a join per row. (OFFSET 0
+keeps each level a separate step, so expressions run once per row, not once per reference.)
 
 Row-level reason codes (first that applies): wrong_field_count, missing_required,
 unknown_status, ssid_pattern, value_too_long, bad_date. Set-wise rules follow in validate.py.
 """
 
 from __future__ import annotations
+
+import json
 
 from sqlalchemy import text
 from sqlalchemy.orm import Session
@@ -45,53 +48,70 @@ CASE
   WHEN birth_text IS NOT NULL AND birth_date IS NULL THEN 'bad_date|birthDate is not a valid yyyy-mm-dd date'
 END"""
 
-# the fields as sent, in a fixed order; NULL and '' hash differently
-ROW_HASH = (
-    "decode(md5(concat_ws(chr(31), sid, status, given, family, coalesce(middle, chr(30)), "
-    "coalesce(ssid, chr(30)), coalesce(other_id, chr(30)), coalesce(grade, chr(30)), "
-    "coalesce(school, chr(30)), coalesce(birth_text, chr(30)))), 'hex')"
-)
+SAME_AND_ACTIVE = "s.row_hash = u.row_hash AND s.status = 'active'"
 
 
-def build_ingest_rows(session: Session, district_id: str, mapping: UserMapping, ssid_pattern: str) -> None:
-    """Create temp table ingest_rows: one row per users.csv record, mapped, checked and joined."""
+def build_ingest_rows(
+    session: Session, district_id: str, mapping: UserMapping, ssid_pattern: str, width: int
+) -> None:
+    """Create temp table ingest_rows: one row per users.csv record, joined to its stored record,
+    and (unless it is exactly the row stored last time) mapped and checked."""
     f = mapping.fields
+    columns = ", ".join(f"u.c{i}" for i in range(1, width + 1))
+    # the row as sent, what joins add to it, and how this source maps it: equal digests mean
+    # nothing to map, check or write
+    digest = f"ROW({columns}, {f['birth']}, {f['is_student']}, {f['school']}, CAST(:mapping AS text))::text"
+    mapped = {**f, "birth": "u.j_birth", "is_student": "u.j_student", "school": "u.j_school"}
     session.execute(
         text(f"""
 CREATE TEMP TABLE ingest_rows ON COMMIT DROP AS
 SELECT c.row_number, c.extra, c.sid, c.status, c.is_student, c.given, c.family, c.middle, c.ssid,
   c.other_id, c.grade, c.school, c.birth_text, c.birth_date, c.row_hash,
   split_part(c.problem, '|', 1) AS reason, split_part(c.problem, '|', 2) AS detail,
-  s.id AS existing_id, s.status AS existing_status, s.ssid AS existing_ssid,
-  s.row_hash IS NOT DISTINCT FROM c.row_hash AS same_hash
+  c.existing_id, c.existing_status, c.existing_ssid, c.same_hash
 FROM (
-  SELECT dated.*, {PROBLEM} AS problem, {ROW_HASH} AS row_hash
+  SELECT dated.*, CASE WHEN skip THEN NULL ELSE {PROBLEM} END AS problem
   FROM (
-    SELECT m.*, {BIRTH_DATE} AS birth_date
+    SELECT m.*, CASE WHEN skip THEN NULL ELSE {BIRTH_DATE} END AS birth_date
     FROM (
-      SELECT u.n + 1 AS row_number, u.extra,
-        btrim(coalesce({f["sid"]}, '')) AS sid,
-        CASE lower(btrim(coalesce({f["status"]}, '')))
-          WHEN '' THEN 'active' ELSE lower(btrim({f["status"]})) END AS status,
-        coalesce({f["is_student"]}, false) AS is_student,
-        btrim(coalesce({f["given"]}, '')) AS given,
-        btrim(coalesce({f["family"]}, '')) AS family,
-        nullif(btrim({f["middle"]}), '') AS middle,
-        nullif(btrim({f["ssid"]}), '') AS ssid,
-        nullif(btrim({f["other_id"]}), '') AS other_id,
-        nullif(btrim({f["grade"]}), '') AS grade,
-        nullif(btrim({f["school"]}), '') AS school,
-        nullif(btrim({f["birth"]}), '') AS birth_text
-      FROM stage_users u {mapping.joins}
+      SELECT u.row_number, u.extra, u.sid, u.row_hash,
+        s.id AS existing_id, s.status AS existing_status, s.ssid AS existing_ssid,
+        coalesce(s.row_hash = u.row_hash, false) AS same_hash,
+        coalesce({SAME_AND_ACTIVE}, false) AS skip,
+        CASE WHEN {SAME_AND_ACTIVE} THEN 'active'
+             WHEN lower(btrim(coalesce({mapped["status"]}, ''))) = '' THEN 'active'
+             ELSE lower(btrim({mapped["status"]})) END AS status,
+        coalesce({SAME_AND_ACTIVE} OR {mapped["is_student"]}, false) AS is_student,
+        CASE WHEN {SAME_AND_ACTIVE} THEN s.ssid
+             ELSE nullif(btrim({mapped["ssid"]}), '') END AS ssid,
+        btrim(coalesce({mapped["given"]}, '')) AS given,
+        btrim(coalesce({mapped["family"]}, '')) AS family,
+        nullif(btrim({mapped["middle"]}), '') AS middle,
+        nullif(btrim({mapped["other_id"]}), '') AS other_id,
+        nullif(btrim({mapped["grade"]}), '') AS grade,
+        nullif(btrim({mapped["school"]}), '') AS school,
+        nullif(btrim({mapped["birth"]}), '') AS birth_text
+      FROM (
+        SELECT u.*, u.n + 1 AS row_number, btrim(coalesce({f["sid"]}, '')) AS sid,
+          {f["birth"]} AS j_birth, {f["is_student"]} AS j_student, {f["school"]} AS j_school,
+          decode(md5({digest}), 'hex') AS row_hash
+        FROM stage_users u {mapping.joins}
+        OFFSET 0
+      ) u
+      LEFT JOIN students s
+        ON s.district_id = :district AND s.origin = 'sis' AND s.sis_source_id = u.sid
       OFFSET 0
     ) m
     OFFSET 0
   ) dated
   OFFSET 0
 ) c
-LEFT JOIN students s
-  ON s.district_id = :district AND s.origin = 'sis' AND s.sis_source_id = c.sid
 """),
-        {"district": district_id, "ssid_pattern": ssid_pattern, **mapping.params},
+        {
+            "district": district_id,
+            "ssid_pattern": ssid_pattern,
+            "mapping": json.dumps([f, mapping.params], sort_keys=True),
+            **mapping.params,
+        },
     )
     session.execute(text("ANALYZE ingest_rows"))

@@ -70,7 +70,7 @@ def stage_delivery(
     empty = not session.execute(text("SELECT EXISTS (SELECT 1 FROM stage_users)")).scalar_one()
     if empty and kind == "bulk":
         raise DeliveryRejected("empty_bulk", f"the bulk {users_file} has a header but no rows")
-    build_ingest_rows(session, source.district, mapping, ssid_pattern)
+    build_ingest_rows(session, source.district, mapping, ssid_pattern, len(header.names))
     validate_rows(session, source.district, check_orgs)
     find_deactivations(session, source.district, bulk=kind == "bulk")
     name = session.execute(text(DISTRICT_ORG), {"district": source.district}).scalar_one_or_none()
