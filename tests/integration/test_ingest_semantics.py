@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, func, select, text
 
-from config.settings import SourceConfig
+from config.settings import SourceConfig, get_settings
 from models import Batch, BatchStatus, LearningPlan, QuarantinedRow, Student
 from models.db import transaction
 from tests.fixtures.rosters.bundles import student, students, write_oneroster, zip_folder
@@ -18,6 +18,13 @@ from worker.pull import pull_sources, register_delivery
 
 DISTRICT = "17099"
 SOURCE = SourceConfig(district=DISTRICT, name="test", inbox=Path("/nonexistent"))
+
+
+@pytest.fixture(autouse=True)
+def _settings_restored(monkeypatch):
+    yield
+    monkeypatch.undo()
+    get_settings.cache_clear()
 
 
 def deliver(engine: Engine, folder: Path, users, **options):
@@ -247,3 +254,37 @@ def test_values_longer_than_their_column_are_quarantined_not_truncated(committed
         ("value_too_long", "Other ID is longer than 64 characters"),
         ("value_too_long", "grade is longer than 16 characters"),
     ]
+
+
+def test_a_new_row_claiming_the_ssid_of_an_unchanged_row_quarantines_both(committed_engine, tmp_path):
+    deliver(committed_engine, tmp_path / "1", students(3))
+
+    result = deliver(committed_engine, tmp_path / "2", [*students(3), student("intruder", ssid="5000000001")])
+
+    assert (result.counts["unchanged"], result.counts["quarantined"], result.counts["deactivated"]) == (
+        2,
+        2,
+        0,
+    )
+    with transaction(committed_engine) as session:
+        rows = session.execute(select(QuarantinedRow.sis_source_id, QuarantinedRow.reason_code)).all()
+    assert sorted(tuple(r) for r in rows) == [("intruder", "duplicate_ssid"), ("stu-1", "duplicate_ssid")]
+
+
+def test_a_changed_identifier_mapping_remaps_rows_that_were_sent_unchanged(
+    committed_engine, tmp_path, monkeypatch
+):
+    from config.settings import IdentifierSource
+    from tests.fixtures.rosters.bundles import configure_sources
+
+    deliver(committed_engine, tmp_path / "1", students(2))
+    remapped = SourceConfig(
+        district=DISTRICT, name="test", inbox=tmp_path, ssid_from=IdentifierSource(kind="none")
+    )
+    configure_sources(monkeypatch, remapped)
+
+    result = deliver(committed_engine, tmp_path / "2", students(2), note="same rows")
+
+    assert result.counts["updated"] == 2
+    with transaction(committed_engine) as session:
+        assert session.execute(select(Student.ssid)).scalars().all() == [None, None]
