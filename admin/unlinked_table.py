@@ -77,8 +77,21 @@ def unlinked_page(session: Session, district_id: str, page: int, page_size: int)
         .limit(page_size)
         .subquery()
     )
+    # plain columns, not entities: a page is read, never changed, so no identity map is needed
     stmt = (
-        select(Student, Staff.name, Hold.reason, _open_suggestion(district_id), page_ids.c.total)
+        select(
+            Student.id,
+            Student.first_name,
+            Student.last_name,
+            Student.ssid,
+            Student.other_id,
+            Staff.name.label("created_by"),
+            Student.created_at,
+            Student.had_learning_plan,
+            Hold.reason,
+            _open_suggestion(district_id).label("suggested"),
+            page_ids.c.total,
+        )
         .join(page_ids, page_ids.c.id == Student.id)
         .outerjoin(Staff, Staff.id == Student.created_by_staff_id)
         .outerjoin(Hold, and_(Hold.created_record_id == Student.id, Hold.district_id == district_id))
@@ -87,19 +100,19 @@ def unlinked_page(session: Session, district_id: str, page: int, page_size: int)
     found = session.execute(stmt).all()
     rows = [
         UnlinkedRow(
-            s.id,
-            s.first_name,
-            s.last_name,
-            mask_ssid(s.ssid),
-            s.other_id,
-            staff_name,
-            s.created_at,
-            s.had_learning_plan,
-            _status(reason, suggested),
-            str(reason) if reason else None,
-            suggested,
+            r.id,
+            r.first_name,
+            r.last_name,
+            mask_ssid(r.ssid),
+            r.other_id,
+            r.created_by,
+            r.created_at,
+            r.had_learning_plan,
+            _status(r.reason, r.suggested),
+            str(r.reason) if r.reason else None,
+            r.suggested,
         )
-        for s, staff_name, reason, suggested, _total in found
+        for r in found
     ]
     if found:
         return UnlinkedPage(rows, page, page_size, found[0].total)
