@@ -58,8 +58,9 @@ def _source(path: Path, district: str | None) -> Any:
         raise fail("say which district the delivery belongs to with --district", 2)
     if configured:
         return configured[0]
-    fmt = "csv" if path.is_file() and path.suffix.lower() == ".csv" else "oneroster"
-    return SourceConfig(district=district or "", name="cli", inbox=path.parent, format=fmt)
+    from worker.sources.delivery import format_of
+
+    return SourceConfig(district=district or "", name="cli", inbox=path.parent, format=format_of(path))
 
 
 def _print_plan(source: Any, path: Path, as_json: bool) -> None:

@@ -23,7 +23,7 @@ from worker.ingest.ledger import FINISHED, IngestResult, locked_batch, now, reco
 from worker.ingest.plan import IngestPlan, count_outcomes, hold_reason, quarantine_entries
 from worker.ingest.staged import stage_delivery
 from worker.outbox import BATCH_APPLIED, record_event
-from worker.sources.delivery import open_delivery
+from worker.sources.delivery import format_of, open_delivery
 from worker.sources.errors import DeliveryRejected
 
 logger = structlog.get_logger(__name__)
@@ -35,8 +35,9 @@ def source_of(batch: Batch) -> SourceConfig:
         if source.name == batch.source_name:
             return source
     location = Path(batch.location)
-    fmt = "csv" if location.is_file() and location.suffix.lower() == ".csv" else "oneroster"
-    return SourceConfig(district=batch.district_id, name=batch.source_name, inbox=location.parent, format=fmt)
+    return SourceConfig(
+        district=batch.district_id, name=batch.source_name, inbox=location.parent, format=format_of(location)
+    )
 
 
 def ingest_batch(engine: Engine, batch_id: int) -> IngestResult:

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, Literal
 
 CHUNK = 1 << 20
 
@@ -68,6 +68,11 @@ def open_delivery(path: Path) -> Delivery:
     elif path.is_file():
         delivery.members[path.name.lower()] = str(path)
     return delivery
+
+
+def format_of(path: Path) -> Literal["oneroster", "csv"]:
+    """A delivery's format when no configured source says: a lone .csv file is a plain CSV."""
+    return "csv" if path.is_file() and path.suffix.lower() == ".csv" else "oneroster"
 
 
 def is_delivery(path: Path, fmt: str) -> bool:
