@@ -137,3 +137,16 @@ def test_a_dry_run_of_a_broken_delivery_names_why_it_would_be_rejected(committed
     plan = dry_run(bundle, SOURCE)
 
     assert plan.reject_reason == "the bundle has no manifest.csv"
+
+
+def test_a_held_batch_superseded_by_a_newer_applied_one_cannot_be_approved(district_of_100, tmp_path):
+    held = register(district_of_100, write_oneroster(tmp_path / "short", students(50)))
+    ingest_batch(district_of_100, held)
+    newer = ingest_batch(
+        district_of_100, register(district_of_100, write_oneroster(tmp_path / "n", students(101)))
+    )
+
+    with pytest.raises(BatchNotHeld, match=f"superseded by applied batch {newer.batch_id}"):
+        approve_batch(district_of_100, held, decided_by="ops-ana")
+
+    assert active_count(district_of_100) == 101

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from config.logging import unit_of_work
@@ -22,6 +22,7 @@ def approve_batch(engine: Engine, batch_id: int, decided_by: str) -> IngestResul
         batch = _decidable(session, batch_id, BatchStatus.APPLIED)
         if batch.status != BatchStatus.HELD:
             return result_of(batch)
+        _refuse_if_superseded(session, batch)
         if open_delivery(Path(batch.location)).checksum() != batch.checksum:
             raise DeliveryRejected(
                 "delivery_changed", f"batch {batch_id}: the delivery changed since it was held"
@@ -50,6 +51,17 @@ def _decidable(session: Session, batch_id: int, target: BatchStatus) -> Batch:
     if batch.status == BatchStatus.HELD or (batch.status == target and batch.decided_by):
         return batch
     raise BatchNotHeld(f"batch {batch_id} is {batch.status}, not held")
+
+
+def _refuse_if_superseded(session: Session, batch: Batch) -> None:
+    """A newer batch of the district already applied: applying this older one would roll its data back."""
+    newer = session.execute(
+        select(func.max(Batch.id)).where(
+            Batch.district_id == batch.district_id, Batch.id > batch.id, Batch.status == BatchStatus.APPLIED
+        )
+    ).scalar_one()
+    if newer is not None:
+        raise BatchNotHeld(f"batch {batch.id} is superseded by applied batch {newer}; reject it instead")
 
 
 def _decided(session: Session, batch: Batch, decided_by: str, action: AuditAction) -> None:
