@@ -54,8 +54,10 @@ def stage_delivery(
 ) -> StagedDelivery:
     """Temp tables ingest_rows (checked) and to_deactivate for DELIVERY, in the caller's transaction."""
     # bulk work joins whole sets; right after a large load the table statistics still describe
-    # the old table and would pick row-by-row nested loops, so this transaction hashes instead
+    # the old table (and staged files have none) and would pick row-by-row nested loops or
+    # sort-merges, so this transaction hashes instead
     session.execute(text("SET LOCAL enable_nestloop = off"))
+    session.execute(text("SET LOCAL enable_mergejoin = off"))
     session.execute(text("SET LOCAL work_mem = '256MB'"))
     # compiling these one-off statements to machine code costs more than it saves
     session.execute(text("SET LOCAL jit = off"))

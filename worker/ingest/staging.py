@@ -59,7 +59,6 @@ def stage_file(session: Session, delivery: Delivery, name: str, table: str) -> H
         logger.info("ingest.staging_fallback", file=name)
         session.execute(text(f"TRUNCATE {table}"))
         _copy_parsed(session, delivery, name, table, len(header.names))
-    session.execute(text(f"ANALYZE {table}"))  # temp tables get no statistics otherwise
     return header
 
 
