@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, BackgroundTasks, Query, Response
 
 from admin import link_actions, selector, unlinked_table
 from admin.auth import Caller, api_staff
@@ -30,6 +30,7 @@ from admin.schemas import (
 from admin.selector import PlanOutcome, SelectorPage
 from admin.unlinked_table import HeldRow, UnlinkedPage
 from models.db import get_engine, transaction
+from worker.outbox import publish_pending
 
 ERRORS: dict[int | str, dict[str, Any]] = {
     status: {"model": ErrorOut, "description": text}
@@ -59,11 +60,13 @@ def who_am_i(caller: SelectorUser) -> CallerOut:
 
 
 @router.post("/students", response_model=CreateOutcome, status_code=201, tags=["create"])
-def create_student(body: CreateStudentIn, caller: Manager) -> Any:
+def create_student(body: CreateStudentIn, caller: Manager, tasks: BackgroundTasks) -> Any:
     """Create Student for ALE; one saved with an SSID or Other ID is matched at once."""
     with transaction(get_engine()) as session:
         new = NewCreatedRecord(body.first_name, body.last_name, body.ssid, body.other_id)
-        return create_created_record(session, caller, new)
+        outcome = create_created_record(session, caller, new)
+    tasks.add_task(publish_pending, district_id=caller.district_id)
+    return outcome
 
 
 @router.post("/selector/search", response_model=SelectorPage, tags=["selector"])

@@ -14,6 +14,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from admin import link_actions, selector, unlinked_table
+from admin.after_commit import publish_district_events
 from admin.auth import (
     LOGIN_CSRF_COOKIE,
     SESSION_COOKIE,
@@ -177,7 +178,7 @@ def create_submit(
             outcome = create_created_record(session, caller, new)
     except Refused as refusal:
         return render(request, "create.html", caller, status=refusal.status, form=new, error=refusal.message)
-    return render(
+    page = render(
         request,
         "create.html",
         caller,
@@ -185,6 +186,8 @@ def create_submit(
         outcome=outcome,
         saved_name=f"{new.first_name} {new.last_name}",
     )
+    page.background = publish_district_events(caller.district_id)
+    return page
 
 
 # --- Student Selector ---

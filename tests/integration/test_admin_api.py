@@ -136,6 +136,26 @@ def test_a_registrar_creates_a_student_with_names_only_and_it_is_audited(
     assert audit_actions(_engine(), body["created_record_id"]) == [AuditAction.CREATE]
 
 
+def test_a_student_saved_with_an_ssid_has_its_match_sent_to_the_worker_right_after_the_answer(
+    client: TestClient, world: World, redis_url: str, redis_client: object
+) -> None:
+    from tests.worker_harness import celery_pointed_at, queued_task_names
+
+    with celery_pointed_at(redis_url):
+        answer = client.post(
+            "/api/students",
+            json={"first_name": "Noah", "last_name": "Okafor", "ssid": "5512345678"},
+            headers=world.auth("registrar"),
+        )
+        assert answer.status_code == 201
+        assert queued_task_names(redis_url) == ["ale_sync.match_created_record"]
+    with Session(_engine()) as session:
+        unpublished = session.execute(
+            select(func.count()).select_from(OutboxEvent).where(OutboxEvent.published_at.is_(None))
+        ).scalar_one()
+    assert unpublished == 0
+
+
 @pytest.mark.parametrize(
     ("body", "field"),
     [
