@@ -13,6 +13,7 @@ from admin.created_records import (
     NewCreatedRecord,
     create_created_record,
     delete_created_record,
+    edit_created_record_ids,
 )
 from admin.link_actions import Candidate, LinkHistoryEntry, LinkResult
 from admin.roles import Permission
@@ -20,6 +21,7 @@ from admin.schemas import (
     CallerOut,
     CreateStudentIn,
     DismissIn,
+    EditIdsIn,
     ErrorOut,
     LinkByOtherIdIn,
     LinkBySsidIn,
@@ -135,6 +137,15 @@ def link_by_other_id(created_record_id: RecordId, body: LinkByOtherIdIn, caller:
     """Enter Other ID: 404 not found, 409 already linked, 422 when the record's SSID contradicts it."""
     with transaction(get_engine()) as session:
         return link_actions.link_by_entered_id(session, caller, created_record_id, other_id=body.other_id)
+
+
+@router.put("/unlinked/{created_record_id}/ids", response_model=CreateOutcome, tags=["link"])
+def edit_ids(created_record_id: RecordId, body: EditIdsIn, caller: Manager, tasks: BackgroundTasks) -> Any:
+    """Correct or add the SSID / Other ID of an unlinked record; it is matched again at once."""
+    with transaction(get_engine()) as session:
+        outcome = edit_created_record_ids(session, caller, created_record_id, body.ssid, body.other_id)
+    tasks.add_task(publish_pending, district_id=caller.district_id)
+    return outcome
 
 
 @router.delete("/unlinked/{created_record_id}", status_code=204, tags=["link"])

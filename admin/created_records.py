@@ -99,8 +99,32 @@ def create_created_record(session: Session, caller: Caller, new: NewCreatedRecor
     return match_now(session, caller.district_id, record.id)
 
 
-def match_now(session: Session, district_id: str, created_record_id: int) -> CreateOutcome:
+def edit_created_record_ids(
+    session: Session, caller: Caller, created_record_id: int, ssid: str | None, other_id: str | None
+) -> CreateOutcome:
+    """Staff corrected or added ids on an unlinked record: saved, audited, and matched at once."""
+    record = lock_unlinked(session, caller.district_id, created_record_id)
+    record.ssid, record.other_id = clean_ssid(ssid), clean_other_id(other_id)
+    session.flush()
+    audit(
+        session,
+        caller,
+        AuditAction.EDIT_IDS,
+        record.id,
+        with_ssid=bool(record.ssid),
+        with_other_id=bool(record.other_id),
+    )
+    logger.info("created_record_ids_edited", created_record_id=record.id, staff_id=caller.staff_id)
+    if not (record.ssid or record.other_id):
+        # no id left to match on: an earlier hold or typo suggestion no longer applies
+        for table in (Hold, Suggestion):
+            session.execute(delete(table).where(table.created_record_id == record.id))
+        return CreateOutcome(record.id, "not_checked")
+    record_event(session, CREATED_RECORD_SAVED, caller.district_id, created_record_id=record.id)
+    return match_now(session, caller.district_id, record.id)
 
+
+def match_now(session: Session, district_id: str, created_record_id: int) -> CreateOutcome:
     decision = match_created_record(session, district_id, created_record_id)
     if isinstance(decision, Link):
         return CreateOutcome(created_record_id, "linked", linked_sis_record_id=decision.sis_record_id)

@@ -31,6 +31,11 @@ class CreateStudentIn(BaseModel):
     other_id: Annotated[Text | None, Field(max_length=64, description="the district's student number")] = None
 
 
+class EditIdsIn(BaseModel):
+    ssid: Annotated[Text | None, Field(max_length=32, description="the state's SSID; blank clears it")] = None
+    other_id: Annotated[Text | None, Field(max_length=64, description="the district's student number")] = None
+
+
 class SelectorSearchIn(BaseModel):
     query: Annotated[Text, Field(min_length=1, max_length=100, description="beginnings of first/last names")]
     page: Annotated[int, Field(ge=1, le=10_000)] = 1

@@ -277,3 +277,35 @@ def test_a_linked_record_cannot_be_deleted_or_get_a_plan(client: TestClient, wor
         client.post(f"/api/students/{target}/learning-plans", headers=world.auth("teacher")).status_code
         == 201
     )
+
+
+def test_ids_entered_later_on_an_unlinked_record_are_audited_and_matched_at_once(
+    client: TestClient, world: World
+) -> None:
+    target = sis(sis_source_id="s-1", first_name="Ava", last_name="Nguyen", ssid="0012345678")
+    created = add_student(get_engine(), first_name="Ava", last_name="Nguyen")
+    manager = world.auth("registrar")
+    wrong = client.put(f"/api/unlinked/{created}/ids", json={"ssid": "12"}, headers=manager)
+    assert (wrong.status_code, wrong.json()["code"]) == (422, "invalid_ssid")
+    teacher = client.put(
+        f"/api/unlinked/{created}/ids", json={"ssid": "0012345678"}, headers=world.auth("teacher")
+    )
+    assert teacher.status_code == 403
+    elsewhere = client.put(
+        f"/api/unlinked/{created}/ids", json={"ssid": "0012345678"}, headers=world.auth("elsewhere")
+    )
+    assert elsewhere.status_code == 404
+    assert student(created).status == StudentStatus.ACTIVE
+    edited = client.put(f"/api/unlinked/{created}/ids", json={"ssid": "0012345678"}, headers=manager)
+    assert edited.status_code == 200
+    assert (edited.json()["match"], edited.json()["linked_sis_record_id"]) == ("linked", target)
+    assert student(created).merged_into_id == target
+    with Session(get_engine()) as session:
+        actions = session.execute(
+            select(AuditEntry.action).where(AuditEntry.student_id == created).order_by(AuditEntry.id)
+        ).scalars()
+        topics = session.execute(select(OutboxEvent.topic).order_by(OutboxEvent.id)).scalars()
+        assert AuditAction.EDIT_IDS in list(actions)
+        assert CREATED_RECORD_SAVED in list(topics)
+    again = client.put(f"/api/unlinked/{created}/ids", json={"ssid": "0012345678"}, headers=manager)
+    assert again.status_code == 404  # merged: no longer in the unlinked table
