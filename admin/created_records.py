@@ -83,20 +83,7 @@ def create_created_record(session: Session, caller: Caller, new: NewCreatedRecor
         created_by_staff_id=caller.staff_id,
     )
     session.add(record)
-    session.flush()
-    audit(
-        session,
-        caller,
-        AuditAction.CREATE,
-        record.id,
-        with_ssid=bool(record.ssid),
-        with_other_id=bool(record.other_id),
-    )
-    logger.info("created_record_saved", created_record_id=record.id, staff_id=caller.staff_id)
-    if not (record.ssid or record.other_id):
-        return CreateOutcome(record.id, "not_checked")
-    record_event(session, CREATED_RECORD_SAVED, caller.district_id, created_record_id=record.id)
-    return match_now(session, caller.district_id, record.id)
+    return audit_and_match(session, caller, record, AuditAction.CREATE)
 
 
 def edit_created_record_ids(
@@ -105,18 +92,17 @@ def edit_created_record_ids(
     """Staff corrected or added ids on an unlinked record: saved, audited, and matched at once."""
     record = lock_unlinked(session, caller.district_id, created_record_id)
     record.ssid, record.other_id = clean_ssid(ssid), clean_other_id(other_id)
+    return audit_and_match(session, caller, record, AuditAction.EDIT_IDS)
+
+
+def audit_and_match(session: Session, caller: Caller, record: Student, action: AuditAction) -> CreateOutcome:
+    """Audit the save; a record carrying an id is matched now and re-checked by the worker."""
     session.flush()
     audit(
-        session,
-        caller,
-        AuditAction.EDIT_IDS,
-        record.id,
-        with_ssid=bool(record.ssid),
-        with_other_id=bool(record.other_id),
+        session, caller, action, record.id, with_ssid=bool(record.ssid), with_other_id=bool(record.other_id)
     )
-    logger.info("created_record_ids_edited", created_record_id=record.id, staff_id=caller.staff_id)
     if not (record.ssid or record.other_id):
-        # no id left to match on: an earlier hold or typo suggestion no longer applies
+        # nothing to match on: a hold or typo suggestion from ids since removed no longer applies
         for table in (Hold, Suggestion):
             session.execute(delete(table).where(table.created_record_id == record.id))
         return CreateOutcome(record.id, "not_checked")
