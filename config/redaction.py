@@ -114,7 +114,7 @@ def _exc_from(value: Any) -> BaseException | None:
 _SAFE_ARG = re.compile(
     r"^([A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)+"  # dotted names: tasks, modules
     r"|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"  # task ids
-    r"|[A-Z]+|[0-9.:]+|/[A-Za-z0-9_./-]*|[a-z]+://[^@\s]*)$"  # methods, numbers, paths, hosts
+    r"|[A-Z]+|https?|[0-9.:]+|/[A-Za-z0-9_./-]*|[a-z]+://[^@\s]*)$"  # methods, numbers, paths, hosts
 )
 
 
