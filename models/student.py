@@ -104,7 +104,9 @@ class Student(Base):
     school_id: Mapped[str | None] = mapped_column(Text)  # orgs.csv sourcedId of the school
     # SIS only: digest of the fields as the SIS sent them, so an unchanged row is not rewritten
     row_hash: Mapped[bytes | None] = mapped_column(LargeBinary)
-    last_batch_id: Mapped[int | None] = mapped_column(ForeignKey("batches.id"))
+    # the batch that last wrote the record; no foreign key (a per-row check on every ingest
+    # insert and update, for a value only shown to ops; batches are never deleted)
+    last_batch_id: Mapped[int | None] = mapped_column(BigInteger)
     # set by a trigger when a learning plan is first attached; never cleared
     had_learning_plan: Mapped[bool] = mapped_column(
         Boolean, nullable=False, default=False, server_default=text("false")
