@@ -116,4 +116,3 @@ FROM (
             **mapping.params,
         },
     )
-    session.execute(text("ANALYZE ingest_rows"))

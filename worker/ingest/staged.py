@@ -90,11 +90,9 @@ def _stage_oneroster(
     if manifest.mode("demographics"):
         demographics = stage_file(session, delivery, "demographics.csv", "stage_demographics")
         session.execute(text(demographics_by_user_sql(demographics)))
-        session.execute(text("ANALYZE stage_demographics_by_user"))
     if manifest.mode("roles") and manifest.version == "1.2":
         roles = stage_file(session, delivery, "roles.csv", "stage_roles")
         session.execute(text(student_roles_sql(roles)))
-        session.execute(text("ANALYZE stage_student_roles"))
     _stage_orgs(session, delivery, manifest.mode("orgs") is not None)
     mapping = users_mapping(source, manifest.version, read_header(delivery, "users.csv"), demographics, roles)
     return "users.csv", mapping, kind
