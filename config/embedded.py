@@ -13,6 +13,7 @@ import fcntl
 import os
 import subprocess
 import time
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -44,10 +45,12 @@ def _start_lock(home: Path, name: str) -> Iterator[None]:
 
 def embedded_database_url(home: Path) -> str:
     """Start (or join) the embedded Postgres and return a psycopg SQLAlchemy URL for it."""
-    import pgserver
-
     pgdata = home / "pgdata"
-    with _start_lock(home, "pg"):
+    with _start_lock(home, "pg"), warnings.catch_warnings():
+        # pgserver asks platformdirs for a runtime dir it does not use; containers have none
+        warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR", category=UserWarning)
+        import pgserver
+
         server = pgserver.get_server(pgdata, cleanup_mode=None)  # type: ignore[attr-defined]
         uri = server.get_uri()
     # postgresql://postgres:@/postgres?host=/path -> SQLAlchemy's psycopg 3 dialect
