@@ -1,7 +1,9 @@
 """The staged users as SIS records: one set-based statement maps, checks row by row, hashes,
 and joins each row to the district's existing SIS record. A row whose digest equals the stored
-one is carried through unmapped: an unchanged re-sync costs a hash and a join per row. (OFFSET 0
-keeps each level a separate step, so expressions run once per row, not once per reference.)
+one is carried through unmapped (its name, id, grade, school and birth-date fields stay NULL;
+nothing after this reads them for an unchanged row): an unchanged re-sync costs a hash and a
+join per row. (OFFSET 0 keeps each level a separate step, so expressions run once per row, not
+once per reference.)
 
 Row-level reason codes (first that applies): wrong_field_count, missing_required,
 unknown_status, ssid_pattern, value_too_long, bad_date. Set-wise rules follow in validate.py.
@@ -86,13 +88,13 @@ FROM (
         coalesce({SAME_AND_ACTIVE} OR {mapped["is_student"]}, false) AS is_student,
         CASE WHEN {SAME_AND_ACTIVE} THEN s.ssid
              ELSE nullif(btrim({mapped["ssid"]}), '') END AS ssid,
-        btrim(coalesce({mapped["given"]}, '')) AS given,
-        btrim(coalesce({mapped["family"]}, '')) AS family,
-        nullif(btrim({mapped["middle"]}), '') AS middle,
-        nullif(btrim({mapped["other_id"]}), '') AS other_id,
-        nullif(btrim({mapped["grade"]}), '') AS grade,
-        nullif(btrim({mapped["school"]}), '') AS school,
-        nullif(btrim({mapped["birth"]}), '') AS birth_text
+        CASE WHEN {SAME_AND_ACTIVE} THEN NULL ELSE btrim(coalesce({mapped["given"]}, '')) END AS given,
+        CASE WHEN {SAME_AND_ACTIVE} THEN NULL ELSE btrim(coalesce({mapped["family"]}, '')) END AS family,
+        CASE WHEN {SAME_AND_ACTIVE} THEN NULL ELSE nullif(btrim({mapped["middle"]}), '') END AS middle,
+        CASE WHEN {SAME_AND_ACTIVE} THEN NULL ELSE nullif(btrim({mapped["other_id"]}), '') END AS other_id,
+        CASE WHEN {SAME_AND_ACTIVE} THEN NULL ELSE nullif(btrim({mapped["grade"]}), '') END AS grade,
+        CASE WHEN {SAME_AND_ACTIVE} THEN NULL ELSE nullif(btrim({mapped["school"]}), '') END AS school,
+        CASE WHEN {SAME_AND_ACTIVE} THEN NULL ELSE nullif(btrim({mapped["birth"]}), '') END AS birth_text
       FROM (
         SELECT u.*, u.n + 1 AS row_number, btrim(coalesce({f["sid"]}, '')) AS sid,
           {f["birth"]} AS j_birth, {f["is_student"]} AS j_student, {f["school"]} AS j_school,
