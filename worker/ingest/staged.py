@@ -18,7 +18,6 @@ from worker.sources.manifest import read_manifest
 from worker.sources.mapped_csv import mapped_users
 from worker.sources.oneroster import (
     UserMapping,
-    demographics_by_user_sql,
     student_roles_sql,
     users_mapping,
 )
@@ -89,7 +88,6 @@ def _stage_oneroster(
     demographics = roles = None
     if manifest.mode("demographics"):
         demographics = stage_file(session, delivery, "demographics.csv", "stage_demographics")
-        session.execute(text(demographics_by_user_sql(demographics)))
     if manifest.mode("roles") and manifest.version == "1.2":
         roles = stage_file(session, delivery, "roles.csv", "stage_roles")
         session.execute(text(student_roles_sql(roles)))

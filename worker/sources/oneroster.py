@@ -50,7 +50,8 @@ def users_mapping(
     orgs = f"split_part({users.column('u', 'orgSourcedIds')}, ',', 1)"
     joins = ""
     if demographics:
-        joins += f" LEFT JOIN stage_demographics_by_user d ON d.user_sid = btrim({fields['sid']})"
+        by_user = demographics_by_user_sql(demographics)
+        joins += f" LEFT JOIN ({by_user}) d ON d.user_sid = btrim({fields['sid']})"
     if roles is not None and version == "1.2":
         joins += f" LEFT JOIN stage_student_roles r ON r.user_sid = btrim({fields['sid']})"
         primary = users.column("u", "primaryOrgSourcedId")
@@ -77,12 +78,12 @@ def student_roles_sql(roles: Header) -> str:
 
 
 def demographics_by_user_sql(demographics: Header) -> str:
-    """One birth date per user (the latest if a user has several rows), so a join cannot multiply users."""
+    """One birth date per user (the latest if a user has several rows), so a join cannot multiply users;
+    a subquery of the users statement (a table of its own would be written and read back once)."""
     no_key = ["sourcedId"] if demographics.position("sourcedId", "userSourcedId") is None else []
     demographics.require("demographics.csv", "birthDate", also_missing=no_key)
     key = demographics.column("x", "sourcedId", "userSourcedId")
     return (
-        "CREATE TEMP TABLE stage_demographics_by_user ON COMMIT DROP AS "
         f"SELECT btrim({key}) AS user_sid, max({demographics.column('x', 'birthDate')}) AS birth "
         f"FROM stage_demographics x GROUP BY btrim({key})"
     )
