@@ -24,7 +24,15 @@ def redis_url() -> str:
     return embedded_redis_url(data_home(settings.data_dir))
 
 
+def redis_py_url(url: str) -> str:
+    """redis-py spells Celery's redis+socket:///path?virtual_host=N as unix:///path?db=N."""
+    if not url.startswith("redis+socket://"):
+        return url
+    path, _, query = url[len("redis+socket://") :].partition("?")
+    db = query.split("=", 1)[1] if query.startswith("virtual_host=") else "0"
+    return f"unix://{path}?db={db}"
+
+
 def redis_client_url() -> str:
-    """redis-py spells the unix socket scheme unix://; Celery spells it redis+socket://."""
-    url = redis_url()
-    return url.replace("redis+socket://", "unix://", 1)
+    """This process's Redis in the form redis-py reads."""
+    return redis_py_url(redis_url())

@@ -56,11 +56,9 @@ def _with_redis_db(url: str, db: int) -> str:
 
 
 def redis_client_for(url: str) -> redis.Redis:
-    if url.startswith("redis+socket://"):
-        path, _, query = url[len("redis+socket://") :].partition("?")
-        db = int(query.split("=", 1)[1]) if query.startswith("virtual_host=") else 0
-        return redis.Redis(unix_socket_path=path, db=db)
-    return redis.Redis.from_url(url)
+    from config.services import redis_py_url
+
+    return redis.Redis.from_url(redis_py_url(url))
 
 
 def _clear_app_caches() -> None:

@@ -13,6 +13,7 @@ import structlog
 from celery.schedules import crontab
 from redbeat.schedulers import RedBeatScheduler
 
+from config.services import redis_py_url
 from config.settings import get_settings
 
 logger = structlog.get_logger(__name__)
@@ -44,12 +45,8 @@ def beat_schedule() -> dict[str, dict[str, Any]]:
 
 
 def redbeat_redis_url(broker_url: str) -> str:
-    """redis-py spells Celery's redis+socket:///path?virtual_host=N as unix:///path?db=N."""
-    if not broker_url.startswith("redis+socket://"):
-        return broker_url
-    path, _, query = broker_url[len("redis+socket://") :].partition("?")
-    db = query.split("=", 1)[1] if query.startswith("virtual_host=") else "0"
-    return f"unix://{path}?db={db}"
+    """RedBeat talks to Redis through redis-py, which spells the broker's URL its own way."""
+    return redis_py_url(broker_url)
 
 
 class SteadyRedBeatScheduler(RedBeatScheduler):  # type: ignore[misc]

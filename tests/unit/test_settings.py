@@ -60,3 +60,19 @@ def test_a_wrong_setting_stops_the_process_with_one_line_naming_it(name: str, va
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, result.stderr
     assert lines[0].startswith(f"ale-sync: invalid setting {name}")
+
+
+@pytest.mark.parametrize(
+    ("celery_url", "redis_py"),
+    [
+        ("redis+socket:///var/ale/redis.sock", "unix:///var/ale/redis.sock?db=0"),
+        ("redis+socket:///var/ale/redis.sock?virtual_host=3", "unix:///var/ale/redis.sock?db=3"),
+        ("redis://127.0.0.1:6379/2", "redis://127.0.0.1:6379/2"),
+    ],
+)
+def test_the_broker_url_is_spelt_for_redis_py_with_its_database_number(
+    celery_url: str, redis_py: str
+) -> None:
+    from config.services import redis_py_url
+
+    assert redis_py_url(celery_url) == redis_py
