@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, select, text
 
 from models import Batch, BatchStatus, LinkAudit, OutboxEvent, Student, StudentStatus
 from models.db import transaction
@@ -129,17 +129,33 @@ def test_a_worker_killed_mid_ingest_leaves_the_batch_to_a_new_worker_which_appli
     deliver(inbox, "batch-1", sis_rows(8000))
     enqueue_pull(DISTRICT)
 
-    def ingesting() -> bool:
-        with transaction(committed_engine) as session:
-            return session.scalar(select(Batch.status).where(Batch.district_id == DISTRICT)) == "ingesting"
+    # The batch's outbox event is written last, in the same transaction as its student rows:
+    # holding the outbox table stops the ingest there, every row written but nothing committed,
+    # so the kill below always lands mid-ingest however fast the ingest is.
+    blocker = committed_engine.connect()
+    blocking = blocker.begin()
+    blocker.execute(text("LOCK TABLE outbox_events IN SHARE MODE"))
 
-    wait_for(ingesting, timeout=30)
-    time.sleep(0.3)
-    first.kill()
-    with transaction(committed_engine) as session:
-        # killed mid-ingest: nothing of the batch landed
-        assert session.scalar(select(Batch.status).where(Batch.district_id == DISTRICT)) == "ingesting"
-        assert session.scalar(select(func.count()).where(Student.district_id == DISTRICT)) == 0
+    def ingest_waiting_on_its_last_write() -> bool:
+        with committed_engine.connect() as connection:
+            waiting = connection.execute(
+                text(
+                    "SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation"
+                    " WHERE c.relname = 'outbox_events' AND NOT l.granted"
+                )
+            )
+            return bool(waiting.scalar_one())
+
+    try:
+        wait_for(ingest_waiting_on_its_last_write, timeout=60)
+        first.kill()
+        with transaction(committed_engine) as session:
+            # killed mid-ingest: nothing of the batch landed
+            assert session.scalar(select(Batch.status).where(Batch.district_id == DISTRICT)) == "ingesting"
+            assert session.scalar(select(func.count()).where(Student.district_id == DISTRICT)) == 0
+    finally:
+        blocking.rollback()
+        blocker.close()
 
     second = workers(**settings)
 
