@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -109,9 +110,9 @@ def engine(database_url: str) -> Iterator[Engine]:
     engine.dispose()
 
 
-@pytest.fixture
-def db_session(engine: Engine) -> Iterator[Session]:
-    """A session whose work is rolled back after the test; commits inside become savepoints."""
+@contextmanager
+def rolled_back(engine: Engine) -> Iterator[Session]:
+    """A session whose work is rolled back at the end; commits inside become savepoints."""
     connection = engine.connect()
     outer = connection.begin()
     session = Session(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False)
@@ -121,6 +122,13 @@ def db_session(engine: Engine) -> Iterator[Session]:
         session.close()
         outer.rollback()
         connection.close()
+
+
+@pytest.fixture
+def db_session(engine: Engine) -> Iterator[Session]:
+    """A session whose work is rolled back after the test."""
+    with rolled_back(engine) as session:
+        yield session
 
 
 @pytest.fixture

@@ -8,8 +8,7 @@ active flag) standing in for a batch: the invariants are about matching, not fil
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import suppress
 from typing import Any
 
 from hypothesis import HealthCheck, event, given, settings
@@ -21,6 +20,7 @@ from matching.district_pass import match_district
 from matching.link import LinkRefused, link_created_record
 from matching.record_pass import match_created_record
 from models import LinkMethod
+from tests.conftest import rolled_back
 from tests.integration.test_match_support import created, district, plan
 
 DISTRICTS = ("17001", "27010")
@@ -72,19 +72,6 @@ def _id(child: int, choice: int, position: int) -> str | None:
     value = CHILDREN[owner][position]
     assert isinstance(value, str)
     return value
-
-
-@contextmanager
-def rolled_back(engine: Engine) -> Iterator[Session]:
-    connection = engine.connect()
-    outer = connection.begin()
-    session = Session(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False)
-    try:
-        yield session
-    finally:
-        session.close()
-        outer.rollback()
-        connection.close()
 
 
 def _ids(session: Session, origin: str) -> list[tuple[int, str]]:
