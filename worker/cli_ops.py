@@ -11,7 +11,7 @@ import typer
 from rich.progress import Progress
 from rich.table import Table
 
-from worker.cli_output import age_text, console, fail, print_json
+from worker.cli_output import age_text, console, fail, print_json, print_rows
 
 DistrictOption = Annotated[str | None, typer.Option("--district", "-d", help="Only this district.")]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts instead of a table.")]
@@ -112,14 +112,9 @@ def status(district: DistrictOption = None, as_json: JsonOption = False) -> None
         rows = district_status(session, district)
     if district and not rows:
         raise fail(f"no district {district}")
-    if as_json:
-        print_json(rows)
-        return
-    table = Table(title="ale-sync status")
-    for column in ("district", "last batch", "counts", "unlinked", "held", "oldest", "last error"):
-        table.add_column(column, no_wrap=column in ("district", "counts", "unlinked", "held", "oldest"))
-    for row in rows:
-        table.add_row(
+
+    def cells(row: dict[str, Any]) -> list[str]:
+        return [
             row["district_id"],
             _batch_text(row["last_batch"]),
             _counts_text(row["last_batch"]),
@@ -127,8 +122,17 @@ def status(district: DistrictOption = None, as_json: JsonOption = False) -> None
             str(row["held"]),
             age_text(row["oldest_unlinked_age_seconds"]),
             row["last_error"] or "-",
-        )
-    console.print(table)
+        ]
+
+    columns = ("district", "last batch", "counts", "unlinked", "held", "oldest", "last error")
+    print_rows(
+        rows,
+        as_json=as_json,
+        title="ale-sync status",
+        columns=columns,
+        cells=cells,
+        wrap=["last batch", "last error"],
+    )
 
 
 def _batch_text(batch: dict[str, Any] | None) -> str:
@@ -151,15 +155,10 @@ def unlinked(district: DistrictOption = None, as_json: JsonOption = False) -> No
 
     with transaction() as session:
         rows = unlinked_records(session, district)
-    if as_json:
-        print_json(rows)
-        return
-    table = Table(title="unlinked created records")
-    for column in ("district", "record", "name", "ids entered", "held", "suggestions", "age"):
-        table.add_column(column, no_wrap=column != "name")
-    for row in rows:
+
+    def cells(row: dict[str, Any]) -> list[str]:
         ids = ", ".join(n for n, has in (("SSID", row["has_ssid"]), ("Other ID", row["has_other_id"])) if has)
-        table.add_row(
+        return [
             row["district_id"],
             str(row["created_record_id"]),
             f"{row['first_name']} {row['last_name']}",
@@ -167,8 +166,12 @@ def unlinked(district: DistrictOption = None, as_json: JsonOption = False) -> No
             row["hold_reason"] or "-",
             str(row["suggestions"]),
             age_text(row["age_seconds"]),
-        )
-    console.print(table)
+        ]
+
+    columns = ("district", "record", "name", "ids entered", "held", "suggestions", "age")
+    print_rows(
+        rows, as_json=as_json, title="unlinked created records", columns=columns, cells=cells, wrap=["name"]
+    )
 
 
 def holds(district: DistrictOption = None, as_json: JsonOption = False) -> None:
@@ -178,23 +181,27 @@ def holds(district: DistrictOption = None, as_json: JsonOption = False) -> None:
 
     with transaction() as session:
         rows = held_records(session, district)
-    if as_json:
-        print_json(rows)
-        return
-    table = Table(title="held created records")
-    for column in ("district", "record", "name", "reason", "candidate", "held since"):
-        table.add_column(column, no_wrap=column not in ("name", "candidate"))
-    for row in rows:
+
+    def cells(row: dict[str, Any]) -> list[str]:
         candidate = row["candidate_sis_record_id"]
-        table.add_row(
+        return [
             row["district_id"],
             str(row["created_record_id"]),
             row["name"],
             row["reason"],
             f"{candidate} {row['candidate_name']}" if candidate else "-",
             row["held_since"][:16].replace("T", " "),
-        )
-    console.print(table)
+        ]
+
+    columns = ("district", "record", "name", "reason", "candidate", "held since")
+    print_rows(
+        rows,
+        as_json=as_json,
+        title="held created records",
+        columns=columns,
+        cells=cells,
+        wrap=["name", "candidate"],
+    )
 
 
 def register(app: typer.Typer) -> None:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import typer
 from rich.console import Console
+from rich.table import Table
 
 console = Console()
 err_console = Console(stderr=True)
@@ -21,6 +23,27 @@ def fail(reason: str, code: int = 1) -> typer.Exit:
 def print_json(value: Any) -> None:
     """Plain JSON on stdout (no colour, no wrapping), for scripts."""
     typer.echo(json.dumps(value, indent=2, default=str))
+
+
+def print_rows(
+    rows: list[dict[str, Any]],
+    *,
+    as_json: bool,
+    title: str,
+    columns: Sequence[str],
+    cells: Callable[[dict[str, Any]], Sequence[str]],
+    wrap: Sequence[str] = (),
+) -> None:
+    """The rows as JSON for scripts, or as a table for people (only the WRAP columns wrap)."""
+    if as_json:
+        print_json(rows)
+        return
+    table = Table(title=title)
+    for column in columns:
+        table.add_column(column, no_wrap=column not in wrap)
+    for row in rows:
+        table.add_row(*cells(row))
+    console.print(table)
 
 
 def age_text(seconds: int | None) -> str:

@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
-from rich.table import Table
 from sqlalchemy import select
 
 from models import District, Staff, StaffRole
 from models.db import transaction
 from models.staff import hash_staff_token, new_staff_token
 from worker.cli_ops import DistrictOption, JsonOption
-from worker.cli_output import console, fail, print_json
+from worker.cli_output import console, fail, print_json, print_rows
 
 staff_app = typer.Typer(
     help="Staff accounts (Registrar, Secretary, Teacher) and their tokens.", no_args_is_help=True
@@ -50,23 +49,20 @@ def staff_list(district: DistrictOption = None, as_json: JsonOption = False) -> 
 
     with transaction() as session:
         rows = staff_accounts(session, district)
-    if as_json:
-        print_json(rows)
-        return
-    table = Table(title="staff")
-    for column in ("id", "district", "name", "role", "created", "revoked"):
-        table.add_column(column)
-    for row in rows:
+
+    def cells(row: dict[str, Any]) -> list[str]:
         revoked = (row["revoked_at"] or "-")[:19]
-        table.add_row(
+        return [
             str(row["staff_id"]),
             row["district_id"],
             row["name"],
             row["role"],
             row["created_at"][:19],
             revoked,
-        )
-    console.print(table)
+        ]
+
+    columns = ("id", "district", "name", "role", "created", "revoked")
+    print_rows(rows, as_json=as_json, title="staff", columns=columns, cells=cells, wrap=columns)
 
 
 @staff_app.command("revoke")
