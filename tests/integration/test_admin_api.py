@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import Engine, func, select
@@ -12,20 +11,7 @@ from sqlalchemy.orm import Session
 
 from config.logging import configure_logging
 from models import AuditAction, AuditEntry, LearningPlan, OutboxEvent, Student
-from tests.admin_support import ELSEWHERE, TestClient, World, add_plan, add_student, build_world
-
-
-@pytest.fixture
-def world(redis_url: str, committed_engine: Engine) -> World:
-    return build_world(committed_engine)
-
-
-@pytest.fixture
-def client(world: World) -> Iterator[TestClient]:
-    from admin.app import app
-
-    with TestClient(app, base_url="https://testserver") as test_client:
-        yield test_client
+from tests.admin_support import ELSEWHERE, TestClient, World, add_plan, add_student
 
 
 def audit_actions(engine: Engine, student_id: int) -> list[str]:

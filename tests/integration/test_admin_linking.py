@@ -2,30 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date
 
-import pytest
-from sqlalchemy import Engine, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models import AuditAction, AuditEntry, LearningPlan, LinkAudit, OutboxEvent, Student, StudentStatus
 from models.db import get_engine
-from tests.admin_support import ELSEWHERE, TestClient, World, add_plan, add_student, build_world
+from tests.admin_support import ELSEWHERE, TestClient, World, add_plan, add_student
 from worker.outbox import CREATED_RECORD_SAVED
-
-
-@pytest.fixture
-def world(redis_url: str, committed_engine: Engine) -> World:
-    return build_world(committed_engine)
-
-
-@pytest.fixture
-def client(world: World) -> Iterator[TestClient]:
-    from admin.app import app
-
-    with TestClient(app, base_url="https://testserver") as test_client:
-        yield test_client
 
 
 def sis(district: str = "17001", **fields: object) -> int:

@@ -6,19 +6,14 @@ import re
 from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import Engine, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from models import AuditAction, AuditEntry, LearningPlan, Student
 from models.db import get_engine
-from tests.admin_support import TestClient, World, add_plan, add_student, build_world
+from tests.admin_support import TestClient, World, add_plan, add_student
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
-
-
-@pytest.fixture
-def world(redis_url: str, committed_engine: Engine) -> World:
-    return build_world(committed_engine)
 
 
 @pytest.fixture

@@ -1,0 +1,23 @@
+"""Fixtures the admin endpoint's integration tests share: a seeded district and an in-process client."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import Engine
+
+from tests.admin_support import TestClient, World, build_world
+
+
+@pytest.fixture
+def world(redis_url: str, committed_engine: Engine) -> World:
+    return build_world(committed_engine)
+
+
+@pytest.fixture
+def client(world: World) -> Iterator[TestClient]:
+    from admin.app import app
+
+    with TestClient(app, base_url="https://testserver") as test_client:
+        yield test_client
