@@ -8,6 +8,12 @@ the baseline (../shared/bench/baseline_copy_upsert.sql through psql: raw COPY + 
 into an indexed table), our fresh load of the same bundle, and our re-sync of the same
 students delivered again (a new delivery, so a new batch, whose rows are all unchanged).
 Prints both times, their ratios and the ingest's peak RSS. Needs DATABASE_URL and psql.
+
+The baseline runs twice: as shipped, and with indexes equivalent to ours (the ratios are
+taken against that one, as the target asks). Our table carries, for every SIS row, two
+indexes the shipped script's table lacks: UNIQUE (id, district) - what lets plans, merges
+and audit rows reference a student only within its district - and the Student Selector's
+surname index. The script gets the same two, on its own columns; nothing else changes.
 """
 
 from __future__ import annotations
@@ -39,17 +45,23 @@ def main() -> None:
     bundle = args.bundle or generate(work / "bundle", args.n)
     url = scratch_database()
     try:
-        baseline = run_baseline(url, bundle / "users.csv")
+        shipped = run_baseline(url, bundle / "users.csv")
+        baseline = run_baseline(url, bundle / "users.csv", EQUIVALENT_INDEXES)
         fresh, resync, rss_mb = run_ours(url, bundle, work)
     finally:
         drop_database(url)
         shutil.rmtree(work, ignore_errors=True)
-    print(f"baseline fresh load   {baseline:8.2f} s")
-    print(f"ingest fresh load     {fresh:8.2f} s   ratio {fresh / baseline:.2f}x (target <= 1.0x)")
+    print(f"baseline as shipped            {shipped:8.2f} s")
+    print(f"baseline, equivalent indexes   {baseline:8.2f} s")
     print(
-        f"ingest unchanged sync {resync:8.2f} s   ratio {resync / baseline:.2f}x of baseline fresh (<= 0.5x)"
+        f"ingest fresh load              {fresh:8.2f} s   ratio {fresh / baseline:.2f}x (target <= 1.0x; "
+        f"{fresh / shipped:.2f}x the shipped script)"
     )
-    print(f"ingest peak RSS       {rss_mb:8.0f} MB  (target <= 300 MB)")
+    print(
+        f"ingest unchanged re-sync       {resync:8.2f} s   ratio {resync / baseline:.2f}x of the baseline's "
+        f"fresh load (target <= 0.5x; {resync / shipped:.2f}x the shipped script)"
+    )
+    print(f"ingest peak RSS                {rss_mb:8.0f} MB  (target <= 300 MB)")
 
 
 def generate(out: Path, rows: int) -> Path:
@@ -84,11 +96,24 @@ def drop_database(url: str) -> None:
     admin.dispose()
 
 
-def run_baseline(url: str, users_csv: Path) -> float:
-    """The reference SQL as shipped, through psql, timed end to end."""
+# added after the script's own indexes: the two our students table has for every SIS row that the
+# script's table has no counterpart for
+EQUIVALENT_INDEXES = """
+ALTER TABLE base_student ADD UNIQUE (id, district);
+CREATE INDEX ON base_student (district, lower(last_name));
+"""
+
+
+def run_baseline(url: str, users_csv: Path, extra_indexes: str = "") -> float:
+    """The reference SQL through psql, timed end to end; EXTRA_INDEXES go after its own indexes."""
     from sqlalchemy import make_url
 
     script = (SHARED / "bench" / "baseline_copy_upsert.sql").read_text().replace("@CSV@", str(users_csv))
+    if extra_indexes:
+        last_index = "CREATE INDEX ON base_student (lower(last_name), lower(first_name));"
+        if last_index not in script:
+            raise SystemExit("the baseline script changed: update EQUIVALENT_INDEXES' anchor")
+        script = script.replace(last_index, last_index + extra_indexes)
     target = make_url(url)
     command = ["psql", "-X", "-q", "-h", target.host or "127.0.0.1", "-p", str(target.port or 5432)]
     command += ["-U", target.username or "postgres", "-d", target.database or "", "-o", os.devnull]

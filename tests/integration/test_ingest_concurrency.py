@@ -105,7 +105,7 @@ def kill(process: subprocess.Popen[bytes], engine: Engine, backend: int | None) 
     ("blocked_table", "blocked_statement"),
     [
         # killed before its first write to students: schools are already written in its transaction
-        ("students", "UPDATE students SET status = 'inactive'"),
+        ("students", "INSERT INTO students"),
         # killed after every student row is written, before the quarantine and the ledger update
         ("quarantined_rows", "DELETE FROM quarantined_rows"),
     ],

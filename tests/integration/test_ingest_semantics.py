@@ -288,3 +288,57 @@ def test_a_changed_identifier_mapping_remaps_rows_that_were_sent_unchanged(
     assert result.counts["updated"] == 2
     with transaction(committed_engine) as session:
         assert session.execute(select(Student.ssid)).scalars().all() == [None, None]
+
+
+def birth_dates(engine: Engine) -> dict[str, date | None]:
+    with transaction(engine) as session:
+        rows = session.execute(
+            select(Student.sis_source_id, Student.birth_date).where(Student.district_id == DISTRICT)
+        ).all()
+    return dict(rows)
+
+
+def test_an_empty_birth_date_clears_the_stored_one_and_a_delivery_without_dates_keeps_it(
+    committed_engine, tmp_path
+):
+    users = students(3)
+    sent = {"stu-0": "2015-01-02", "stu-1": "2016-03-04", "stu-2": "2017-05-06"}
+    deliver(committed_engine, tmp_path / "1", users, birth_dates=sent)
+
+    # stu-1's demographics row now has no date; stu-2 has no demographics row at all
+    result = deliver(
+        committed_engine, tmp_path / "2", users, birth_dates={"stu-0": "2015-01-02", "stu-1": ""}
+    )
+
+    assert (result.counts["updated"], result.counts["unchanged"]) == (2, 1)
+    assert birth_dates(committed_engine) == {
+        "stu-0": date(2015, 1, 2),
+        "stu-1": None,
+        "stu-2": date(2017, 5, 6),
+    }
+
+    deliver(committed_engine, tmp_path / "3", users)  # a delivery without demographics.csv
+
+    assert birth_dates(committed_engine)["stu-0"] == date(2015, 1, 2)
+
+
+def test_a_bad_birth_date_quarantines_its_row_once_per_distinct_value(committed_engine, tmp_path):
+    users = students(4)
+    sent = {
+        "stu-0": "2015-02-29",
+        "stu-1": "2016-02-29",
+        "stu-2": "2015-02-29",
+        "stu-3": "2016-02-29T00:00:00Z",
+    }
+
+    result = deliver(committed_engine, tmp_path / "1", users, birth_dates=sent)
+
+    with transaction(committed_engine) as session:
+        bad = session.execute(
+            select(QuarantinedRow.sis_source_id, QuarantinedRow.reason_code).order_by(
+                QuarantinedRow.row_number
+            )
+        ).all()
+    assert bad == [("stu-0", "bad_date"), ("stu-2", "bad_date")]  # 2015 is not a leap year
+    assert result.counts["inserted"] == 2
+    assert birth_dates(committed_engine) == {"stu-1": date(2016, 2, 29), "stu-3": date(2016, 2, 29)}

@@ -6,7 +6,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, select, text
 
 from config.settings import IdentifierSource, SourceConfig, get_settings
 from models import BatchStatus, District, QuarantinedRow, School, Student
@@ -15,6 +15,7 @@ from tests.fixtures.rosters.bundles import FIXTURES, configure_sources, student,
 from worker.ingest import ingest_batch
 from worker.pull import register_delivery
 from worker.sample_roster import DEMO_DISTRICT, FIRST_BATCH, write_bundle
+from worker.sources.columns import typed_id_expression
 
 DISTRICT = "17099"
 
@@ -261,3 +262,32 @@ def test_every_real_oneroster_bundle_ingests_with_its_expected_counts(committed_
         counts = result.counts
         outcomes[name] = (counts["inserted"], counts["quarantined"], counts["ignored"], str(result.status))
     assert outcomes == REAL_BUNDLES
+
+
+@pytest.mark.parametrize(
+    "user_ids",
+    [
+        "{SSID:4100000001}",  # the usual shape: string functions
+        "{SSID:4100000001},{LDAP:9}",
+        "{LDAP:9},{SSID:4100000001}",  # another type first: the pattern
+        "{StateID:4100000002}{SSID:4100000001}",  # the first entry of any configured label wins
+        "{ SSID : 4100000001 }",  # spaces: the pattern
+        "{SSID:}",  # an empty value
+        "{SSID:4100000001",  # never closed
+        "{SSIDX:1},{SSID:4100000001}",  # a longer label that is not configured
+        "{ssid:4100000003}",  # labels are matched as written
+        "SSID:4100000001",  # no braces at all
+        "",
+        None,
+    ],
+)
+def test_a_typed_id_is_cut_out_exactly_as_the_pattern_finds_it(db_session, user_ids):
+    sql, params = typed_id_expression("CAST(:value AS text)", ["SSID", "StateID"], "ssid_re")
+
+    by_pattern = "substring(CAST(:value AS text) from :ssid_re)"
+    fast, pattern = db_session.execute(
+        text(f"SELECT nullif(btrim({sql}), ''), nullif(btrim({by_pattern}), '')"),
+        {**params, "value": user_ids},
+    ).one()
+
+    assert fast == pattern

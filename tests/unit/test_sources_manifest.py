@@ -94,12 +94,6 @@ def test_columns_are_looked_up_without_regard_to_case_and_absent_ones_are_null()
 @pytest.mark.parametrize(
     ("source", "expected_sql", "expected_params"),
     [
-        # typed userIds entry: a regular expression over the labels, passed as a parameter
-        (
-            IdentifierSource(kind="user_ids", labels=["SSID", "State.ID"]),
-            "substring(u.c2 from :ssid_re)",
-            {"ssid_re": r"\{\s*(?:SSID|State\.ID)\s*:\s*([^}]*)\}"},
-        ),
         # a plain column
         (IdentifierSource(kind="column", column="identifier"), "u.c3", {}),
         # nothing configured

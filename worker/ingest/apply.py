@@ -38,17 +38,18 @@ WHERE s.district_id = :district AND s.id = r.existing_id AND {VALID_ACTIVE} AND 
 UPDATE = f"""
 UPDATE students s SET status = 'active', ssid = r.ssid, other_id = r.other_id, first_name = r.given,
   middle_name = r.middle, last_name = r.family, grade = r.grade, school_id = r.school,
-  birth_date = coalesce(r.birth_date, s.birth_date), row_hash = r.row_hash, last_batch_id = :batch,
-  updated_at = now()
-FROM ingest_rows r
+  birth_date = CASE WHEN r.birth_sent THEN b.birth_date ELSE s.birth_date END, row_hash = r.row_hash,
+  last_batch_id = :batch, updated_at = now()
+FROM ingest_rows r LEFT JOIN birth_dates b ON b.birth_text = r.birth_text
 WHERE s.district_id = :district AND s.id = r.existing_id AND {VALID_ACTIVE} AND NOT ({UNCHANGED})"""
 
 INSERT = f"""
 INSERT INTO students (district_id, origin, status, sis_source_id, ssid, other_id, first_name,
   middle_name, last_name, birth_date, grade, school_id, row_hash, last_batch_id)
-SELECT :district, 'sis', 'active', sid, ssid, other_id, given, middle, family, birth_date, grade,
-  school, row_hash, :batch
-FROM ingest_rows r WHERE {VALID_ACTIVE} AND r.existing_id IS NULL"""
+SELECT :district, 'sis', 'active', r.sid, r.ssid, r.other_id, r.given, r.middle, r.family, b.birth_date,
+  r.grade, r.school, r.row_hash, :batch
+FROM ingest_rows r LEFT JOIN birth_dates b ON b.birth_text = r.birth_text
+WHERE {VALID_ACTIVE} AND r.existing_id IS NULL"""
 
 QUARANTINE = """
 INSERT INTO quarantined_rows (batch_id, district_id, file_name, row_number, reason_code, detail,
@@ -59,16 +60,22 @@ FROM ingest_rows r JOIN stage_users u ON u.n = r.row_number - 1
 WHERE r.reason IS NOT NULL"""
 
 
-def apply_batch(session: Session, district_id: str, batch_id: int, staged: StagedDelivery) -> None:
+def apply_batch(
+    session: Session, district_id: str, batch_id: int, staged: StagedDelivery, counts: dict[str, int]
+) -> None:
+    """Each write runs only when the counts say it has rows to write (each would scan the batch)."""
     params = {"district": district_id, "batch": batch_id}
     if staged.district_name:
         session.execute(text(DISTRICT_NAME), {"district": district_id, "name": staged.district_name})
     session.execute(text(SCHOOLS), params)
-    session.execute(text(DEACTIVATE), params)
-    session.execute(text(RELEASE_SSIDS), params)
-    session.execute(text(UPDATE), params)
-    session.execute(text(INSERT), params)
-    write_quarantine(session, district_id, batch_id, staged)
+    if counts["deactivated"]:
+        session.execute(text(DEACTIVATE), params)
+    if counts["updated"]:
+        session.execute(text(RELEASE_SSIDS), params)
+        session.execute(text(UPDATE), params)
+    if counts["inserted"]:
+        session.execute(text(INSERT), params)
+    write_quarantine(session, district_id, batch_id, staged, any_rows=counts["quarantined"] > 0)
 
 
 def refresh_statistics(session: Session, counts: dict[str, int]) -> None:
@@ -82,9 +89,13 @@ def refresh_statistics(session: Session, counts: dict[str, int]) -> None:
         session.execute(text("ANALYZE students"))
 
 
-def write_quarantine(session: Session, district_id: str, batch_id: int, staged: StagedDelivery) -> None:
+def write_quarantine(
+    session: Session, district_id: str, batch_id: int, staged: StagedDelivery, any_rows: bool = True
+) -> None:
     """Each bad row as sent (column name -> value), with its row number and reason; replaces earlier ones."""
     session.execute(text("DELETE FROM quarantined_rows WHERE batch_id = :batch"), {"batch": batch_id})
+    if not any_rows:
+        return
     cells = ", ".join(f"u.c{i}" for i in range(1, len(staged.header) + 1))
     session.execute(
         text(QUARANTINE.replace("{cells}", cells)),

@@ -82,19 +82,18 @@ def run_batch(session: Session, batch_id: int, force: bool) -> IngestResult:
     if not force:
         bulk = staged.kind == "bulk"
         held = hold_reason(
-            session,
-            district_id,
             counts,
+            active=staged.active_before,
             valid_active=valid_active,
             bulk=bulk,
             share=settings.deactivation_threshold,
         )
     if held:
-        write_quarantine(session, district_id, batch_id, staged)
+        write_quarantine(session, district_id, batch_id, staged, any_rows=counts["quarantined"] > 0)
         batch.hold_reason = held
         record_outcome(batch, BatchStatus.HELD, counts, rows_total, staged.kind)
         return result_of(batch)
-    apply_batch(session, district_id, batch_id, staged)
+    apply_batch(session, district_id, batch_id, staged, counts)
     refresh_statistics(session, counts)
     record_outcome(batch, BatchStatus.APPLIED, counts, rows_total, staged.kind)
     record_event(session, BATCH_APPLIED, district_id, batch_id=batch_id)
@@ -112,9 +111,8 @@ def dry_run(path: Path, source: SourceConfig) -> IngestPlan:
             counts, rows_total, valid_active = count_outcomes(session)
             bulk = staged.kind == "bulk"
             held = hold_reason(
-                session,
-                source.district,
                 counts,
+                active=staged.active_before,
                 valid_active=valid_active,
                 bulk=bulk,
                 share=settings.deactivation_threshold,

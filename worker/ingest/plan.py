@@ -24,10 +24,6 @@ SELECT
   count(*) FILTER (WHERE {VALID_ACTIVE}) AS valid_active
 FROM ingest_rows r"""
 
-ACTIVE_BEFORE = """
-SELECT count(*) FROM students
-WHERE district_id = :district AND origin = 'sis' AND status = 'active'"""
-
 COUNT_KEYS = ("inserted", "updated", "unchanged", "deactivated", "quarantined", "ignored")
 
 
@@ -67,11 +63,10 @@ def count_outcomes(session: Session) -> tuple[dict[str, int], int, int]:
 
 
 def hold_reason(
-    session: Session, district_id: str, counts: dict[str, int], *, valid_active: int, bulk: bool, share: float
+    counts: dict[str, int], *, active: int, valid_active: int, bulk: bool, share: float
 ) -> str | None:
-    """A hold when the batch would deactivate more than SHARE of the district's active SIS records, or
+    """A hold when the batch would deactivate more than SHARE of the district's ACTIVE SIS records, or
     when a bulk file carries that much fewer good student rows than the district has (mass quarantine)."""
-    active = int(session.execute(text(ACTIVE_BEFORE), {"district": district_id}).scalar_one())
     if active == 0:
         return None
     gone = counts["deactivated"]

@@ -1,5 +1,6 @@
 """The staged users as SIS records: one set-based statement maps, checks row by row, hashes,
-and joins each row to the district's existing SIS record. A row whose digest equals the stored
+and joins each row to the district's existing SIS record; birth dates are checked after, once per
+distinct value (temp table birth_dates, which the writes join). A row whose digest equals the stored
 one is carried through unmapped (its name, id, grade, school and birth-date fields stay NULL;
 nothing after this reads them for an unchanged row): an unchanged re-sync costs a hash and a
 join per row. (OFFSET 0 keeps each level a separate step, so expressions run once per row, not
@@ -11,11 +12,13 @@ unknown_status, ssid_pattern, value_too_long, bad_date. Set-wise rules follow in
 
 from __future__ import annotations
 
+import hashlib
 import json
 
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from worker.sources.columns import Header
 from worker.sources.oneroster import UserMapping
 
 # birth dates: ISO yyyy-mm-dd (a time part after it is ignored); checked without casting
@@ -47,74 +50,118 @@ CASE
   WHEN length(ssid) > 32 THEN 'value_too_long|SSID is longer than 32 characters'
   WHEN length(other_id) > 64 THEN 'value_too_long|Other ID is longer than 64 characters'
   WHEN length(grade) > 16 THEN 'value_too_long|grade is longer than 16 characters'
-  WHEN birth_text IS NOT NULL AND birth_date IS NULL THEN 'bad_date|birthDate is not a valid yyyy-mm-dd date'
 END"""
 
-SAME_AND_ACTIVE = "s.row_hash = u.row_hash AND s.status = 'active'"
+# each distinct birth-date text of the rows to write, checked once (a district has a few thousand)
+BIRTH_DATES = f"""
+CREATE TEMP TABLE birth_dates ON COMMIT DROP AS
+SELECT birth_text, {BIRTH_DATE} AS birth_date
+FROM (SELECT DISTINCT birth_text FROM ingest_rows WHERE birth_text IS NOT NULL) d"""
+
+# bad_date comes last among the row-level reasons, so it only marks rows no other reason took
+BAD_DATE = """
+UPDATE ingest_rows r SET reason = 'bad_date', detail = 'birthDate is not a valid yyyy-mm-dd date'
+FROM birth_dates b
+WHERE b.birth_text = r.birth_text AND b.birth_date IS NULL
+  AND r.reason IS NULL AND r.is_student AND r.status = 'active'"""
 
 
 def build_ingest_rows(
-    session: Session, district_id: str, mapping: UserMapping, ssid_pattern: str, width: int
+    session: Session, district_id: str, mapping: UserMapping, ssid_pattern: str, staged: Header
 ) -> None:
     """Create temp table ingest_rows: one row per users.csv record, joined to its stored record,
     and (unless it is exactly the row stored last time) mapped and checked."""
     f = mapping.fields
-    # the row as sent, what joins add to it, and how this source maps it: equal digests mean
-    # nothing to map, check or write. A 64-bit hash of the joined text: cheap enough to take for
+    width = len(staged.names)
+    # the row as sent, what joins add to it, and how this source maps it (the seed): equal
+    # digests mean nothing to map, check or write. A 64-bit hash: cheap enough to take for
     # every row of a million-row file, and a collision would only skip one rewrite.
     parts = [*(f"u.c{i}" for i in range(1, width + 1)), f["birth"], f"({f['is_student']})::text", f["school"]]
-    joined = " || chr(31) || ".join(f"coalesce({part}, chr(30))" for part in parts)
-    digest = f"int8send(hashtextextended({joined} || chr(31) || CAST(:mapping AS text), 0))"
-    mapped = {**f, "birth": "u.j_birth", "is_student": "u.j_student", "school": "u.j_school"}
-    session.execute(
-        text(f"""
+    digest = f"int8send(hash_array_extended(ARRAY[{', '.join(parts)}]::text[], :seed))"
+    mapped = {
+        **f,
+        "birth": "u.j_birth",
+        "is_student": "u.j_student",
+        "school": "u.j_school",
+        "birth_sent": "u.birth_sent",
+    }
+    unless_skipped = {
+        name: f"CASE WHEN u.skip THEN NULL ELSE {expression} END"
+        for name, expression in {
+            "given": f"btrim(coalesce({mapped['given']}, ''))",
+            "family": f"btrim(coalesce({mapped['family']}, ''))",
+            "middle": f"nullif(btrim({mapped['middle']}), '')",
+            "other_id": f"nullif(btrim({mapped['other_id']}), '')",
+            "grade": f"nullif(btrim({mapped['grade']}), '')",
+            "school": f"nullif(btrim({mapped['school']}), '')",
+            "birth_text": f"nullif(btrim({mapped['birth']}), '')",
+            "birth_sent": mapped["birth_sent"],
+        }.items()
+    }
+    statement = f"""
 CREATE TEMP TABLE ingest_rows ON COMMIT DROP AS
 SELECT c.row_number, c.extra, c.sid, c.status, c.is_student, c.given, c.family, c.middle, c.ssid,
-  c.other_id, c.grade, c.school, c.birth_text, c.birth_date, c.row_hash,
+  c.other_id, c.grade, c.school, c.birth_text, c.birth_sent, c.row_hash, c.skip,
   split_part(c.problem, '|', 1) AS reason, split_part(c.problem, '|', 2) AS detail,
   c.existing_id, c.existing_status, c.existing_ssid, c.same_hash
 FROM (
-  SELECT dated.*, CASE WHEN skip THEN NULL ELSE {PROBLEM} END AS problem
+  SELECT m.*, CASE WHEN skip THEN NULL ELSE {PROBLEM} END AS problem
   FROM (
-    SELECT m.*, CASE WHEN skip THEN NULL ELSE {BIRTH_DATE} END AS birth_date
+    SELECT u.row_number, u.extra, u.sid, u.row_hash, u.existing_id, u.existing_status,
+      u.existing_ssid, u.same_hash, u.skip,
+      CASE WHEN u.skip THEN 'active'
+           WHEN lower(btrim(coalesce({mapped["status"]}, ''))) = '' THEN 'active'
+           ELSE lower(btrim({mapped["status"]})) END AS status,
+      u.skip OR coalesce({mapped["is_student"]}, false) AS is_student,
+      CASE WHEN u.skip THEN u.existing_ssid ELSE nullif(btrim({mapped["ssid"]}), '') END AS ssid,
+      {", ".join(f"{expression} AS {name}" for name, expression in unless_skipped.items())}
     FROM (
-      SELECT u.row_number, u.extra, u.sid, u.row_hash,
-        s.id AS existing_id, s.status AS existing_status, s.ssid AS existing_ssid,
+      SELECT u.*, s.id AS existing_id, s.status AS existing_status, s.ssid AS existing_ssid,
         coalesce(s.row_hash = u.row_hash, false) AS same_hash,
-        coalesce({SAME_AND_ACTIVE}, false) AS skip,
-        CASE WHEN {SAME_AND_ACTIVE} THEN 'active'
-             WHEN lower(btrim(coalesce({mapped["status"]}, ''))) = '' THEN 'active'
-             ELSE lower(btrim({mapped["status"]})) END AS status,
-        coalesce({SAME_AND_ACTIVE} OR {mapped["is_student"]}, false) AS is_student,
-        CASE WHEN {SAME_AND_ACTIVE} THEN s.ssid
-             ELSE nullif(btrim({mapped["ssid"]}), '') END AS ssid,
-        CASE WHEN {SAME_AND_ACTIVE} THEN NULL ELSE btrim(coalesce({mapped["given"]}, '')) END AS given,
-        CASE WHEN {SAME_AND_ACTIVE} THEN NULL ELSE btrim(coalesce({mapped["family"]}, '')) END AS family,
-        CASE WHEN {SAME_AND_ACTIVE} THEN NULL ELSE nullif(btrim({mapped["middle"]}), '') END AS middle,
-        CASE WHEN {SAME_AND_ACTIVE} THEN NULL ELSE nullif(btrim({mapped["other_id"]}), '') END AS other_id,
-        CASE WHEN {SAME_AND_ACTIVE} THEN NULL ELSE nullif(btrim({mapped["grade"]}), '') END AS grade,
-        CASE WHEN {SAME_AND_ACTIVE} THEN NULL ELSE nullif(btrim({mapped["school"]}), '') END AS school,
-        CASE WHEN {SAME_AND_ACTIVE} THEN NULL ELSE nullif(btrim({mapped["birth"]}), '') END AS birth_text
+        coalesce(s.row_hash = u.row_hash AND s.status = 'active', false) AS skip
       FROM (
         SELECT u.*, u.n + 1 AS row_number, btrim(coalesce({f["sid"]}, '')) AS sid,
           {f["birth"]} AS j_birth, {f["is_student"]} AS j_student, {f["school"]} AS j_school,
-          {digest} AS row_hash
-        FROM stage_users u {mapping.joins}
+          {f["birth_sent"]} AS birth_sent, {digest} AS row_hash
+        FROM stage_users u {{joins}}
         OFFSET 0
       ) u
       LEFT JOIN students s
         ON s.district_id = :district AND s.origin = 'sis' AND s.sis_source_id = u.sid
       OFFSET 0
-    ) m
+    ) u
     OFFSET 0
-  ) dated
+  ) m
   OFFSET 0
 ) c
-"""),
-        {
-            "district": district_id,
-            "ssid_pattern": ssid_pattern,
-            "mapping": json.dumps([f, mapping.params], sort_keys=True),
-            **mapping.params,
-        },
-    )
+"""
+    params = {"district": district_id, "ssid_pattern": ssid_pattern, "seed": mapping_seed(mapping)}
+    made = session.execute(text(statement.replace("{joins}", mapping.joins)), {**params, **mapping.params})
+    if mapping.joins_one_per_user is None:
+        return
+    if made.rowcount != staged.rows:  # a joined file repeats a user: join one row per user instead
+        session.execute(text("DROP TABLE ingest_rows"))
+        session.execute(
+            text(statement.replace("{joins}", mapping.joins_one_per_user)), {**params, **mapping.params}
+        )
+
+
+def resolve_birth_dates(session: Session, rows_to_write: int) -> None:
+    """Temp table birth_dates (text as sent -> date, NULL when not a real date); bad_date marks rows."""
+    if rows_to_write == 0:
+        session.execute(
+            text("CREATE TEMP TABLE birth_dates (birth_text text, birth_date date) ON COMMIT DROP")
+        )
+        return
+    session.execute(text(BIRTH_DATES))
+    if session.execute(
+        text("SELECT EXISTS (SELECT 1 FROM birth_dates WHERE birth_date IS NULL)")
+    ).scalar_one():
+        session.execute(text(BAD_DATE))
+
+
+def mapping_seed(mapping: UserMapping) -> int:
+    """A signed 64-bit number that changes whenever this source maps its rows differently."""
+    joins = mapping.joins_one_per_user or mapping.joins
+    described = json.dumps([mapping.fields, mapping.params, joins], sort_keys=True)
+    return int.from_bytes(hashlib.sha256(described.encode()).digest()[:8], "big", signed=True)

@@ -8,9 +8,9 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from config.settings import SourceConfig
-from worker.ingest.rows import build_ingest_rows
+from worker.ingest.rows import build_ingest_rows, resolve_birth_dates
 from worker.ingest.staging import read_header, stage_file
-from worker.ingest.validate import find_deactivations, validate_rows
+from worker.ingest.validate import batch_shape, find_deactivations, validate_rows
 from worker.sources.columns import Header
 from worker.sources.delivery import Delivery
 from worker.sources.errors import DeliveryRejected
@@ -46,6 +46,7 @@ class StagedDelivery:
     users_file: str
     header: list[str]
     district_name: str | None
+    active_before: int  # the district's active SIS records before this batch
 
 
 def stage_delivery(
@@ -68,14 +69,17 @@ def stage_delivery(
         users_file, mapping, kind = _stage_oneroster(session, delivery, source)
         check_orgs = True
     header = stage_file(session, delivery, users_file, "stage_users")
-    empty = not session.execute(text("SELECT EXISTS (SELECT 1 FROM stage_users)")).scalar_one()
-    if empty and kind == "bulk":
+    if header.rows == 0 and kind == "bulk":
         raise DeliveryRejected("empty_bulk", f"the bulk {users_file} has a header but no rows")
-    build_ingest_rows(session, source.district, mapping, ssid_pattern, len(header.names))
-    validate_rows(session, source.district, check_orgs)
-    find_deactivations(session, source.district, bulk=kind == "bulk")
+    build_ingest_rows(session, source.district, mapping, ssid_pattern, header)
+    shape = batch_shape(session)
+    resolve_birth_dates(session, shape.changed)
+    validate_rows(session, source.district, check_orgs, shape)
+    active = find_deactivations(session, source.district, bulk=kind == "bulk", shape=shape)
     name = session.execute(text(DISTRICT_ORG), {"district": source.district}).scalar_one_or_none()
-    return StagedDelivery(kind=kind, users_file=users_file, header=header.names, district_name=name)
+    return StagedDelivery(
+        kind=kind, users_file=users_file, header=header.names, district_name=name, active_before=active
+    )
 
 
 def _stage_oneroster(

@@ -41,7 +41,8 @@ def read_header(delivery: Delivery, name: str) -> Header:
 
 
 def stage_file(session: Session, delivery: Delivery, name: str, table: str) -> Header:
-    """Create TABLE (n = record number after the header, c1..cN, extra) and fill it from file NAME."""
+    """Create TABLE (n = record number after the header, c1..cN, extra) and fill it from file NAME;
+    the header returned knows how many records it staged."""
     header = read_header(delivery, name)
     columns = ", ".join(f"c{i} text" for i in range(1, len(header.names) + 1))
     session.execute(
@@ -52,33 +53,36 @@ def stage_file(session: Session, delivery: Delivery, name: str, table: str) -> H
     )
     try:
         with session.begin_nested():
-            _copy_raw(session, delivery, name, table, len(header.names))
+            rows = _copy_raw(session, delivery, name, table, len(header.names))
     except UNDECODABLE:
         raise DeliveryRejected("undecodable", f"{name} holds bytes that are not UTF-8") from None
     except psycopg.errors.DataError:
         logger.info("ingest.staging_fallback", file=name)
         session.execute(text(f"TRUNCATE {table}"))
-        _copy_parsed(session, delivery, name, table, len(header.names))
-    return header
+        rows = _copy_parsed(session, delivery, name, table, len(header.names))
+    return Header(header.names, rows=rows)
 
 
 def _driver(session: Session) -> Any:
     return session.connection().connection.driver_connection
 
 
-def _copy_raw(session: Session, delivery: Delivery, name: str, table: str, width: int) -> None:
+def _copy_raw(session: Session, delivery: Delivery, name: str, table: str, width: int) -> int:
     names = ", ".join(f"c{i}" for i in range(1, width + 1))
     sql = f"COPY {table} ({names}) FROM STDIN WITH (FORMAT csv, HEADER true, ENCODING 'UTF8')"
-    with delivery.open(name) as stream, _driver(session).cursor() as cursor, cursor.copy(sql) as copy:
-        for chunk in iter(lambda: stream.read(CHUNK), b""):
-            copy.write(chunk)
+    with delivery.open(name) as stream, _driver(session).cursor() as cursor:
+        with cursor.copy(sql) as copy:
+            for chunk in iter(lambda: stream.read(CHUNK), b""):
+                copy.write(chunk)
+        return int(cursor.rowcount)
 
 
-def _copy_parsed(session: Session, delivery: Delivery, name: str, table: str, width: int) -> None:
+def _copy_parsed(session: Session, delivery: Delivery, name: str, table: str, width: int) -> int:
     names = ", ".join(f"c{i}" for i in range(1, width + 1))
     sql = f"COPY {table} (n, {names}, extra) FROM STDIN"
     with delivery.open(name) as stream, _driver(session).cursor() as cursor, cursor.copy(sql) as copy:
         reader = csv.reader(io.TextIOWrapper(stream, encoding="utf-8-sig", newline=""))
+        written = 0
         try:
             next(reader)
             for number, row in enumerate(reader, 1):
@@ -86,7 +90,9 @@ def _copy_parsed(session: Session, delivery: Delivery, name: str, table: str, wi
                     continue  # a blank line
                 cells: list[str | None] = [*row[:width], *[None] * (width - len(row))]
                 copy.write_row((number, *cells, len(row) > width))
+                written += 1
         except UnicodeDecodeError:
             raise DeliveryRejected("undecodable", f"{name} holds bytes that are not UTF-8") from None
         except csv.Error:
             raise DeliveryRejected("malformed_csv", f"{name} is not readable as CSV") from None
+    return written

@@ -7,10 +7,27 @@ rows claim one SSID, or an SSID another active SIS record of the district keeps)
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 PENDING = "reason IS NULL AND is_student"
+
+# one pass over the batch for what the rules below need to know. Repeats are found by counting
+# distinct 64-bit hashes (a sort of numbers, much cheaper than grouping text); equal hashes are
+# only candidates, so the exact rule runs whenever the counts differ.
+SHAPE = """
+SELECT count(*) FILTER (WHERE is_student)
+         <> count(DISTINCT hashtextextended(sid, 0)) FILTER (WHERE is_student) AS repeated_ids,
+       count(*) FILTER (WHERE is_student AND existing_status = 'active') AS active_named,
+       count(*) FILTER (WHERE NOT skip) AS changed,
+       count(*) FILTER (WHERE NOT skip AND ssid IS NOT NULL) AS changed_with_ssid
+FROM ingest_rows"""
+
+SSID_REPEATS = f"""
+SELECT count(*) <> count(DISTINCT hashtextextended(ssid, 0)) FROM ingest_rows
+WHERE {PENDING} AND status = 'active' AND ssid IS NOT NULL"""
 
 DUPLICATE_SOURCED_ID = f"""
 UPDATE ingest_rows SET reason = 'duplicate_sourced_id', detail = 'sourcedId appears on several rows'
@@ -47,26 +64,59 @@ WHERE {PENDING} AND r.status = 'active' AND r.ssid IS NOT NULL
 BULK_ABSENT = """
 SELECT s.id FROM students s
 WHERE s.district_id = :district AND s.origin = 'sis' AND s.status = 'active'
-  AND NOT EXISTS (SELECT 1 FROM ingest_rows r WHERE r.is_student AND r.sid = s.sis_source_id)"""
+  AND NOT EXISTS (SELECT 1 FROM ingest_rows r WHERE r.is_student AND r.existing_id = s.id)"""
+
+ACTIVE_BEFORE = """
+SELECT count(*) FROM students
+WHERE district_id = :district AND origin = 'sis' AND status = 'active'"""
 
 MARKED_DELETED = """
 SELECT existing_id AS id FROM ingest_rows
 WHERE reason IS NULL AND is_student AND status = 'tobedeleted' AND existing_status = 'active'"""
 
 
-def validate_rows(session: Session, district_id: str, check_orgs: bool) -> None:
+@dataclass(frozen=True)
+class BatchShape:
+    """What the rules need to know of a batch, from one pass over it."""
+
+    repeated_ids: bool  # some sourcedId is on several student rows
+    active_named: int  # student rows naming an active SIS record
+    changed: int  # rows not sent exactly as stored (new, changed, reactivated, tobedeleted)
+    changed_with_ssid: int
+
+
+def batch_shape(session: Session) -> BatchShape:
+    row = session.execute(text(SHAPE)).one()
+    return BatchShape(**row._mapping)
+
+
+def validate_rows(session: Session, district_id: str, check_orgs: bool, shape: BatchShape) -> None:
+    """Apply the set-wise rules in order; rules that only concern new or changed rows are skipped
+    when the batch has none."""
+    if shape.repeated_ids:
+        session.execute(text(DUPLICATE_SOURCED_ID))
+    if check_orgs and shape.changed:
+        session.execute(text(UNKNOWN_ORG), {"district": district_id})
+    # rows sent as stored keep their record's SSID, which no other active record of the district
+    # has: with no sourcedId repeated, two rows can share an SSID only if one is new or changed
+    may_repeat = shape.repeated_ids or shape.changed_with_ssid > 0
+    if may_repeat and session.execute(text(SSID_REPEATS)).scalar_one():
+        session.execute(text(DUPLICATE_SSID_IN_BATCH))
+
+
+def find_deactivations(session: Session, district_id: str, bulk: bool, shape: BatchShape) -> int:
+    """Temp table to_deactivate: records a bulk file no longer carries, and rows sent as tobedeleted.
+    Returns the district's active SIS records before the batch."""
     params = {"district": district_id}
-    session.execute(text(DUPLICATE_SOURCED_ID))
-    if check_orgs:
-        session.execute(text(UNKNOWN_ORG), params)
-    session.execute(text(DUPLICATE_SSID_IN_BATCH))
-
-
-def find_deactivations(session: Session, district_id: str, bulk: bool) -> None:
-    """Temp table to_deactivate: records a bulk file no longer carries, and rows sent as tobedeleted."""
-    select = f"{BULK_ABSENT} UNION {MARKED_DELETED}" if bulk else MARKED_DELETED
-    session.execute(
-        text(f"CREATE TEMP TABLE to_deactivate ON COMMIT DROP AS {select}"), {"district": district_id}
-    )
+    active = int(session.execute(text(ACTIVE_BEFORE), params).scalar_one())
+    # a bulk file whose student rows name every active record (each once, as no sourcedId
+    # repeats) leaves none absent: no anti-join
+    absent = bulk and (shape.repeated_ids or shape.active_named != active)
+    # rows sent as tobedeleted are never rows sent exactly as stored
+    marked = MARKED_DELETED if shape.changed else "SELECT NULL::bigint AS id WHERE false"
+    select = f"{BULK_ABSENT} UNION {marked}" if absent else marked
+    session.execute(text(f"CREATE TEMP TABLE to_deactivate ON COMMIT DROP AS {select}"), params)
     session.execute(text("ALTER TABLE to_deactivate ADD PRIMARY KEY (id)"))
-    session.execute(text(SSID_KEPT_ELSEWHERE), {"district": district_id})
+    if shape.changed:
+        session.execute(text(SSID_KEPT_ELSEWHERE), params)
+    return active

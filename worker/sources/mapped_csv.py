@@ -36,6 +36,7 @@ def mapped_users(source: SourceConfig, header: Header) -> UserMapping:
         "grade": header.column("u", columns["grade"]),
         "school": header.column("u", columns["school_id"]),
         "birth": header.column("u", columns["birth_date"]),
+        "birth_sent": "true" if header.position(columns["birth_date"]) else "false",
         "is_student": "true",
     }
     return UserMapping(fields=fields, params={**ssid_params, **other_params})

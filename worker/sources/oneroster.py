@@ -21,6 +21,9 @@ class UserMapping:
 
     fields: dict[str, str]
     joins: str = ""
+    # the same joins, safe when a joined file repeats a user (one row per user); used only when
+    # `joins` turn out to multiply rows, since the grouping costs as much as the join itself
+    joins_one_per_user: str | None = None
     params: dict[str, str] = field(default_factory=dict)
 
 
@@ -45,22 +48,28 @@ def users_mapping(
         "other_id": other_id,
         "grade": f"split_part({users.column('u', 'grades')}, ',', 1)",
         "birth": "d.birth" if demographics else "NULL::text",
+        # the delivery says something about this user's birth date (an empty value clears it)
+        "birth_sent": "d.user_sid IS NOT NULL" if demographics else "false",
     }
     role = users.column("u", "role")
     orgs = f"split_part({users.column('u', 'orgSourcedIds')}, ',', 1)"
-    joins = ""
+    joins, one_per_user = "", None
     if demographics:
-        by_user = demographics_by_user_sql(demographics)
-        joins += f" LEFT JOIN ({by_user}) d ON d.user_sid = btrim({fields['sid']})"
+        on = f"d ON d.user_sid = btrim({fields['sid']})"
+        joins += f" LEFT JOIN ({demographics_sql(demographics)}) {on}"
+        one_per_user = f" LEFT JOIN ({demographics_sql(demographics, one_per_user=True)}) {on}"
     if roles is not None and version == "1.2":
-        joins += f" LEFT JOIN stage_student_roles r ON r.user_sid = btrim({fields['sid']})"
+        roles_join = f" LEFT JOIN stage_student_roles r ON r.user_sid = btrim({fields['sid']})"
+        joins += roles_join
+        one_per_user = one_per_user and one_per_user + roles_join
         primary = users.column("u", "primaryOrgSourcedId")
         fields["is_student"] = f"(lower(btrim({role})) = 'student' OR r.user_sid IS NOT NULL)"
         fields["school"] = f"coalesce(nullif(btrim({primary}), ''), r.org_sid, nullif(btrim({orgs}), ''))"
     else:
         fields["is_student"] = f"lower(btrim({role})) = 'student'"
         fields["school"] = orgs
-    return UserMapping(fields=fields, joins=joins, params={**ssid_params, **other_params})
+    params = {**ssid_params, **other_params}
+    return UserMapping(fields=fields, joins=joins, joins_one_per_user=one_per_user, params=params)
 
 
 def student_roles_sql(roles: Header) -> str:
@@ -77,13 +86,14 @@ def student_roles_sql(roles: Header) -> str:
     )
 
 
-def demographics_by_user_sql(demographics: Header) -> str:
-    """One birth date per user (the latest if a user has several rows), so a join cannot multiply users;
-    a subquery of the users statement (a table of its own would be written and read back once)."""
+def demographics_sql(demographics: Header, one_per_user: bool = False) -> str:
+    """Each user's birth date (user_sid, birth); ONE_PER_USER keeps the latest of a user's rows, so a
+    join cannot multiply users. A subquery of the users statement (a table of its own would be
+    written and read back once)."""
     no_key = ["sourcedId"] if demographics.position("sourcedId", "userSourcedId") is None else []
     demographics.require("demographics.csv", "birthDate", also_missing=no_key)
-    key = demographics.column("x", "sourcedId", "userSourcedId")
-    return (
-        f"SELECT btrim({key}) AS user_sid, max({demographics.column('x', 'birthDate')}) AS birth "
-        f"FROM stage_demographics x GROUP BY btrim({key})"
-    )
+    key = f"btrim({demographics.column('x', 'sourcedId', 'userSourcedId')})"
+    birth = demographics.column("x", "birthDate")
+    if one_per_user:
+        return f"SELECT {key} AS user_sid, max({birth}) AS birth FROM stage_demographics x GROUP BY {key}"
+    return f"SELECT {key} AS user_sid, {birth} AS birth FROM stage_demographics x"
