@@ -11,13 +11,16 @@ import time
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, func, select, text
+from sqlalchemy import Engine, create_engine, func, select, text
+from sqlalchemy.exc import OperationalError
+from structlog.testing import capture_logs
 
 from config.settings import SourceConfig
 from models import Batch, BatchStatus, School, Student
 from models.db import lock_district, transaction
 from tests.fixtures.rosters.bundles import students, write_oneroster
 from worker.ingest import ingest_batch
+from worker.ops_queries import district_status
 from worker.pull import register_delivery
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -163,3 +166,35 @@ def _no_backend_left(engine: Engine) -> bool:
             )
         ).scalar_one()
     return busy == 0
+
+
+def test_an_ingest_that_fails_is_marked_failed_applies_nothing_and_completes_when_run_again(
+    committed_engine, database_url, tmp_path
+):
+    batch_id = register(committed_engine, write_oneroster(tmp_path / "f", students(50)), "17099")
+    # the database gives up waiting for a lock: an error ingest does not expect
+    impatient = create_engine(database_url, connect_args={"options": "-c lock_timeout=300"})
+    try:
+        with committed_engine.connect() as holder:
+            holder.execute(text("LOCK TABLE students IN EXCLUSIVE MODE"))
+            with capture_logs() as logs, pytest.raises(OperationalError):
+                ingest_batch(impatient, batch_id)
+            holder.rollback()
+    finally:
+        impatient.dispose()
+
+    with transaction(committed_engine) as session:
+        batch = session.get(Batch, batch_id)
+        assert (batch.status, batch.error, batch.inserted) == (BatchStatus.FAILED, "OperationalError", 0)
+        assert batch.finished_at is not None
+    assert student_count(committed_engine, "17099") == 0
+    assert [entry["error_type"] for entry in logs if entry["event"] == "ingest.batch_failed"] == [
+        "OperationalError"
+    ]
+    with transaction(committed_engine) as session:
+        (status,) = district_status(session, "17099")
+    assert status["last_error"] == f"batch {batch_id} failed: OperationalError"  # what ops see
+
+    result = ingest_batch(committed_engine, batch_id)
+
+    assert (result.status, result.counts["inserted"]) == (BatchStatus.APPLIED, 50)

@@ -342,3 +342,60 @@ def test_a_bad_birth_date_quarantines_its_row_once_per_distinct_value(committed_
     assert bad == [("stu-0", "bad_date"), ("stu-2", "bad_date")]  # 2015 is not a leap year
     assert result.counts["inserted"] == 2
     assert birth_dates(committed_engine) == {"stu-1": date(2016, 2, 29), "stu-3": date(2016, 2, 29)}
+
+
+def test_a_demographics_file_that_repeats_a_user_neither_multiplies_nor_loses_rows(
+    committed_engine, tmp_path
+):
+    folder = tmp_path / "1"
+    write_oneroster(folder, students(3), birth_dates={"stu-0": "2015-01-02", "stu-1": "2016-03-04"})
+    with (folder / "demographics.csv").open("a") as demographics:
+        demographics.write("stu-1,active,,2016-03-05,\n")  # stu-1 twice: the latest date is kept
+    with transaction(committed_engine) as session:
+        batch_id, _ = register_delivery(session, SOURCE, folder)
+
+    result = ingest_batch(committed_engine, batch_id)
+
+    assert (result.status, result.counts["inserted"], result.counts["quarantined"]) == ("applied", 3, 0)
+    assert birth_dates(committed_engine) == {
+        "stu-0": date(2015, 1, 2),
+        "stu-1": date(2016, 3, 5),
+        "stu-2": None,
+    }
+
+
+def two_district_bundle(folder: Path, users) -> Path:
+    """A state-style export: orgs.csv names this district and another, each with a school (the
+    other's reached through a department, as orgs can nest)."""
+    write_oneroster(folder, users)
+    with (folder / "orgs.csv").open("a") as orgs:
+        orgs.write("dist-27010,active,,District 27010,district,27010,\r\n")
+        orgs.write("sch-9,active,,Other School,school,270109,dist-27010\r\n")
+        orgs.write("dep-9,active,,Other Department,department,,sch-9\r\n")
+    return folder
+
+
+def test_students_of_another_districts_schools_are_not_taken_in(committed_engine, tmp_path):
+    users = [*students(20), student("far-1", orgSourcedIds="sch-9"), student("far-2", orgSourcedIds="dep-9")]
+    with transaction(committed_engine) as session:
+        batch_id, _ = register_delivery(session, SOURCE, two_district_bundle(tmp_path / "1", users))
+
+    result = ingest_batch(committed_engine, batch_id)
+
+    assert (result.counts["inserted"], result.counts["ignored"]) == (20, 2)
+    assert sorted(statuses(committed_engine)) == sorted(f"stu-{i}" for i in range(20))
+    with transaction(committed_engine) as session:
+        schools = session.execute(
+            text("SELECT sis_source_id FROM schools WHERE district_id = :d"), {"d": DISTRICT}
+        )
+        assert sorted(schools.scalars()) == ["sch-1"]
+
+    # stu-2 moves to the other district's school: this district's record goes inactive
+    moved = [student("stu-2", ssid="5000000002", orgSourcedIds="sch-9")]
+    moved += [row for row in students(20) if row["sourcedId"] != "stu-2"]
+    with transaction(committed_engine) as session:
+        batch_id, _ = register_delivery(session, SOURCE, two_district_bundle(tmp_path / "2", moved))
+    result = ingest_batch(committed_engine, batch_id)
+
+    assert (result.counts["deactivated"], result.counts["ignored"]) == (1, 1)
+    assert statuses(committed_engine)["stu-2"] == "inactive"

@@ -18,7 +18,7 @@ UPDATE districts SET name = :name WHERE id = :district AND name IS DISTINCT FROM
 SCHOOLS = """
 INSERT INTO schools (district_id, sis_source_id, name, org_type)
 SELECT DISTINCT ON (sid) :district, sid, name, org_type FROM delivered_orgs
-WHERE org_type <> 'district' ORDER BY sid
+WHERE org_type <> 'district' AND sid <> ALL(CAST(:other_orgs AS text[])) ORDER BY sid
 ON CONFLICT (district_id, sis_source_id) DO UPDATE
   SET name = excluded.name, org_type = excluded.org_type
   WHERE (schools.name, schools.org_type) IS DISTINCT FROM (excluded.name, excluded.org_type)"""
@@ -67,7 +67,7 @@ def apply_batch(
     params = {"district": district_id, "batch": batch_id}
     if staged.district_name:
         session.execute(text(DISTRICT_NAME), {"district": district_id, "name": staged.district_name})
-    session.execute(text(SCHOOLS), params)
+    session.execute(text(SCHOOLS), {**params, "other_orgs": staged.other_districts_orgs})
     if counts["deactivated"]:
         session.execute(text(DEACTIVATE), params)
     if counts["updated"]:
@@ -78,6 +78,13 @@ def apply_batch(
     write_quarantine(session, district_id, batch_id, staged, any_rows=counts["quarantined"] > 0)
 
 
+# the columns queries filter or join on (the others' statistics change nothing in a plan)
+PLANNED_COLUMNS = (
+    "district_id", "origin", "status", "sis_source_id", "ssid", "other_id", "search_last", "search_first",
+    "created_at", "had_learning_plan",
+)  # fmt: skip
+
+
 def refresh_statistics(session: Session, counts: dict[str, int]) -> None:
     """After a batch that changed a tenth of what the planner believes the table holds, refresh its
     statistics (the next batch and the match pass would otherwise plan for the old, smaller table)."""
@@ -86,7 +93,7 @@ def refresh_statistics(session: Session, counts: dict[str, int]) -> None:
         text("SELECT reltuples FROM pg_class WHERE oid = 'students'::regclass")
     ).scalar_one()
     if changed > 1_000 and changed > 0.1 * max(float(believed), 0.0):
-        session.execute(text("ANALYZE students"))
+        session.execute(text(f"ANALYZE students ({', '.join(PLANNED_COLUMNS)})"))
 
 
 def write_quarantine(

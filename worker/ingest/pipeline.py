@@ -77,7 +77,7 @@ def run_batch(session: Session, batch_id: int, force: bool) -> IngestResult:
     settings = get_settings()
     source = source_of(batch)
     staged = stage_delivery(session, open_delivery(Path(batch.location)), source, settings.ssid_pattern)
-    counts, rows_total, valid_active = count_outcomes(session)
+    counts, rows_total, valid_active = count_outcomes(session, staged)
     held = None
     if not force:
         bulk = staged.kind == "bulk"
@@ -108,7 +108,7 @@ def dry_run(path: Path, source: SourceConfig) -> IngestPlan:
     with session_factory(get_engine())() as session:
         try:
             staged = stage_delivery(session, open_delivery(path), source, settings.ssid_pattern)
-            counts, rows_total, valid_active = count_outcomes(session)
+            counts, rows_total, valid_active = count_outcomes(session, staged)
             bulk = staged.kind == "bulk"
             held = hold_reason(
                 counts,

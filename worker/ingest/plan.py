@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from worker.ingest.staged import StagedDelivery
+
 # over ingest_rows as r
 VALID_ACTIVE = "r.is_student AND r.reason IS NULL AND r.status = 'active'"
 UNCHANGED = "r.same_hash AND r.existing_status = 'active'"
@@ -53,12 +55,16 @@ class IngestPlan:
         return self.hold_reason is not None
 
 
-def count_outcomes(session: Session) -> tuple[dict[str, int], int, int]:
+def count_outcomes(session: Session, staged: StagedDelivery) -> tuple[dict[str, int], int, int]:
     """Counts per outcome, rows in the file, and valid student rows that stay or become active."""
+    deactivated = int(session.execute(text("SELECT count(*) FROM to_deactivate")).scalar_one())
+    shape = staged.shape
+    if shape.all_as_stored:  # every row is unchanged: no need to count again
+        counts = dict.fromkeys(COUNT_KEYS, 0) | {"unchanged": shape.rows, "deactivated": deactivated}
+        return counts, shape.rows, shape.rows
     row = session.execute(text(COUNTS)).mappings().one()
-    deactivated = session.execute(text("SELECT count(*) FROM to_deactivate")).scalar_one()
     counts = {key: int(row[key]) for key in COUNT_KEYS if key != "deactivated"}
-    counts["deactivated"] = int(deactivated)
+    counts["deactivated"] = deactivated
     return counts, int(row["rows_total"]), int(row["valid_active"])
 
 

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from config.settings import SourceConfig
 from worker.ingest.rows import build_ingest_rows, resolve_birth_dates
 from worker.ingest.staging import read_header, stage_file
-from worker.ingest.validate import batch_shape, find_deactivations, validate_rows
+from worker.ingest.validate import BatchShape, batch_shape, find_deactivations, validate_rows
 from worker.sources.columns import Header
 from worker.sources.delivery import Delivery
 from worker.sources.errors import DeliveryRejected
@@ -26,12 +26,28 @@ DELIVERED_ORGS = """
 CREATE TEMP TABLE delivered_orgs ON COMMIT DROP AS
 SELECT btrim({sid}) AS sid, coalesce(nullif(btrim({name}), ''), btrim({sid})) AS name,
   left(coalesce(nullif(lower(btrim({type})), ''), 'school'), 32) AS org_type,
-  btrim({identifier}) AS identifier
+  btrim({identifier}) AS identifier, nullif(btrim({parent}), '') AS parent
 FROM stage_orgs x WHERE btrim(coalesce({sid}, '')) <> ''"""
 
 NO_ORGS = (
-    "CREATE TEMP TABLE delivered_orgs (sid text, name text, org_type text, identifier text) ON COMMIT DROP"
+    "CREATE TEMP TABLE delivered_orgs (sid text, name text, org_type text, identifier text, parent text) "
+    "ON COMMIT DROP"
 )
+
+# orgs.csv naming several districts (a state or multi-district export): the orgs that sit, through
+# their parentSourcedId chain, under a district org other than this one. Their students belong to
+# another district and are not taken in (counted as ignored), nor are those orgs.
+OTHER_DISTRICTS_ORGS = """
+WITH RECURSIVE chain (org, up, depth) AS (
+  SELECT sid, sid, 0 FROM delivered_orgs
+  UNION ALL
+  SELECT c.org, o.parent, c.depth + 1 FROM chain c JOIN delivered_orgs o ON o.sid = c.up
+  WHERE o.org_type <> 'district' AND o.parent IS NOT NULL AND c.depth < 16
+)
+SELECT DISTINCT c.org FROM chain c JOIN delivered_orgs d ON d.sid = c.up AND d.org_type = 'district'
+WHERE d.identifier IS DISTINCT FROM :district AND d.sid <> :district
+  AND (SELECT count(DISTINCT sid) FROM delivered_orgs WHERE org_type = 'district') > 1
+ORDER BY 1"""
 
 DISTRICT_ORG = """
 SELECT name FROM delivered_orgs WHERE org_type = 'district'
@@ -47,6 +63,8 @@ class StagedDelivery:
     header: list[str]
     district_name: str | None
     active_before: int  # the district's active SIS records before this batch
+    shape: BatchShape
+    other_districts_orgs: list[str]  # orgs of orgs.csv that belong to another district
 
 
 def stage_delivery(
@@ -61,12 +79,13 @@ def stage_delivery(
     session.execute(text("SET LOCAL work_mem = '256MB'"))
     # compiling these one-off statements to machine code costs more than it saves
     session.execute(text("SET LOCAL jit = off"))
+    others: list[str] = []
     if source.format == "csv":
         users_file = next(iter(delivery.members), "")
         mapping, kind, check_orgs = mapped_users(source, read_header(delivery, users_file)), "bulk", False
         session.execute(text(NO_ORGS))
     else:
-        users_file, mapping, kind = _stage_oneroster(session, delivery, source)
+        users_file, mapping, kind, others = _stage_oneroster(session, delivery, source)
         check_orgs = True
     header = stage_file(session, delivery, users_file, "stage_users")
     if header.rows == 0 and kind == "bulk":
@@ -78,13 +97,19 @@ def stage_delivery(
     active = find_deactivations(session, source.district, bulk=kind == "bulk", shape=shape)
     name = session.execute(text(DISTRICT_ORG), {"district": source.district}).scalar_one_or_none()
     return StagedDelivery(
-        kind=kind, users_file=users_file, header=header.names, district_name=name, active_before=active
+        kind=kind,
+        users_file=users_file,
+        header=header.names,
+        district_name=name,
+        active_before=active,
+        shape=shape,
+        other_districts_orgs=others,
     )
 
 
 def _stage_oneroster(
     session: Session, delivery: Delivery, source: SourceConfig
-) -> tuple[str, UserMapping, str]:
+) -> tuple[str, UserMapping, str, list[str]]:
     manifest = read_manifest(delivery)
     kind = manifest.mode("users")
     if kind is None:
@@ -96,8 +121,10 @@ def _stage_oneroster(
         roles = stage_file(session, delivery, "roles.csv", "stage_roles")
         session.execute(text(student_roles_sql(roles)))
     _stage_orgs(session, delivery, manifest.mode("orgs") is not None)
-    mapping = users_mapping(source, manifest.version, read_header(delivery, "users.csv"), demographics, roles)
-    return "users.csv", mapping, kind
+    others = list(session.execute(text(OTHER_DISTRICTS_ORGS), {"district": source.district}).scalars())
+    users = read_header(delivery, "users.csv")
+    mapping = users_mapping(source, manifest.version, users, demographics, roles, other_districts_orgs=others)
+    return "users.csv", mapping, kind, others
 
 
 def _stage_orgs(session: Session, delivery: Delivery, present: bool) -> None:
@@ -111,5 +138,6 @@ def _stage_orgs(session: Session, delivery: Delivery, present: bool) -> None:
         "name": orgs.column("x", "name"),
         "type": orgs.column("x", "type"),
         "identifier": orgs.column("x", "identifier"),
+        "parent": orgs.column("x", "parentSourcedId"),
     }
     session.execute(text(DELIVERED_ORGS.format(**columns)))

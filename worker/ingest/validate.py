@@ -18,7 +18,8 @@ PENDING = "reason IS NULL AND is_student"
 # distinct 64-bit hashes (a sort of numbers, much cheaper than grouping text); equal hashes are
 # only candidates, so the exact rule runs whenever the counts differ.
 SHAPE = """
-SELECT count(*) FILTER (WHERE is_student)
+SELECT count(*) AS rows,
+       count(*) FILTER (WHERE is_student)
          <> count(DISTINCT hashtextextended(sid, 0)) FILTER (WHERE is_student) AS repeated_ids,
        count(*) FILTER (WHERE is_student AND existing_status = 'active') AS active_named,
        count(*) FILTER (WHERE NOT skip) AS changed,
@@ -79,10 +80,17 @@ WHERE reason IS NULL AND is_student AND status = 'tobedeleted' AND existing_stat
 class BatchShape:
     """What the rules need to know of a batch, from one pass over it."""
 
+    rows: int
     repeated_ids: bool  # some sourcedId is on several student rows
     active_named: int  # student rows naming an active SIS record
     changed: int  # rows not sent exactly as stored (new, changed, reactivated, tobedeleted)
     changed_with_ssid: int
+
+    @property
+    def all_as_stored(self) -> bool:
+        """Every row is a student row sent exactly as its active record stores it, each once: no
+        rule can quarantine one, and nothing is inserted or updated."""
+        return self.changed == 0 and not self.repeated_ids
 
 
 def batch_shape(session: Session) -> BatchShape:

@@ -24,7 +24,7 @@ class UserMapping:
     # the same joins, safe when a joined file repeats a user (one row per user); used only when
     # `joins` turn out to multiply rows, since the grouping costs as much as the join itself
     joins_one_per_user: str | None = None
-    params: dict[str, str] = field(default_factory=dict)
+    params: dict[str, str | list[str]] = field(default_factory=dict)
 
 
 def users_mapping(
@@ -33,7 +33,10 @@ def users_mapping(
     users: Header,
     demographics: Header | None,
     roles: Header | None,
+    *,
+    other_districts_orgs: list[str] | None = None,
 ) -> UserMapping:
+    """How to read this delivery's users; students of OTHER_DISTRICTS_ORGS are not this district's."""
     role_required = ("role",) if version == "1.1" or roles is None else ()
     users.require("users.csv", *USERS_REQUIRED, *role_required)
     ssid, ssid_params = identifier_expression(users, "u", source.ssid_from, "ssid_re")
@@ -68,7 +71,11 @@ def users_mapping(
     else:
         fields["is_student"] = f"lower(btrim({role})) = 'student'"
         fields["school"] = orgs
-    params = {**ssid_params, **other_params}
+    params: dict[str, str | list[str]] = {**ssid_params, **other_params}
+    if other_districts_orgs:
+        ours = f"coalesce({fields['school']}, '') <> ALL(CAST(:other_orgs AS text[]))"
+        fields["is_student"] = f"({fields['is_student']}) AND {ours}"
+        params["other_orgs"] = other_districts_orgs
     return UserMapping(fields=fields, joins=joins, joins_one_per_user=one_per_user, params=params)
 
 
