@@ -399,3 +399,39 @@ def test_students_of_another_districts_schools_are_not_taken_in(committed_engine
 
     assert (result.counts["deactivated"], result.counts["ignored"]) == (1, 1)
     assert statuses(committed_engine)["stu-2"] == "inactive"
+
+
+def test_an_unchanged_re_sync_counts_teachers_and_bad_rows_as_the_first_delivery_did(
+    committed_engine, tmp_path
+):
+    users = [*students(5), student("t-1", role="teacher"), student("t-2", role="teacher")]
+    counts = []
+    for number in (1, 2):
+        folder = write_oneroster(tmp_path / str(number), users, note=f"delivery {number}")
+        lines = (folder / "users.csv").read_text().splitlines()
+        lines[-1] += ",one field too many"  # t-2's row
+        (folder / "users.csv").write_text("\r\n".join(lines) + "\r\n")
+        with transaction(committed_engine) as session:
+            batch_id, _ = register_delivery(session, SOURCE, folder)
+        counts.append(ingest_batch(committed_engine, batch_id).counts)
+
+    assert counts[0] == {**counts[1], "inserted": 5, "unchanged": 0}
+    assert counts[1] == {
+        "inserted": 0, "updated": 0, "unchanged": 5, "deactivated": 0, "quarantined": 1, "ignored": 1,
+    }  # fmt: skip
+    with transaction(committed_engine) as session:
+        kept = session.execute(select(QuarantinedRow.batch_id, QuarantinedRow.reason_code)).all()
+    assert sorted(kept) == [(1, "wrong_field_count"), (2, "wrong_field_count")]
+
+
+def test_an_export_that_only_restamps_columns_nothing_reads_rewrites_nothing(committed_engine, tmp_path):
+    deliver(committed_engine, tmp_path / "1", students(5))
+    restamped = [
+        {**row, "dateLastModified": "2026-11-28T02:00:00Z", "email": "x@example.org"} for row in students(5)
+    ]
+
+    result = deliver(committed_engine, tmp_path / "2", restamped)
+
+    assert (result.counts["unchanged"], result.counts["updated"]) == (5, 0)
+    changed = deliver(committed_engine, tmp_path / "3", [{**row, "grades": "06"} for row in restamped])
+    assert (changed.counts["unchanged"], changed.counts["updated"]) == (0, 5)

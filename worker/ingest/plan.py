@@ -59,9 +59,14 @@ def count_outcomes(session: Session, staged: StagedDelivery) -> tuple[dict[str, 
     """Counts per outcome, rows in the file, and valid student rows that stay or become active."""
     deactivated = int(session.execute(text("SELECT count(*) FROM to_deactivate")).scalar_one())
     shape = staged.shape
-    if shape.all_as_stored:  # every row is unchanged: no need to count again
-        counts = dict.fromkeys(COUNT_KEYS, 0) | {"unchanged": shape.rows, "deactivated": deactivated}
-        return counts, shape.rows, shape.rows
+    if shape.all_as_stored:  # every student row is unchanged: the first pass counted the rest
+        counts = dict.fromkeys(COUNT_KEYS, 0) | {
+            "unchanged": shape.students,
+            "deactivated": deactivated,
+            "ignored": shape.ignored,
+            "quarantined": shape.quarantined,
+        }
+        return counts, shape.rows, shape.students
     row = session.execute(text(COUNTS)).mappings().one()
     counts = {key: int(row[key]) for key in COUNT_KEYS if key != "deactivated"}
     counts["deactivated"] = deactivated

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 
 from sqlalchemy import text
 from sqlalchemy.orm import Session
@@ -72,11 +73,14 @@ def build_ingest_rows(
     """Create temp table ingest_rows: one row per users.csv record, joined to its stored record,
     and (unless it is exactly the row stored last time) mapped and checked."""
     f = mapping.fields
-    width = len(staged.names)
-    # the row as sent, what joins add to it, and how this source maps it (the seed): equal
-    # digests mean nothing to map, check or write. A 64-bit hash: cheap enough to take for
-    # every row of a million-row file, and a collision would only skip one rewrite.
-    parts = [*(f"u.c{i}" for i in range(1, width + 1)), f["birth"], f"({f['is_student']})::text", f["school"]]
+    # the columns this source maps as sent, what joins add to them, and how the source maps them
+    # (the seed): equal digests mean nothing to map, check or write. Columns nothing reads
+    # (dateLastModified, email, ...) are left out, so an export that only restamps them is an
+    # unchanged re-sync. A 64-bit hash: cheap enough for every row of a million-row file, and a
+    # collision would only skip one rewrite.
+    read = sorted({int(n) for value in f.values() for n in re.findall(r"\bu\.c(\d+)\b", value)})
+    joined = [f["birth"], f"({f['is_student']})::text", f["school"]]
+    parts = [*(f"u.c{i}" for i in read), *joined, "u.extra::text"]  # a row with extra fields never matches
     digest = f"int8send(hash_array_extended(ARRAY[{', '.join(parts)}]::text[], :seed))"
     mapped = {
         **f,

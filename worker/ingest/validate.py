@@ -22,8 +22,11 @@ SELECT count(*) AS rows,
        count(*) FILTER (WHERE is_student)
          <> count(DISTINCT hashtextextended(sid, 0)) FILTER (WHERE is_student) AS repeated_ids,
        count(*) FILTER (WHERE is_student AND existing_status = 'active') AS active_named,
-       count(*) FILTER (WHERE NOT skip) AS changed,
-       count(*) FILTER (WHERE NOT skip AND ssid IS NOT NULL) AS changed_with_ssid
+       count(*) FILTER (WHERE is_student) AS students,
+       count(*) FILTER (WHERE is_student AND NOT skip) AS changed,
+       count(*) FILTER (WHERE is_student AND NOT skip AND ssid IS NOT NULL) AS changed_with_ssid,
+       count(*) FILTER (WHERE NOT is_student AND reason IS NULL) AS ignored,
+       count(*) FILTER (WHERE reason IS NOT NULL) AS quarantined
 FROM ingest_rows"""
 
 SSID_REPEATS = f"""
@@ -83,13 +86,16 @@ class BatchShape:
     rows: int
     repeated_ids: bool  # some sourcedId is on several student rows
     active_named: int  # student rows naming an active SIS record
-    changed: int  # rows not sent exactly as stored (new, changed, reactivated, tobedeleted)
+    students: int
+    changed: int  # student rows not sent exactly as stored (new, changed, reactivated, tobedeleted)
     changed_with_ssid: int
+    ignored: int  # rows of others than students
+    quarantined: int  # so far: by the row-level rules only
 
     @property
     def all_as_stored(self) -> bool:
-        """Every row is a student row sent exactly as its active record stores it, each once: no
-        rule can quarantine one, and nothing is inserted or updated."""
+        """Every student row is sent exactly as its active record stores it, each once: no rule can
+        quarantine one (the set-wise rules concern students only), nothing is written."""
         return self.changed == 0 and not self.repeated_ids
 
 
