@@ -368,10 +368,12 @@ def two_district_bundle(folder: Path, users) -> Path:
     """A state-style export: orgs.csv names this district and another, each with a school (the
     other's reached through a department, as orgs can nest)."""
     write_oneroster(folder, users)
+    # appended by hand with LF after the writer's CRLF lines: COPY refuses the mixed line endings,
+    # so orgs.csv goes through the csv-reader path
     with (folder / "orgs.csv").open("a") as orgs:
-        orgs.write("dist-27010,active,,District 27010,district,27010,\r\n")
-        orgs.write("sch-9,active,,Other School,school,270109,dist-27010\r\n")
-        orgs.write("dep-9,active,,Other Department,department,,sch-9\r\n")
+        orgs.write("dist-27010,active,,District 27010,district,27010,\n")
+        orgs.write("sch-9,active,,Other School,school,270109,dist-27010\n")
+        orgs.write("dep-9,active,,Other Department,department,,sch-9\n")
     return folder
 
 

@@ -87,7 +87,7 @@ def stage_delivery(
     else:
         users_file, mapping, kind, others = _stage_oneroster(session, delivery, source)
         check_orgs = True
-    header = stage_file(session, delivery, users_file, "stage_users")
+    header = stage_file(session, delivery, users_file, "stage_users", numbered=True)
     if header.rows == 0 and kind == "bulk":
         raise DeliveryRejected("empty_bulk", f"the bulk {users_file} has a header but no rows")
     build_ingest_rows(session, source.district, mapping, ssid_pattern, header)
