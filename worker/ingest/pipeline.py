@@ -8,6 +8,7 @@ first, so ops can see a batch in progress (or one whose process died).
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import structlog
@@ -21,7 +22,7 @@ from models.db import lock_district, transaction
 from worker.ingest.apply import apply_batch, refresh_statistics, write_quarantine
 from worker.ingest.ledger import FINISHED, IngestResult, locked_batch, now, record_outcome, result_of
 from worker.ingest.plan import IngestPlan, count_outcomes, hold_reason, quarantine_entries
-from worker.ingest.staged import stage_delivery
+from worker.ingest.staged import StagedDelivery, stage_delivery
 from worker.outbox import BATCH_APPLIED, record_event
 from worker.sources.delivery import format_of, open_delivery
 from worker.sources.errors import DeliveryRejected
@@ -67,6 +68,33 @@ def ingest_batch(engine: Engine, batch_id: int) -> IngestResult:
         return result
 
 
+@dataclass(frozen=True)
+class Outcome:
+    """A staged delivery, what it would do, and whether that calls for a hold."""
+
+    staged: StagedDelivery
+    counts: dict[str, int]
+    rows_total: int
+    hold_reason: str | None
+
+
+def plan_delivery(session: Session, path: Path, source: SourceConfig, *, check_hold: bool) -> Outcome:
+    """Stage and check a delivery and count what it would do, in the caller's transaction."""
+    settings = get_settings()
+    staged = stage_delivery(session, open_delivery(path), source, settings.ssid_pattern)
+    counts, rows_total, valid_active = count_outcomes(session, staged)
+    held = None
+    if check_hold:
+        held = hold_reason(
+            counts,
+            active=staged.active_before,
+            valid_active=valid_active,
+            bulk=staged.kind == "bulk",
+            share=settings.deactivation_threshold,
+        )
+    return Outcome(staged, counts, rows_total, held)
+
+
 def run_batch(session: Session, batch_id: int, force: bool) -> IngestResult:
     """Stage, check and apply (or hold) a batch inside the caller's transaction."""
     district_id = session.execute(select(Batch.district_id).where(Batch.id == batch_id)).scalar_one()
@@ -74,28 +102,16 @@ def run_batch(session: Session, batch_id: int, force: bool) -> IngestResult:
     batch = locked_batch(session, batch_id)
     if batch.status in FINISHED and not force:
         return result_of(batch)
-    settings = get_settings()
-    source = source_of(batch)
-    staged = stage_delivery(session, open_delivery(Path(batch.location)), source, settings.ssid_pattern)
-    counts, rows_total, valid_active = count_outcomes(session, staged)
-    held = None
-    if not force:
-        bulk = staged.kind == "bulk"
-        held = hold_reason(
-            counts,
-            active=staged.active_before,
-            valid_active=valid_active,
-            bulk=bulk,
-            share=settings.deactivation_threshold,
-        )
-    if held:
+    outcome = plan_delivery(session, Path(batch.location), source_of(batch), check_hold=not force)
+    staged, counts = outcome.staged, outcome.counts
+    if outcome.hold_reason:
         write_quarantine(session, district_id, batch_id, staged, any_rows=counts["quarantined"] > 0)
-        batch.hold_reason = held
-        record_outcome(batch, BatchStatus.HELD, counts, rows_total, staged.kind)
+        batch.hold_reason = outcome.hold_reason
+        record_outcome(batch, BatchStatus.HELD, counts, outcome.rows_total, staged.kind)
         return result_of(batch)
     apply_batch(session, district_id, batch_id, staged, counts)
     refresh_statistics(session, counts)
-    record_outcome(batch, BatchStatus.APPLIED, counts, rows_total, staged.kind)
+    record_outcome(batch, BatchStatus.APPLIED, counts, outcome.rows_total, staged.kind)
     record_event(session, BATCH_APPLIED, district_id, batch_id=batch_id)
     return result_of(batch)
 
@@ -104,26 +120,16 @@ def dry_run(path: Path, source: SourceConfig) -> IngestPlan:
     """The plan for a delivery, computed in a transaction that is always rolled back."""
     from models.db import get_engine, session_factory
 
-    settings = get_settings()
     with session_factory(get_engine())() as session:
         try:
-            staged = stage_delivery(session, open_delivery(path), source, settings.ssid_pattern)
-            counts, rows_total, valid_active = count_outcomes(session, staged)
-            bulk = staged.kind == "bulk"
-            held = hold_reason(
-                counts,
-                active=staged.active_before,
-                valid_active=valid_active,
-                bulk=bulk,
-                share=settings.deactivation_threshold,
-            )
+            outcome = plan_delivery(session, path, source, check_hold=True)
             return IngestPlan(
                 district_id=source.district,
-                kind=staged.kind,
-                counts=counts,
-                rows_total=rows_total,
+                kind=outcome.staged.kind,
+                counts=outcome.counts,
+                rows_total=outcome.rows_total,
                 quarantined_rows=quarantine_entries(session),
-                hold_reason=held,
+                hold_reason=outcome.hold_reason,
             )
         except DeliveryRejected as rejected:
             return IngestPlan(
