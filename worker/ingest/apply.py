@@ -1,6 +1,6 @@
 """Write a validated batch: schools and district name, deactivations, updates, inserts, quarantine.
 
-One statement per step over the temp tables; unchanged rows are never touched, SIS records
+One statement per step over the working tables (workspace.py); unchanged rows are never touched, SIS records
 are never deleted (only made inactive), and learning plans are not read or written here.
 """
 

@@ -23,6 +23,7 @@ from worker.ingest.apply import apply_batch, refresh_statistics, write_quarantin
 from worker.ingest.ledger import FINISHED, IngestResult, locked_batch, now, record_outcome, result_of
 from worker.ingest.plan import IngestPlan, count_outcomes, hold_reason, quarantine_entries
 from worker.ingest.staged import StagedDelivery, stage_delivery
+from worker.ingest.workspace import workspace
 from worker.outbox import BATCH_APPLIED, record_event
 from worker.sources.delivery import format_of, open_delivery
 from worker.sources.errors import DeliveryRejected
@@ -102,17 +103,20 @@ def run_batch(session: Session, batch_id: int, force: bool) -> IngestResult:
     batch = locked_batch(session, batch_id)
     if batch.status in FINISHED and not force:
         return result_of(batch)
-    outcome = plan_delivery(session, Path(batch.location), source_of(batch), check_hold=not force)
-    staged, counts = outcome.staged, outcome.counts
-    if outcome.hold_reason:
-        write_quarantine(session, district_id, batch_id, staged, any_rows=counts["quarantined"] > 0)
-        batch.hold_reason = outcome.hold_reason
-        record_outcome(batch, BatchStatus.HELD, counts, outcome.rows_total, staged.kind)
-        return result_of(batch)
-    apply_batch(session, district_id, batch_id, staged, counts)
-    refresh_statistics(session, counts)
-    record_outcome(batch, BatchStatus.APPLIED, counts, outcome.rows_total, staged.kind)
-    record_event(session, BATCH_APPLIED, district_id, batch_id=batch_id)
+    with workspace(session):
+        outcome = plan_delivery(session, Path(batch.location), source_of(batch), check_hold=not force)
+        staged, counts = outcome.staged, outcome.counts
+        if outcome.hold_reason:
+            write_quarantine(session, district_id, batch_id, staged, any_rows=counts["quarantined"] > 0)
+            batch.hold_reason = outcome.hold_reason
+            status = BatchStatus.HELD
+        else:
+            apply_batch(session, district_id, batch_id, staged, counts)
+            status = BatchStatus.APPLIED
+    if status == BatchStatus.APPLIED:
+        refresh_statistics(session, counts)
+        record_event(session, BATCH_APPLIED, district_id, batch_id=batch_id)
+    record_outcome(batch, status, counts, outcome.rows_total, staged.kind)
     return result_of(batch)
 
 
@@ -122,15 +126,16 @@ def dry_run(path: Path, source: SourceConfig) -> IngestPlan:
 
     with session_factory(get_engine())() as session:
         try:
-            outcome = plan_delivery(session, path, source, check_hold=True)
-            return IngestPlan(
-                district_id=source.district,
-                kind=outcome.staged.kind,
-                counts=outcome.counts,
-                rows_total=outcome.rows_total,
-                quarantined_rows=quarantine_entries(session),
-                hold_reason=outcome.hold_reason,
-            )
+            with workspace(session):
+                outcome = plan_delivery(session, path, source, check_hold=True)
+                return IngestPlan(
+                    district_id=source.district,
+                    kind=outcome.staged.kind,
+                    counts=outcome.counts,
+                    rows_total=outcome.rows_total,
+                    quarantined_rows=quarantine_entries(session),
+                    hold_reason=outcome.hold_reason,
+                )
         except DeliveryRejected as rejected:
             return IngestPlan(
                 district_id=source.district, kind=None, counts={}, reject_reason=rejected.reason

@@ -1,6 +1,6 @@
 """The staged users as SIS records: one set-based statement maps, checks row by row, hashes,
 and joins each row to the district's existing SIS record; birth dates are checked after, once per
-distinct value (temp table birth_dates, which the writes join). A row whose digest equals the stored
+distinct value (working table birth_dates, which the writes join). A row whose digest equals the stored
 one is carried through unmapped (its name, id, grade, school and birth-date fields stay NULL;
 nothing after this reads them for an unchanged row): an unchanged re-sync costs a hash and a
 join per row. (OFFSET 0 keeps each level a separate step, so expressions run once per row, not
@@ -19,6 +19,7 @@ import re
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from worker.ingest.workspace import create_work_table
 from worker.sources.columns import Header
 from worker.sources.oneroster import UserMapping
 
@@ -55,7 +56,6 @@ END"""
 
 # each distinct birth-date text of the rows to write, checked once (a district has a few thousand)
 BIRTH_DATES = f"""
-CREATE TEMP TABLE birth_dates ON COMMIT DROP AS
 SELECT birth_text, {BIRTH_DATE} AS birth_date
 FROM (SELECT DISTINCT birth_text FROM ingest_rows WHERE birth_text IS NOT NULL) d"""
 
@@ -70,7 +70,7 @@ WHERE b.birth_text = r.birth_text AND b.birth_date IS NULL
 def build_ingest_rows(
     session: Session, district_id: str, mapping: UserMapping, ssid_pattern: str, staged: Header
 ) -> None:
-    """Create temp table ingest_rows: one row per users.csv record, joined to its stored record,
+    """Create working table ingest_rows: one row per users.csv record, joined to its stored record,
     and (unless it is exactly the row stored last time) mapped and checked."""
     f = mapping.fields
     # the columns this source maps as sent, what joins add to them, and how the source maps them
@@ -103,7 +103,6 @@ def build_ingest_rows(
         }.items()
     }
     statement = f"""
-CREATE TEMP TABLE ingest_rows ON COMMIT DROP AS
 SELECT c.row_number, c.extra, c.sid, c.status, c.is_student, c.given, c.family, c.middle, c.ssid,
   c.other_id, c.grade, c.school, c.birth_text, c.birth_sent, c.row_hash, c.skip,
   split_part(c.problem, '|', 1) AS reason, split_part(c.problem, '|', 2) AS detail,
@@ -140,24 +139,24 @@ FROM (
 ) c
 """
     params = {"district": district_id, "ssid_pattern": ssid_pattern, "seed": mapping_seed(mapping)}
-    made = session.execute(text(statement.replace("{joins}", mapping.joins)), {**params, **mapping.params})
+    all_params = {**params, **mapping.params}
+    made = create_work_table(
+        session, "ingest_rows", select=statement.replace("{joins}", mapping.joins), params=all_params
+    )
     if mapping.joins_one_per_user is None:
         return
     if made.rowcount != staged.rows:  # a joined file repeats a user: join one row per user instead
         session.execute(text("DROP TABLE ingest_rows"))
-        session.execute(
-            text(statement.replace("{joins}", mapping.joins_one_per_user)), {**params, **mapping.params}
-        )
+        select = statement.replace("{joins}", mapping.joins_one_per_user)
+        create_work_table(session, "ingest_rows", select=select, params=all_params)
 
 
 def resolve_birth_dates(session: Session, rows_to_write: int) -> None:
-    """Temp table birth_dates (text as sent -> date, NULL when not a real date); bad_date marks rows."""
+    """Working table birth_dates (text as sent -> date, NULL when not a real date); bad_date marks rows."""
     if rows_to_write == 0:
-        session.execute(
-            text("CREATE TEMP TABLE birth_dates (birth_text text, birth_date date) ON COMMIT DROP")
-        )
+        create_work_table(session, "birth_dates", columns="birth_text text, birth_date date")
         return
-    session.execute(text(BIRTH_DATES))
+    create_work_table(session, "birth_dates", select=BIRTH_DATES)
     if session.execute(
         text("SELECT EXISTS (SELECT 1 FROM birth_dates WHERE birth_date IS NULL)")
     ).scalar_one():

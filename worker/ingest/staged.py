@@ -11,6 +11,7 @@ from config.settings import SourceConfig
 from worker.ingest.rows import build_ingest_rows, resolve_birth_dates
 from worker.ingest.staging import read_header, stage_file
 from worker.ingest.validate import BatchShape, batch_shape, find_deactivations, validate_rows
+from worker.ingest.workspace import create_work_table
 from worker.sources.columns import Header
 from worker.sources.delivery import Delivery
 from worker.sources.errors import DeliveryRejected
@@ -23,16 +24,12 @@ from worker.sources.oneroster import (
 )
 
 DELIVERED_ORGS = """
-CREATE TEMP TABLE delivered_orgs ON COMMIT DROP AS
 SELECT btrim({sid}) AS sid, coalesce(nullif(btrim({name}), ''), btrim({sid})) AS name,
   left(coalesce(nullif(lower(btrim({type})), ''), 'school'), 32) AS org_type,
   btrim({identifier}) AS identifier, nullif(btrim({parent}), '') AS parent
 FROM stage_orgs x WHERE btrim(coalesce({sid}, '')) <> ''"""
 
-NO_ORGS = (
-    "CREATE TEMP TABLE delivered_orgs (sid text, name text, org_type text, identifier text, parent text) "
-    "ON COMMIT DROP"
-)
+NO_ORGS = "sid text, name text, org_type text, identifier text, parent text"
 
 # orgs.csv naming several districts (a state or multi-district export): the orgs that sit, through
 # their parentSourcedId chain, under a district org other than this one. Their students belong to
@@ -70,7 +67,7 @@ class StagedDelivery:
 def stage_delivery(
     session: Session, delivery: Delivery, source: SourceConfig, ssid_pattern: str
 ) -> StagedDelivery:
-    """Temp tables ingest_rows (checked) and to_deactivate for DELIVERY, in the caller's transaction."""
+    """Working tables ingest_rows (checked) and to_deactivate for DELIVERY, in the caller's transaction."""
     # bulk work joins whole sets; right after a large load the table statistics still describe
     # the old table (and staged files have none) and would pick row-by-row nested loops or
     # sort-merges, so this transaction hashes instead
@@ -79,11 +76,15 @@ def stage_delivery(
     session.execute(text("SET LOCAL work_mem = '256MB'"))
     # compiling these one-off statements to machine code costs more than it saves
     session.execute(text("SET LOCAL jit = off"))
+    # every statement here reads whole tables: once a table passes min_parallel_table_scan_size
+    # (8 MB), a parallel plan pays off, though with no statistics the planner cannot tell
+    session.execute(text("SET LOCAL parallel_setup_cost = 0"))
+    session.execute(text("SET LOCAL parallel_tuple_cost = 0"))
     others: list[str] = []
     if source.format == "csv":
         users_file = next(iter(delivery.members), "")
         mapping, kind, check_orgs = mapped_users(source, read_header(delivery, users_file)), "bulk", False
-        session.execute(text(NO_ORGS))
+        create_work_table(session, "delivered_orgs", columns=NO_ORGS)
     else:
         users_file, mapping, kind, others = _stage_oneroster(session, delivery, source)
         check_orgs = True
@@ -119,7 +120,7 @@ def _stage_oneroster(
         demographics = stage_file(session, delivery, "demographics.csv", "stage_demographics")
     if manifest.mode("roles") and manifest.version == "1.2":
         roles = stage_file(session, delivery, "roles.csv", "stage_roles")
-        session.execute(text(student_roles_sql(roles)))
+        create_work_table(session, "stage_student_roles", select=student_roles_sql(roles))
     _stage_orgs(session, delivery, manifest.mode("orgs") is not None)
     others = list(session.execute(text(OTHER_DISTRICTS_ORGS), {"district": source.district}).scalars())
     users = read_header(delivery, "users.csv")
@@ -129,7 +130,7 @@ def _stage_oneroster(
 
 def _stage_orgs(session: Session, delivery: Delivery, present: bool) -> None:
     if not present:
-        session.execute(text(NO_ORGS))
+        create_work_table(session, "delivered_orgs", columns=NO_ORGS)
         return
     orgs: Header = stage_file(session, delivery, "orgs.csv", "stage_orgs")
     orgs.require("orgs.csv", "sourcedId", "type")
@@ -140,4 +141,4 @@ def _stage_orgs(session: Session, delivery: Delivery, present: bool) -> None:
         "identifier": orgs.column("x", "identifier"),
         "parent": orgs.column("x", "parentSourcedId"),
     }
-    session.execute(text(DELIVERED_ORGS.format(**columns)))
+    create_work_table(session, "delivered_orgs", select=DELIVERED_ORGS.format(**columns))

@@ -17,6 +17,7 @@ import structlog
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from worker.ingest.workspace import create_work_table
 from worker.sources.columns import Header, clean_header
 from worker.sources.delivery import CHUNK, Delivery
 from worker.sources.errors import DeliveryRejected
@@ -50,7 +51,7 @@ def stage_file(
     columns = ", ".join(f"c{i} text" for i in range(1, len(header.names) + 1))
     if numbered:
         columns = f"n bigserial, {columns}, extra boolean NOT NULL DEFAULT false"
-    session.execute(text(f"CREATE TEMP TABLE {table} ({columns}) ON COMMIT DROP"))
+    create_work_table(session, table, columns=columns)
     try:
         with session.begin_nested():
             rows = _copy_raw(session, delivery, name, table, len(header.names))

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from worker.ingest.workspace import create_work_table
+
 PENDING = "reason IS NULL AND is_student"
 
 # one pass over the batch for what the rules below need to know. Repeats are found by counting
@@ -119,7 +121,7 @@ def validate_rows(session: Session, district_id: str, check_orgs: bool, shape: B
 
 
 def find_deactivations(session: Session, district_id: str, bulk: bool, shape: BatchShape) -> int:
-    """Temp table to_deactivate: records a bulk file no longer carries, and rows sent as tobedeleted.
+    """Working table to_deactivate: records a bulk file no longer carries, and rows sent as tobedeleted.
     Returns the district's active SIS records before the batch."""
     params = {"district": district_id}
     active = int(session.execute(text(ACTIVE_BEFORE), params).scalar_one())
@@ -129,7 +131,7 @@ def find_deactivations(session: Session, district_id: str, bulk: bool, shape: Ba
     # rows sent as tobedeleted are never rows sent exactly as stored
     marked = MARKED_DELETED if shape.changed else "SELECT NULL::bigint AS id WHERE false"
     select = f"{BULK_ABSENT} UNION {marked}" if absent else marked
-    session.execute(text(f"CREATE TEMP TABLE to_deactivate ON COMMIT DROP AS {select}"), params)
+    create_work_table(session, "to_deactivate", select=select, params=params)
     session.execute(text("ALTER TABLE to_deactivate ADD PRIMARY KEY (id)"))
     if shape.changed:
         session.execute(text(SSID_KEPT_ELSEWHERE), params)

@@ -80,11 +80,11 @@ def users_mapping(
 
 
 def student_roles_sql(roles: Header) -> str:
-    """1.2: one row per user who holds a student role, with the org of their primary role first."""
+    """1.2: one row per user who holds a student role, with the org of their primary role first
+    (the SELECT that fills working table stage_student_roles)."""
     roles.require("roles.csv", "userSourcedId", "role")
     user = roles.column("x", "userSourcedId")
     return (
-        "CREATE TEMP TABLE stage_student_roles ON COMMIT DROP AS "
         f"SELECT DISTINCT ON (btrim({user})) btrim({user}) AS user_sid, "
         f"nullif(btrim({roles.column('x', 'orgSourcedId')}), '') AS org_sid "
         f"FROM stage_roles x WHERE lower(btrim({roles.column('x', 'role')})) = 'student' "
