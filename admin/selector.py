@@ -13,15 +13,23 @@ from sqlalchemy.orm import Session
 from admin.auth import Caller
 from admin.created_records import audit
 from admin.errors import Refused, not_found
-from matching.search_keys import ACCENTED, PLAIN, name_key
+from matching.search_keys import UNDECOMPOSED, name_key
 from models import AuditAction, LearningPlan, School, Student, StudentStatus
 
 logger = structlog.get_logger(__name__)
 
 MAX_TOKENS = 4
-# accents folded and lower-cased, but not stripped of spaces and hyphens: the full name key's
-# regexp costs more per row than a surname block of thousands can afford
-FIRST_NAME_FOLDED = literal_column(f"lower(translate(students.first_name, '{ACCENTED}', '{PLAIN}'))", Text)
+UNDECOMPOSED_SQL = f"{''.join(UNDECOMPOSED)}', '{''.join(UNDECOMPOSED.values())}"
+# the given name folded as the name keys fold it (matching/search_keys.py) but keeping spaces
+# and hyphens: only the marks a decomposition leaves are removed, and only for names that are
+# not plain ASCII (a regexp over every row costs more than a surname block of thousands affords)
+FIRST_NAME_FOLDED = literal_column(
+    "CASE WHEN octet_length(students.first_name) = char_length(students.first_name)"
+    " THEN lower(students.first_name)"
+    f" ELSE regexp_replace(translate(normalize(lower(students.first_name), NFKD), '{UNDECOMPOSED_SQL}'),"
+    " '[\u0300-\u036f]+', '', 'g') END",
+    Text,
+)
 
 
 @dataclass(frozen=True)

@@ -15,24 +15,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
-
-def _accent_table() -> tuple[str, str]:
-    """Accented Latin letters (U+00C0-U+017F) and the plain letter each folds to: what the
-    Student Selector folds given names with (a plain per-character map, no decomposition)."""
-    source, target = [], []
-    for code in range(0xC0, 0x180):
-        ch = chr(code)
-        base = "".join(c for c in unicodedata.normalize("NFKD", ch.lower()) if not unicodedata.combining(c))
-        base = UNDECOMPOSED.get(base, base)
-        if len(base) == 1 and "a" <= base <= "z":
-            source.append(ch)
-            target.append(base)
-    return "".join(source), "".join(target)
-
-
 # lower-case Latin letters with no decomposition, and the plain letter each is spelt with
 UNDECOMPOSED = {"ø": "o", "đ": "d", "ł": "l", "ß": "s", "æ": "a", "œ": "o", "þ": "t", "ð": "d", "ı": "i"}
-ACCENTED, PLAIN = _accent_table()
 _SPELT = str.maketrans(UNDECOMPOSED)
 _NOT_LETTER = re.compile(r"[^a-z]+")
 

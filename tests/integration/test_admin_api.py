@@ -212,6 +212,26 @@ def test_the_selector_shows_both_origins_and_pages(client: TestClient, world: Wo
     assert [r["student_id"] for r in accented.json()["rows"]] == [created]
 
 
+@pytest.mark.parametrize(
+    ("first_name", "last_name", "query"),
+    [
+        ("Thị Ánh", "Nguyễn", "nguyen thi"),  # letters past Latin Extended-A
+        ("Ștefan", "Dăscălescu", "dascalescu stef"),
+        ("Łucja", "Ørsted", "orsted lu"),  # letters that do not decompose
+        ("Zoë", "de la Cruz", "Delacruz zoe"),
+    ],
+)
+def test_the_selector_finds_names_written_without_their_accents(
+    client: TestClient, world: World, first_name: str, last_name: str, query: str
+) -> None:
+    student = add_student(_engine(), first_name=first_name, last_name=last_name)
+    add_student(_engine(), first_name="Ana", last_name=last_name)  # the same surname, another given name
+
+    answer = client.post("/api/selector/search", json={"query": query}, headers=world.auth("teacher"))
+
+    assert [r["student_id"] for r in answer.json()["rows"]] == [student]
+
+
 def test_a_selector_search_with_only_punctuation_is_refused(client: TestClient, world: World) -> None:
     answer = client.post("/api/selector/search", json={"query": " , "}, headers=world.auth("teacher"))
     assert answer.status_code == 422
