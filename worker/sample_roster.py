@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 DEMO_DISTRICT = "99001"
 DEMO_DISTRICT_NAME = "Cedar Falls School District (demo)"
@@ -71,7 +72,7 @@ CREATED_RECORDS = [
 def write_bundle(folder: Path, rows: list[tuple[str, ...]]) -> Path:
     """Write a OneRoster 1.1 bulk bundle (manifest, orgs, users, demographics) into FOLDER."""
     folder.mkdir(parents=True, exist_ok=True)
-    _write(
+    write_csv(
         folder / "manifest.csv",
         ["propertyName", "value"],
         [
@@ -86,7 +87,7 @@ def write_bundle(folder: Path, rows: list[tuple[str, ...]]) -> Path:
             ["file.academicSessions", "absent"],
         ],
     )
-    _write(
+    write_csv(
         folder / "orgs.csv",
         ["sourcedId", "status", "dateLastModified", "name", "type", "identifier", "parentSourcedId"],
         [
@@ -122,8 +123,8 @@ def write_bundle(folder: Path, rows: list[tuple[str, ...]]) -> Path:
         )
         if birth:
             demographics.append([sid, "active", "", birth, ""])
-    _write(folder / "users.csv", USERS_HEADER, users)
-    _write(
+    write_csv(folder / "users.csv", USERS_HEADER, users)
+    write_csv(
         folder / "demographics.csv",
         ["sourcedId", "status", "dateLastModified", "birthDate", "sex"],
         demographics,
@@ -131,7 +132,8 @@ def write_bundle(folder: Path, rows: list[tuple[str, ...]]) -> Path:
     return folder
 
 
-def _write(path: Path, header: list[str], rows: list[list[str]]) -> None:
+def write_csv(path: Path, header: list[str], rows: list[list[Any]]) -> None:
+    """A CSV file as OneRoster exports write them: a header row, then the rows."""
     with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
         writer.writerow(header)

@@ -14,7 +14,6 @@ from models import Batch, BatchStatus, LinkAudit, OutboxEvent, Student, StudentS
 from models.db import transaction
 from tests.worker_harness import (
     OwnRedis,
-    celery_pointed_at,
     deliver,
     save_created_record,
     sis_rows,
@@ -29,15 +28,6 @@ pytestmark = pytest.mark.slow
 
 DISTRICT = "32001"
 StartWorker = Callable[..., WorkerProcess]
-
-
-@pytest.fixture
-def own_redis(tmp_path: Path) -> Iterator[OwnRedis]:
-    server = OwnRedis(tmp_path)
-    server.start()
-    with celery_pointed_at(server.url):
-        yield server
-    server.stop()
 
 
 @pytest.fixture

@@ -10,7 +10,6 @@ import sys
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -21,7 +20,6 @@ from models import Batch, BatchStatus, LinkAudit, Student
 from models.db import transaction
 from tests.worker_harness import (
     OwnRedis,
-    celery_pointed_at,
     deliver,
     save_created_record,
     sis_rows,
@@ -38,15 +36,6 @@ pytestmark = pytest.mark.slow
 
 DISTRICTS = ("33001", "33002")
 ROUNDS = 50
-
-
-@pytest.fixture
-def own_redis(tmp_path: Path) -> Iterator[OwnRedis]:
-    server = OwnRedis(tmp_path)
-    server.start()
-    with celery_pointed_at(server.url):
-        yield server
-    server.stop()
 
 
 def fire_beat_and_resync_together() -> None:
