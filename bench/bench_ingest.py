@@ -10,10 +10,10 @@ students delivered again (a new delivery, so a new batch, whose rows are all unc
 Prints both times, their ratios and the ingest's peak RSS. Needs DATABASE_URL and psql.
 
 The baseline runs twice: as shipped, and with indexes equivalent to ours (the ratios are
-taken against that one, as the target asks). Our table carries, for every SIS row, two
-indexes the shipped script's table lacks: UNIQUE (id, district) - what lets plans, merges
-and audit rows reference a student only within its district - and the Student Selector's
-surname index. The script gets the same two, on its own columns; nothing else changes.
+taken against that one, as the target asks). Every index of our table that a SIS row enters
+has its counterpart in the shipped script's table (our primary key (id, district_id) answers
+its (id)) but one: the Student Selector's surname index. The script gets that one, on its own
+columns; nothing else changes.
 """
 
 from __future__ import annotations
@@ -121,10 +121,9 @@ def drop_database(url: str) -> None:
     admin.dispose()
 
 
-# added after the script's own indexes: the two our students table has for every SIS row that the
+# added after the script's own indexes: the one our students table has for every SIS row that the
 # script's table has no counterpart for
 EQUIVALENT_INDEXES = """
-ALTER TABLE base_student ADD UNIQUE (id, district);
 CREATE INDEX ON base_student (district, lower(last_name));
 """
 
@@ -139,12 +138,25 @@ def run_baseline(url: str, users_csv: Path, extra_indexes: str = "") -> float:
         if last_index not in script:
             raise SystemExit("the baseline script changed: update EQUIVALENT_INDEXES' anchor")
         script = script.replace(last_index, last_index + extra_indexes)
+    checkpoint(url)
     target = make_url(url)
     command = ["psql", "-X", "-q", "-h", target.host or "127.0.0.1", "-p", str(target.port or 5432)]
     command += ["-U", target.username or "postgres", "-d", target.database or "", "-o", os.devnull]
     started = time.perf_counter()
     subprocess.run(command, input=script, text=True, check=True, stdout=subprocess.DEVNULL)
     return time.perf_counter() - started
+
+
+def checkpoint(url: str) -> None:
+    """Every timed run starts from a checkpoint, so none pays for writing out the one before it."""
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(
+        url.replace("postgresql://", "postgresql+psycopg://", 1), isolation_level="AUTOCOMMIT"
+    )
+    with engine.connect() as connection:
+        connection.execute(text("CHECKPOINT"))
+    engine.dispose()
 
 
 def run_ours(url: str, bundle: Path, work: Path) -> tuple[float, float, float]:
@@ -170,6 +182,7 @@ def run_ours(url: str, bundle: Path, work: Path) -> tuple[float, float, float]:
     for delivery in (bundle, again):
         with transaction(engine) as session:
             batch_id, _ = register_delivery(session, source, delivery)
+        checkpoint(url)
         started = time.perf_counter()
         result = ingest_batch(engine, batch_id)
         timings.append(time.perf_counter() - started)

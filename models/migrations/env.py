@@ -6,6 +6,7 @@ from alembic import context
 from sqlalchemy import create_engine
 
 from models import Base
+from models.migrate import include_name, include_object
 
 config = context.config
 target_metadata = Base.metadata
@@ -14,13 +15,25 @@ target_metadata = Base.metadata
 def run_migrations_online() -> None:
     connection = config.attributes.get("connection")
     if connection is not None:
-        context.configure(connection=connection, target_metadata=target_metadata, compare_type=True)
+        context.configure(
+            connection=connection,
+            target_metadata=target_metadata,
+            compare_type=True,
+            include_name=include_name,
+            include_object=include_object,
+        )
         with context.begin_transaction():
             context.run_migrations()
         return
     engine = create_engine(config.get_main_option("sqlalchemy.url") or "")
     with engine.connect() as conn:
-        context.configure(connection=conn, target_metadata=target_metadata, compare_type=True)
+        context.configure(
+            connection=conn,
+            target_metadata=target_metadata,
+            compare_type=True,
+            include_name=include_name,
+            include_object=include_object,
+        )
         with context.begin_transaction():
             context.run_migrations()
 

@@ -14,7 +14,8 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
 from models import Base, District, LearningPlan, Origin, Student, StudentStatus
-from models.migrate import alembic_config, current_heads, downgrade, upgrade
+from models.migrate import alembic_config, current_heads, downgrade, include_name, include_object, upgrade
+from models.student import partition_name
 
 
 def head_revisions() -> set[str]:
@@ -53,7 +54,10 @@ def test_upgrade_downgrade_upgrade_on_an_empty_database(empty_engine: Engine) ->
 
 def test_models_and_migrations_do_not_drift(engine: Engine) -> None:
     with engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        context = MigrationContext.configure(
+            connection,
+            opts={"compare_type": True, "include_name": include_name, "include_object": include_object},
+        )
         diff = compare_metadata(context, Base.metadata)
     assert diff == []
 
@@ -182,4 +186,73 @@ def test_enumerations_are_checked_by_the_database(db_session: Session) -> None:
                 "INSERT INTO students (district_id, origin, status, first_name, last_name)"
                 " VALUES ('17001', 'created', 'archived', 'A', 'B')"
             )
+        )
+
+
+def test_partitioning_students_keeps_every_record_id_and_link_both_ways(empty_engine: Engine) -> None:
+    """0006 moves records into per-district partitions (ids, merges and plans intact); new ids
+    continue after the old ones; going back to 0005 restores one table with the same rows."""
+    upgrade(empty_engine, "0005")
+    with empty_engine.begin() as connection:
+        connection.execute(text("INSERT INTO districts (id, name) VALUES ('d1', 'One'), ('d2', 'Two')"))
+        connection.execute(
+            text(
+                "INSERT INTO students (id, district_id, origin, status, sis_source_id, first_name, last_name)"
+                " OVERRIDING SYSTEM VALUE VALUES (10, 'd1', 'sis', 'active', 's-10', 'Ana', 'Nguyễn'),"
+                " (11, 'd2', 'sis', 'active', 's-11', 'Bo', 'Lee')"
+            )
+        )
+        connection.execute(
+            text(
+                "INSERT INTO students (id, district_id, origin, status, first_name, last_name,"
+                " merged_into_id) OVERRIDING SYSTEM VALUE"
+                " VALUES (12, 'd1', 'created', 'merged', 'Ana', 'Nguyen', 10)"
+            )
+        )
+        connection.execute(
+            text(
+                "INSERT INTO learning_plans (district_id, student_id, started_on_student_id, school_year,"
+                " start_date, status) VALUES ('d1', 10, 12, '2026-27', '2026-09-01', 'active')"
+            )
+        )
+    before = _records(empty_engine)
+
+    upgrade(empty_engine)
+    assert _records(empty_engine) == before
+    with empty_engine.begin() as connection:
+        homes = dict(
+            connection.execute(text("SELECT id, tableoid::regclass::text FROM students")).tuples().all()
+        )
+        added = connection.execute(
+            text(
+                "INSERT INTO students (district_id, origin, status, first_name, last_name)"
+                " VALUES ('d2', 'created', 'active', 'C', 'D') RETURNING id"
+            )
+        ).scalar_one()
+        connection.execute(text("DELETE FROM students WHERE id = :id"), {"id": added})
+    assert homes == {10: partition_name("d1"), 12: partition_name("d1"), 11: partition_name("d2")}
+    assert added > 12
+    with pytest.raises(IntegrityError), empty_engine.begin() as connection:  # links still checked
+        connection.execute(text("UPDATE learning_plans SET student_id = 999"))
+
+    downgrade(empty_engine, "0005")
+    assert _records(empty_engine) == before
+    with empty_engine.connect() as connection:
+        kind = connection.execute(
+            text("SELECT relkind FROM pg_class WHERE relname = 'students'")
+        ).scalar_one()
+    assert kind == "r"
+
+
+def _records(engine: Engine) -> list[tuple[object, ...]]:
+    with engine.connect() as connection:
+        return list(
+            connection.execute(
+                text(
+                    "SELECT s.id, s.district_id, s.origin, s.status, s.merged_into_id, s.search_last,"
+                    " s.had_learning_plan, p.student_id FROM students s"
+                    " LEFT JOIN learning_plans p ON p.student_id = s.id AND p.district_id = s.district_id"
+                    " ORDER BY s.id"
+                )
+            ).tuples()
         )

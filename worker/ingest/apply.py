@@ -9,6 +9,7 @@ from __future__ import annotations
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from worker.ingest.first_load import insert_as_partition, statistics_table
 from worker.ingest.plan import UNCHANGED, VALID_ACTIVE
 from worker.ingest.staged import StagedDelivery
 
@@ -43,13 +44,16 @@ UPDATE students s SET status = 'active', ssid = r.ssid, other_id = r.other_id, f
 FROM ingest_rows r LEFT JOIN birth_dates b ON b.birth_text = r.birth_text
 WHERE s.district_id = :district AND s.id = r.existing_id AND {VALID_ACTIVE} AND NOT ({UNCHANGED})"""
 
-INSERT = f"""
-INSERT INTO students (district_id, origin, status, sis_source_id, ssid, other_id, first_name,
-  middle_name, last_name, birth_date, grade, school_id, row_hash, last_batch_id)
+INSERTED_COLUMNS = """district_id, origin, status, sis_source_id, ssid, other_id, first_name,
+  middle_name, last_name, birth_date, grade, school_id, row_hash, last_batch_id"""
+
+INSERTED = f"""
 SELECT :district, 'sis', 'active', r.sid, r.ssid, r.other_id, r.given, r.middle, r.family, b.birth_date,
   r.grade, r.school, r.row_hash, :batch
 FROM ingest_rows r LEFT JOIN birth_dates b ON b.birth_text = r.birth_text
 WHERE {VALID_ACTIVE} AND r.existing_id IS NULL"""
+
+INSERT = f"INSERT INTO students ({INSERTED_COLUMNS}){INSERTED}"
 
 QUARANTINE = """
 INSERT INTO quarantined_rows (batch_id, district_id, file_name, row_number, reason_code, detail,
@@ -73,7 +77,14 @@ def apply_batch(
     if counts["updated"]:
         session.execute(text(RELEASE_SSIDS), params)
         session.execute(text(UPDATE), params)
-    if counts["inserted"]:
+    if counts["inserted"] and not insert_as_partition(
+        session,
+        district_id,
+        new_records=counts["inserted"],
+        columns=INSERTED_COLUMNS,
+        select=INSERTED,
+        params=params,
+    ):
         session.execute(text(INSERT), params)
     write_quarantine(session, district_id, batch_id, staged, any_rows=counts["quarantined"] > 0)
 
@@ -85,15 +96,17 @@ PLANNED_COLUMNS = (
 )  # fmt: skip
 
 
-def refresh_statistics(session: Session, counts: dict[str, int]) -> None:
-    """After a batch that changed a tenth of what the planner believes the table holds, refresh its
-    statistics (the next batch and the match pass would otherwise plan for the old, smaller table)."""
+def refresh_statistics(session: Session, district_id: str, counts: dict[str, int]) -> None:
+    """After a batch that changed a tenth of what the planner believes the district's partition
+    holds, refresh its statistics (the next batch and the match pass would otherwise plan for the
+    old, smaller table). Queries name their district, so they are planned on its partition."""
     changed = counts["inserted"] + counts["updated"] + counts["deactivated"]
+    table = statistics_table(session, district_id)
     believed = session.execute(
-        text("SELECT reltuples FROM pg_class WHERE oid = 'students'::regclass")
+        text("SELECT reltuples FROM pg_class WHERE oid = CAST(:table AS regclass)"), {"table": table}
     ).scalar_one()
     if changed > 1_000 and changed > 0.1 * max(float(believed), 0.0):
-        session.execute(text(f"ANALYZE students ({', '.join(PLANNED_COLUMNS)})"))
+        session.execute(text(f"ANALYZE {table} ({', '.join(PLANNED_COLUMNS)})"))
 
 
 def write_quarantine(

@@ -114,7 +114,7 @@ def run_batch(session: Session, batch_id: int, force: bool) -> IngestResult:
             apply_batch(session, district_id, batch_id, staged, counts)
             status = BatchStatus.APPLIED
     if status == BatchStatus.APPLIED:
-        refresh_statistics(session, counts)
+        refresh_statistics(session, district_id, counts)
         record_event(session, BATCH_APPLIED, district_id, batch_id=batch_id)
     record_outcome(batch, status, counts, outcome.rows_total, staged.kind)
     return result_of(batch)

@@ -1,10 +1,10 @@
-"""The staged users as SIS records: one set-based statement maps, checks row by row, hashes,
-and joins each row to the district's existing SIS record; birth dates are checked after, once per
-distinct value (working table birth_dates, which the writes join). A row whose digest equals the stored
-one is carried through unmapped (its name, id, grade, school and birth-date fields stay NULL;
-nothing after this reads them for an unchanged row): an unchanged re-sync costs a hash and a
-join per row. (OFFSET 0 keeps each level a separate step, so expressions run once per row, not
-once per reference.)
+"""The staged users as SIS records, in two set-based statements: the first maps and hashes every
+row (working table mapped_rows), the second joins each to the district's existing SIS record and
+checks it row by row (ingest_rows). Each is one flat SELECT, which Postgres runs with parallel
+workers, and each expression that costs anything is written once. Birth dates are checked after,
+once per distinct value (working table birth_dates, which the writes join). A row whose digest
+equals the stored one is carried through unmapped (its name, id, grade, school and birth-date
+fields NULL; nothing after this reads them for an unchanged row).
 
 Row-level reason codes (first that applies): wrong_field_count, missing_required,
 unknown_status, ssid_pattern, value_too_long, bad_date. Set-wise rules follow in validate.py.
@@ -48,7 +48,7 @@ CASE
   WHEN status = 'tobedeleted' THEN NULL
   WHEN given = '' THEN 'missing_required|givenName is empty'
   WHEN family = '' THEN 'missing_required|familyName is empty'
-  WHEN ssid !~ :ssid_pattern THEN 'ssid_pattern|SSID does not match the configured pattern'
+  WHEN NOT ssid_ok THEN 'ssid_pattern|SSID does not match the configured pattern'
   WHEN length(ssid) > 32 THEN 'value_too_long|SSID is longer than 32 characters'
   WHEN length(other_id) > 64 THEN 'value_too_long|Other ID is longer than 64 characters'
   WHEN length(grade) > 16 THEN 'value_too_long|grade is longer than 16 characters'
@@ -72,6 +72,23 @@ def build_ingest_rows(
 ) -> None:
     """Create working table ingest_rows: one row per users.csv record, joined to its stored record,
     and (unless it is exactly the row stored last time) mapped and checked."""
+    params = {"ssid_pattern": ssid_pattern, "seed": mapping_seed(mapping), **mapping.params}
+    statement = mapped_rows_statement(mapping)
+    made = create_work_table(
+        session, "mapped_rows", select=statement.replace("{joins}", mapping.joins), params=params
+    )
+    if mapping.joins_one_per_user is not None and made.rowcount != staged.rows:
+        # a joined file repeats a user: join one row per user instead
+        session.execute(text("DROP TABLE mapped_rows"))
+        select = statement.replace("{joins}", mapping.joins_one_per_user)
+        create_work_table(session, "mapped_rows", select=select, params=params)
+    create_work_table(session, "ingest_rows", select=COMPARED, params={"district": district_id})
+    session.execute(text("DROP TABLE mapped_rows"))
+
+
+def mapped_rows_statement(mapping: UserMapping) -> str:
+    """Each staged record mapped and digested, in one flat statement (each expression appears once,
+    so Postgres can run it with parallel workers); `{joins}` is left for the caller to fill."""
     f = mapping.fields
     # the columns this source maps as sent, what joins add to them, and how the source maps them
     # (the seed): equal digests mean nothing to map, check or write. Columns nothing reads
@@ -82,73 +99,48 @@ def build_ingest_rows(
     joined = [f["birth"], f"({f['is_student']})::text", f["school"]]
     parts = [*(f"u.c{i}" for i in read), *joined, "u.extra::text"]  # a row with extra fields never matches
     digest = f"int8send(hash_array_extended(ARRAY[{', '.join(parts)}]::text[], :seed))"
-    mapped = {
-        **f,
-        "birth": "u.j_birth",
-        "is_student": "u.j_student",
-        "school": "u.j_school",
-        "birth_sent": "u.birth_sent",
-    }
-    unless_skipped = {
-        name: f"CASE WHEN u.skip THEN NULL ELSE {expression} END"
-        for name, expression in {
-            "given": f"btrim(coalesce({mapped['given']}, ''))",
-            "family": f"btrim(coalesce({mapped['family']}, ''))",
-            "middle": f"nullif(btrim({mapped['middle']}), '')",
-            "other_id": f"nullif(btrim({mapped['other_id']}), '')",
-            "grade": f"nullif(btrim({mapped['grade']}), '')",
-            "school": f"nullif(btrim({mapped['school']}), '')",
-            "birth_text": f"nullif(btrim({mapped['birth']}), '')",
-            "birth_sent": mapped["birth_sent"],
-        }.items()
-    }
-    statement = f"""
-SELECT c.row_number, c.extra, c.sid, c.status, c.is_student, c.given, c.family, c.middle, c.ssid,
-  c.other_id, c.grade, c.school, c.birth_text, c.birth_sent, c.row_hash, c.skip,
-  split_part(c.problem, '|', 1) AS reason, split_part(c.problem, '|', 2) AS detail,
-  c.existing_id, c.existing_status, c.existing_ssid, c.same_hash
-FROM (
-  SELECT m.*, CASE WHEN skip THEN NULL ELSE {PROBLEM} END AS problem
-  FROM (
-    SELECT u.row_number, u.extra, u.sid, u.row_hash, u.existing_id, u.existing_status,
-      u.existing_ssid, u.same_hash, u.skip,
-      CASE WHEN u.skip THEN 'active'
-           WHEN lower(btrim(coalesce({mapped["status"]}, ''))) = '' THEN 'active'
-           ELSE lower(btrim({mapped["status"]})) END AS status,
-      u.skip OR coalesce({mapped["is_student"]}, false) AS is_student,
-      CASE WHEN u.skip THEN u.existing_ssid ELSE nullif(btrim({mapped["ssid"]}), '') END AS ssid,
-      {", ".join(f"{expression} AS {name}" for name, expression in unless_skipped.items())}
-    FROM (
-      SELECT u.*, s.id AS existing_id, s.status AS existing_status, s.ssid AS existing_ssid,
-        coalesce(s.row_hash = u.row_hash, false) AS same_hash,
-        coalesce(s.row_hash = u.row_hash AND s.status = 'active', false) AS skip
-      FROM (
-        SELECT u.*, u.n + 1 AS row_number, btrim(coalesce({f["sid"]}, '')) AS sid,
-          {f["birth"]} AS j_birth, {f["is_student"]} AS j_student, {f["school"]} AS j_school,
-          {f["birth_sent"]} AS birth_sent, {digest} AS row_hash
-        FROM stage_users u {{joins}}
-        OFFSET 0
-      ) u
-      LEFT JOIN students s
-        ON s.district_id = :district AND s.origin = 'sis' AND s.sis_source_id = u.sid
-      OFFSET 0
-    ) u
-    OFFSET 0
-  ) m
-  OFFSET 0
-) c
-"""
-    params = {"district": district_id, "ssid_pattern": ssid_pattern, "seed": mapping_seed(mapping)}
-    all_params = {**params, **mapping.params}
-    made = create_work_table(
-        session, "ingest_rows", select=statement.replace("{joins}", mapping.joins), params=all_params
-    )
-    if mapping.joins_one_per_user is None:
-        return
-    if made.rowcount != staged.rows:  # a joined file repeats a user: join one row per user instead
-        session.execute(text("DROP TABLE ingest_rows"))
-        select = statement.replace("{joins}", mapping.joins_one_per_user)
-        create_work_table(session, "ingest_rows", select=select, params=all_params)
+    ssid = f"nullif(btrim({f['ssid']}), '')"
+    return f"""
+SELECT u.n + 1 AS row_number, u.extra, btrim(coalesce({f["sid"]}, '')) AS sid, {digest} AS row_hash,
+  CASE WHEN lower(btrim(coalesce({f["status"]}, ''))) = '' THEN 'active'
+       ELSE lower(btrim({f["status"]})) END AS status,
+  coalesce({f["is_student"]}, false) AS is_student,
+  {ssid} AS ssid, coalesce({ssid} ~ :ssid_pattern, true) AS ssid_ok,
+  btrim(coalesce({f["given"]}, '')) AS given, btrim(coalesce({f["family"]}, '')) AS family,
+  nullif(btrim({f["middle"]}), '') AS middle, nullif(btrim({f["other_id"]}), '') AS other_id,
+  nullif(btrim({f["grade"]}), '') AS grade, nullif(btrim({f["school"]}), '') AS school,
+  nullif(btrim({f["birth"]}), '') AS birth_text, {f["birth_sent"]} AS birth_sent
+FROM stage_users u {{joins}}"""
+
+
+# each mapped record joined to the district's stored SIS record of its sourcedId; a record whose
+# digest equals the stored one and is active is skipped (carried through unmapped: its name, ids,
+# grade, school and birth-date fields NULL; nothing after this reads them for such a row)
+SKIP = "coalesce(s.existing_hash = m.row_hash AND s.existing_status = 'active', false)"
+COMPARED = f"""
+SELECT m.row_number, m.extra, m.sid,
+  CASE WHEN {SKIP} THEN 'active' ELSE m.status END AS status,
+  {SKIP} OR m.is_student AS is_student,
+  CASE WHEN {SKIP} THEN NULL ELSE m.given END AS given,
+  CASE WHEN {SKIP} THEN NULL ELSE m.family END AS family,
+  CASE WHEN {SKIP} THEN NULL ELSE m.middle END AS middle,
+  CASE WHEN {SKIP} THEN s.existing_ssid ELSE m.ssid END AS ssid,
+  CASE WHEN {SKIP} THEN NULL ELSE m.other_id END AS other_id,
+  CASE WHEN {SKIP} THEN NULL ELSE m.grade END AS grade,
+  CASE WHEN {SKIP} THEN NULL ELSE m.school END AS school,
+  CASE WHEN {SKIP} THEN NULL ELSE m.birth_text END AS birth_text,
+  CASE WHEN {SKIP} THEN NULL ELSE m.birth_sent END AS birth_sent,
+  m.row_hash, {SKIP} AS skip,
+  CASE WHEN {SKIP} THEN NULL ELSE split_part({PROBLEM}, '|', 1) END AS reason,
+  CASE WHEN {SKIP} THEN NULL ELSE split_part({PROBLEM}, '|', 2) END AS detail,
+  s.existing_id, s.existing_status, s.existing_ssid,
+  coalesce(s.existing_hash = m.row_hash, false) AS same_hash
+FROM mapped_rows m
+LEFT JOIN (
+  SELECT sis_source_id AS existing_sid, id AS existing_id, status AS existing_status,
+    ssid AS existing_ssid, row_hash AS existing_hash
+  FROM students WHERE district_id = :district AND origin = 'sis'
+) s ON s.existing_sid = m.sid"""
 
 
 def resolve_birth_dates(session: Session, rows_to_write: int) -> None:
