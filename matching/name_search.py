@@ -2,7 +2,7 @@
 created record, each with its reasons and any created record already linked to it.
 
 Fast at a million SIS records without contrib extensions: candidates come only from index
-ranges over the generated key columns `(district_id, search_last, search_first)`
+ranges over the key columns `(district_id, search_last, search_first)`
 (matching/search_keys.py), each kept small by pairing a loose condition on one name with a
 tight one on the other:
 

@@ -1,4 +1,5 @@
-"""Blocking keys for name search, computed identically here and by Postgres generated columns.
+"""Blocking keys for name search, computed identically here and in Postgres (the students trigger
+that keeps search_last / search_first, and the ingest's statements, use `name_key_sql`).
 
 Postgres here has no contrib extensions (no unaccent, pg_trgm or fuzzystrmatch), so the keys
 are built from immutable built-ins only. A name is lower-cased and, unless it is plain ASCII,
@@ -6,8 +7,8 @@ decomposed (Unicode NFKD: é -> e + accent, ễ -> e + two marks, ﬁ -> fi) wit
 letters that do not decompose spelt as one plain letter (ø -> o, ß -> s, æ -> a, ł -> l, ...);
 then everything but a-z goes (accents, spaces, hyphens, apostrophes). `search_last` is the
 whole surname so folded (García-López -> garcialopez, de la Cruz -> delacruz, Nguyễn ->
-nguyen, Ștefănescu -> stefanescu), `search_first` the given name. Ingest pays about two
-microseconds a row for them (README, "Matching").
+nguyen, Ștefănescu -> stefanescu), `search_first` the given name. They cost about two
+microseconds a row, which the ingest spends in parallel workers (README, "Matching").
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ def name_key(text: str | None) -> str:
 
 
 def name_key_sql(column: str) -> str:
-    """The SQL twin of `name_key` over one column (immutable, so usable in a generated column).
+    """The SQL twin of `name_key` over one column or expression (immutable built-ins only).
     Plain ASCII (octet length = character length) skips the decomposition."""
     special, plain = "".join(UNDECOMPOSED), "".join(UNDECOMPOSED.values())
     folded = (

@@ -9,11 +9,16 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from config.settings import SourceConfig
 from matching.link import link_created_record
 from matching.name_search import rank_candidates
 from matching.search_keys import name_key
-from models import LinkMethod, StudentStatus
+from models import LinkMethod, Student, StudentStatus
+from models.db import transaction
+from tests.fixtures.rosters.bundles import student, write_oneroster
 from tests.integration.test_match_support import created, district, sis
+from worker.ingest import ingest_batch
+from worker.pull import register_delivery
 
 AWKWARD = [
     ("José", "García-López"),
@@ -32,7 +37,7 @@ AWKWARD = [
 ]
 
 
-def test_the_generated_key_columns_equal_the_python_keys(db_session: Session) -> None:
+def test_the_key_columns_postgres_keeps_equal_the_python_keys(db_session: Session) -> None:
     d = district(db_session)
     ids = {
         sis(db_session, d, first, last, sis_source_id=f"k{i}").id: (first, last)
@@ -45,6 +50,31 @@ def test_the_generated_key_columns_equal_the_python_keys(db_session: Session) ->
     for row in rows:
         first, last = ids[row.id]
         assert (row.search_first, row.search_last) == (name_key(first), name_key(last))
+
+
+def test_keys_follow_a_name_change_and_the_ingest_writes_the_same_keys(committed_engine, tmp_path) -> None:
+    """The ingest computes the keys in its own statements; they must be the ones the trigger
+    gives, and a name changed later (by the ORM here) gets new keys."""
+    named = [(first, last) for first, last in AWKWARD if first.strip("'") and name_key(last)]
+    users = [student(f"n{i}", givenName=first, familyName=last) for i, (first, last) in enumerate(named)]
+    write_oneroster(tmp_path / "b", users)
+    source = SourceConfig(district="17099", name="test", inbox=tmp_path)
+    with transaction(committed_engine) as session:
+        batch_id, _ = register_delivery(session, source, tmp_path / "b")
+    assert ingest_batch(committed_engine, batch_id).counts["inserted"] == len(named)
+
+    with transaction(committed_engine) as session:
+        stored = session.execute(
+            text("SELECT sis_source_id, search_first, search_last FROM students WHERE district_id = '17099'")
+        ).all()
+        assert {sid: (f, last) for sid, f, last in stored} == {
+            f"n{i}": (name_key(first), name_key(last)) for i, (first, last) in enumerate(named)
+        }
+        record = session.query(Student).filter_by(district_id="17099", sis_source_id="n0").one()
+        record.last_name = "Ștefănescu"
+    with transaction(committed_engine) as session:
+        record = session.query(Student).filter_by(district_id="17099", sis_source_id="n0").one()
+        assert (record.search_last, record.search_first) == ("stefanescu", name_key(named[0][0]))
 
 
 @pytest.mark.parametrize(

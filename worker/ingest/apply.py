@@ -38,17 +38,19 @@ WHERE s.district_id = :district AND s.id = r.existing_id AND {VALID_ACTIVE} AND 
 
 UPDATE = f"""
 UPDATE students s SET status = 'active', ssid = r.ssid, other_id = r.other_id, first_name = r.given,
-  middle_name = r.middle, last_name = r.family, grade = r.grade, school_id = r.school,
+  middle_name = r.middle, last_name = r.family, search_last = r.search_last,
+  search_first = r.search_first, grade = r.grade, school_id = r.school,
   birth_date = CASE WHEN r.birth_sent THEN b.birth_date ELSE s.birth_date END, row_hash = r.row_hash,
   last_batch_id = :batch, updated_at = now()
 FROM ingest_rows r LEFT JOIN birth_dates b ON b.birth_text = r.birth_text
 WHERE s.district_id = :district AND s.id = r.existing_id AND {VALID_ACTIVE} AND NOT ({UNCHANGED})"""
 
 INSERTED_COLUMNS = """district_id, origin, status, sis_source_id, ssid, other_id, first_name,
-  middle_name, last_name, birth_date, grade, school_id, row_hash, last_batch_id"""
+  middle_name, last_name, search_last, search_first, birth_date, grade, school_id, row_hash, last_batch_id"""
 
 INSERTED = f"""
-SELECT :district, 'sis', 'active', r.sid, r.ssid, r.other_id, r.given, r.middle, r.family, b.birth_date,
+SELECT :district, 'sis', 'active', r.sid, r.ssid, r.other_id, r.given, r.middle, r.family,
+  r.search_last, r.search_first, b.birth_date,
   r.grade, r.school, r.row_hash, :batch
 FROM ingest_rows r LEFT JOIN birth_dates b ON b.birth_text = r.birth_text
 WHERE {VALID_ACTIVE} AND r.existing_id IS NULL"""

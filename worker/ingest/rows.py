@@ -19,6 +19,7 @@ import re
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from matching.search_keys import name_key_sql
 from worker.ingest.workspace import create_work_table
 from worker.sources.columns import Header
 from worker.sources.oneroster import UserMapping
@@ -130,6 +131,8 @@ SELECT m.row_number, m.extra, m.sid,
   CASE WHEN {SKIP} THEN NULL ELSE m.school END AS school,
   CASE WHEN {SKIP} THEN NULL ELSE m.birth_text END AS birth_text,
   CASE WHEN {SKIP} THEN NULL ELSE m.birth_sent END AS birth_sent,
+  CASE WHEN {SKIP} THEN NULL ELSE {name_key_sql("m.family")} END AS search_last,
+  CASE WHEN {SKIP} THEN NULL ELSE {name_key_sql("m.given")} END AS search_first,
   m.row_hash, {SKIP} AS skip,
   CASE WHEN {SKIP} THEN NULL ELSE split_part({PROBLEM}, '|', 1) END AS reason,
   CASE WHEN {SKIP} THEN NULL ELSE split_part({PROBLEM}, '|', 2) END AS detail,

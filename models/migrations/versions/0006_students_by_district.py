@@ -15,6 +15,11 @@ A partitioned table's keys must hold the partition key, so the primary key becom
 separate UNIQUE (id, district_id) goes). `id` is still drawn from one sequence for all
 districts. The learning-plan trigger now names the district, so it looks in one partition.
 
+The name-search keys `search_last` / `search_first` stop being generated columns: a trigger
+computes them (the same expression) on every insert and name change that does not give them,
+and the ingest gives them, computed in statements Postgres runs with parallel workers instead
+of one row at a time inside its insert.
+
 Records are copied into the new table once: on a large table this rewrites it, like 0005.
 """
 
@@ -64,8 +69,7 @@ COLUMNS = """
   created_by_staff_id bigint,
   created_at timestamptz DEFAULT now() NOT NULL,
   updated_at timestamptz DEFAULT now() NOT NULL,
-  search_last text COLLATE "C" GENERATED ALWAYS AS ({last}) STORED,
-  search_first text COLLATE "C" GENERATED ALWAYS AS ({first}) STORED,
+  {keys},
   CONSTRAINT ck_students_merged_iff_merged_into CHECK ((status = 'merged') = (merged_into_id IS NOT NULL)),
   CONSTRAINT ck_students_not_merged_into_self CHECK (merged_into_id IS NULL OR merged_into_id <> id),
   CONSTRAINT ck_students_only_created_merge CHECK (status <> 'merged' OR origin = 'created'),
@@ -75,9 +79,32 @@ COLUMNS = """
   CONSTRAINT ck_students_student_status CHECK (status IN ('active', 'inactive', 'merged')),
   CONSTRAINT fk_students_district_id_districts FOREIGN KEY (district_id) REFERENCES districts (id),
   CONSTRAINT fk_students_created_by_staff_id_staff FOREIGN KEY (created_by_staff_id) REFERENCES staff (id),
-  CONSTRAINT uq_students_district_id_sis_source_id UNIQUE (district_id, sis_source_id)""".format(
-    last=KEY.format(c="last_name"), first=KEY.format(c="first_name")
+  CONSTRAINT uq_students_district_id_sis_source_id UNIQUE (district_id, sis_source_id)"""
+
+# 0005's generated key columns (for the downgrade), and this revision's plain ones, kept by
+# the trigger below unless the writer (the ingest) gives them
+GENERATED_KEYS = (
+    f'search_last text COLLATE "C" GENERATED ALWAYS AS ({KEY.format(c="last_name")}) STORED,\n'
+    f'  search_first text COLLATE "C" GENERATED ALWAYS AS ({KEY.format(c="first_name")}) STORED'
 )
+KEPT_KEYS = 'search_last text COLLATE "C",\n  search_first text COLLATE "C"'
+
+KEY_TRIGGERS = f"""
+CREATE FUNCTION ale_student_search_keys() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  NEW.search_last := {KEY.format(c="NEW.last_name")};
+  NEW.search_first := {KEY.format(c="NEW.first_name")};
+  RETURN NEW;
+END $$;
+CREATE TRIGGER trg_students_search_keys_insert BEFORE INSERT ON students FOR EACH ROW
+  WHEN (NEW.search_last IS NULL OR NEW.search_first IS NULL)
+  EXECUTE FUNCTION ale_student_search_keys();
+CREATE TRIGGER trg_students_search_keys_update BEFORE UPDATE ON students FOR EACH ROW
+  WHEN ((NEW.last_name IS DISTINCT FROM OLD.last_name AND NEW.search_last IS NOT DISTINCT FROM OLD.search_last)
+     OR (NEW.first_name IS DISTINCT FROM OLD.first_name AND NEW.search_first IS NOT DISTINCT FROM OLD.search_first)
+     OR NEW.search_last IS NULL OR NEW.search_first IS NULL)
+  EXECUTE FUNCTION ale_student_search_keys();
+"""
 
 INDEXES = """
 CREATE UNIQUE INDEX uq_students_active_sis_ssid ON students (district_id, ssid)
@@ -148,11 +175,11 @@ def _set_aside_old_table() -> None:
     op.execute("ALTER TABLE students_unpartitioned ALTER COLUMN id DROP IDENTITY")
 
 
-def _copy_and_link() -> None:
+def _copy_and_link(columns: str) -> None:
     """Copy every record into the new students table, continue its ids, drop the old one, and
     point the foreign keys at the new one."""
     op.execute(
-        f"INSERT INTO students ({COPIED}) OVERRIDING SYSTEM VALUE SELECT {COPIED} FROM students_unpartitioned"
+        f"INSERT INTO students ({columns}) OVERRIDING SYSTEM VALUE SELECT {columns} FROM students_unpartitioned"
     )
     op.execute(
         "SELECT setval(pg_get_serial_sequence('students', 'id'), coalesce(max(id), 0) + 1, false) FROM students"
@@ -174,13 +201,15 @@ def upgrade() -> None:
     for constraint in ("pk_students", "uq_students_district_id_sis_source_id", "uq_students_id_district_id"):
         op.execute(f"ALTER TABLE students_unpartitioned DROP CONSTRAINT {constraint}")
     op.execute(
-        f"CREATE TABLE students ({COLUMNS},\n  CONSTRAINT pk_students PRIMARY KEY (id, district_id)\n)"
+        f"CREATE TABLE students ({COLUMNS.format(keys=KEPT_KEYS)},\n"
+        "  CONSTRAINT pk_students PRIMARY KEY (id, district_id)\n)"
         " PARTITION BY LIST (district_id)"
     )
     op.execute("CREATE TABLE students_default PARTITION OF students DEFAULT")
     op.execute(PARTITIONS)
     op.execute(INDEXES)
-    _copy_and_link()
+    op.execute(KEY_TRIGGERS)
+    _copy_and_link(f"{COPIED}, search_last, search_first")  # the same keys as 0005 generated
     op.execute(MARK_PLAN)
 
 
@@ -190,8 +219,9 @@ def downgrade() -> None:
     for constraint in ("pk_students", "uq_students_district_id_sis_source_id"):
         op.execute(f"ALTER TABLE students_unpartitioned DROP CONSTRAINT {constraint}")
     op.execute(
-        f"CREATE TABLE students ({COLUMNS},\n  CONSTRAINT pk_students PRIMARY KEY (id),\n"
+        f"CREATE TABLE students ({COLUMNS.format(keys=GENERATED_KEYS)},\n  CONSTRAINT pk_students PRIMARY KEY (id),\n"
         "  CONSTRAINT uq_students_id_district_id UNIQUE (id, district_id)\n)"
     )
     op.execute(INDEXES)
-    _copy_and_link()  # dropping the partitioned table drops its partitions
+    _copy_and_link(COPIED)  # dropping the partitioned table drops its partitions
+    op.execute("DROP FUNCTION ale_student_search_keys()")
