@@ -42,6 +42,7 @@ def names() -> tuple[list[str], list[str]]:
 def seed(url: str, sis: int, created: int) -> str:
     """One district: schools, a registrar, SIS records and unlinked created records, all set-based."""
     from models.staff import hash_staff_token, new_staff_token
+    from models.student import partition_name
 
     token = new_staff_token()
     engine = create_engine(url)
@@ -54,6 +55,12 @@ def seed(url: str, sis: int, created: int) -> str:
     )
     with engine.begin() as db:
         db.execute(text("INSERT INTO districts (id, name) VALUES (:d, 'Bench District')"), {"d": DISTRICT})
+        # the district's records in a partition of their own, as after its first SIS load
+        db.execute(
+            text(
+                f"CREATE TABLE {partition_name(DISTRICT)} PARTITION OF students FOR VALUES IN ('{DISTRICT}')"
+            )
+        )
         db.execute(
             text(
                 "INSERT INTO schools (district_id, sis_source_id, name, org_type)"

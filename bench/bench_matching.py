@@ -104,12 +104,19 @@ def scratch_engine() -> tuple[Engine, Engine, str]:
 
 def seed(engine: Engine, sis: int, created: int) -> float:
     from models.migrate import upgrade
+    from models.student import partition_name
 
     upgrade(engine)
     firsts, lasts = roster_names()
     started = time.perf_counter()
     with engine.begin() as connection:
         connection.execute(text("INSERT INTO districts (id, name) VALUES (:d, 'Bench')"), {"d": DISTRICT})
+        # the district's records in a partition of their own, as after its first SIS load
+        connection.execute(
+            text(
+                f"CREATE TABLE {partition_name(DISTRICT)} PARTITION OF students FOR VALUES IN ('{DISTRICT}')"
+            )
+        )
         step = 250_000
         for start in range(1, sis + 1, step):
             params = {"d": DISTRICT, "firsts": firsts, "lasts": lasts, "nf": len(firsts), "nl": len(lasts)}
