@@ -38,6 +38,12 @@ WHERE s.district_id = :d AND s.origin = 'sis' AND s.status = 'active' AND ({bloc
 LIMIT :cap
 """
 
+# sets the transaction's max_parallel_workers_per_gather, returning what it was
+_NO_WORKERS = (
+    "SELECT current_setting('max_parallel_workers_per_gather'),"
+    " set_config('max_parallel_workers_per_gather', CAST(:workers AS text), true)"
+)
+
 _LINKED = """
 SELECT DISTINCT ON (sis_record_id) sis_record_id, created_record_id FROM link_audit
 WHERE district_id = :d AND sis_record_id = ANY(CAST(:ids AS bigint[])) ORDER BY sis_record_id, id
@@ -156,7 +162,12 @@ def rank_candidates(
     query, params = blocking_query(created.name)
     if not query:
         return []
+    # without parallel workers: on the partitioned students table the plan Postgres keeps for the
+    # driver's prepared statement starts two workers for a few milliseconds of work, which made
+    # the search about three times slower at a million records (README, "Search by name")
+    previous = session.execute(text(_NO_WORKERS), {"workers": "0"}).scalar_one()
     rows = session.execute(text(query), {"d": district_id, "cap": MAX_BLOCK_ROWS, **params}).all()
+    session.execute(text(_NO_WORKERS), {"workers": previous})
     ranked = sorted(
         (rank(created, _candidate(district_id, row)) for row in rows),
         key=lambda r: (-r.score, r.sis_record_id),

@@ -18,8 +18,10 @@ from structlog.testing import capture_logs
 from config.settings import SourceConfig
 from models import Batch, BatchStatus, School, Student
 from models.db import lock_district, transaction
+from models.student import partition_name
 from tests.fixtures.rosters.bundles import students, write_oneroster
 from worker.ingest import ingest_batch
+from worker.ingest.first_load import FIRST_LOAD_MIN
 from worker.ops_queries import district_status
 from worker.pull import register_delivery
 
@@ -102,6 +104,40 @@ def kill(process: subprocess.Popen[bytes], engine: Engine, backend: int | None) 
     if backend is not None:
         with engine.connect() as connection:
             connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": backend})
+
+
+def test_a_first_load_killed_after_its_partition_is_attached_leaves_nothing_and_completes_again(
+    committed_engine, database_url, tmp_path
+):
+    """The first-load path creates and attaches a table inside the batch's transaction: a kill
+    after the attach leaves neither rows nor the table, and the batch runs again to the end."""
+    district = "17377"
+    rows = students(FIRST_LOAD_MIN + 1)
+    rows[0]["givenName"] = ""  # one quarantined row: the quarantine step comes after the attach
+    batch_id = register(committed_engine, write_oneroster(tmp_path / "k", rows, district=district), district)
+    with committed_engine.connect() as holder:
+        holder.execute(text("LOCK TABLE quarantined_rows IN EXCLUSIVE MODE"))
+        process = start_ingest_process(database_url, batch_id)
+        wait_for(
+            lambda: backend_waiting_on(committed_engine, "DELETE FROM quarantined_rows") is not None, 120
+        )
+        kill(process, committed_engine, backend_waiting_on(committed_engine, "DELETE FROM quarantined_rows"))
+        holder.rollback()
+
+    partition = partition_name(district)
+    with committed_engine.connect() as connection:
+        assert connection.execute(text("SELECT to_regclass(:t)"), {"t": partition}).scalar_one() is None
+    assert student_count(committed_engine, district) == 0
+
+    result = ingest_batch(committed_engine, batch_id)
+
+    assert (result.status, result.counts["inserted"]) == (BatchStatus.APPLIED, FIRST_LOAD_MIN)
+    with committed_engine.connect() as connection:
+        homes = connection.execute(
+            text("SELECT DISTINCT tableoid::regclass::text FROM students WHERE district_id = :d"),
+            {"d": district},
+        ).scalars()
+        assert list(homes) == [partition]
 
 
 @pytest.mark.parametrize(
