@@ -3,6 +3,8 @@ and a first load that cannot have the locks it needs, goes into the shared table
 
 from __future__ import annotations
 
+import threading
+import time
 import uuid
 from datetime import date
 from pathlib import Path
@@ -152,3 +154,60 @@ def test_a_first_load_that_cannot_lock_the_default_partition_loads_the_usual_way
             text("SELECT to_regclass(:t)"), {"t": partition_name(district)}
         ).scalar_one()
     assert left is None
+
+
+def test_a_record_created_in_the_district_during_its_first_load_sends_the_load_the_usual_way(
+    committed_engine, tmp_path, monkeypatch
+):
+    """A registrar saves a record of the district while its first load waits to attach: the attach
+    would find it in students_default, so the load is rolled back to its savepoint and its rows go
+    into the shared table beside that record."""
+    monkeypatch.setattr(first_load, "LOCK_WAIT", "60s")
+    district = new_district()
+    with transaction(committed_engine) as session:
+        from models import District
+
+        session.add(District(id=district, name="District"))
+    outcome: dict[str, object] = {}
+    with committed_engine.connect() as registrar:
+        registrar.execute(text("LOCK TABLE students_default IN ACCESS SHARE MODE"))
+        loading = threading.Thread(
+            target=lambda: outcome.update(
+                result=deliver(committed_engine, tmp_path / "first", district, students(LOAD, prefix="s"))
+            )
+        )
+        loading.start()
+        deadline = time.monotonic() + 60
+        while not attach_waiting(committed_engine):
+            assert time.monotonic() < deadline, "the first load never reached its attach"
+            time.sleep(0.05)
+        registrar.execute(
+            text(
+                "INSERT INTO students (district_id, origin, status, first_name, last_name)"
+                " VALUES (:d, 'created', 'active', 'Ana', 'Lee')"
+            ),
+            {"d": district},
+        )
+        registrar.commit()
+        loading.join(60)
+
+    result = outcome["result"]
+    assert result.status == BatchStatus.APPLIED  # type: ignore[attr-defined]
+    assert tables_holding(committed_engine, district) == {"students_default": LOAD + 1}
+    with committed_engine.connect() as connection:
+        left = connection.execute(
+            text("SELECT to_regclass(:t)"), {"t": partition_name(district)}
+        ).scalar_one()
+    assert left is None
+
+
+def attach_waiting(engine: Engine) -> bool:
+    with engine.connect() as connection:
+        return bool(
+            connection.execute(
+                text(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                    " AND wait_event_type = 'Lock' AND query LIKE 'ALTER TABLE students ATTACH%'"
+                )
+            ).scalar_one()
+        )
