@@ -12,24 +12,20 @@ from sqlalchemy import Engine
 MIGRATIONS = Path(__file__).with_name("migrations")
 
 
-def is_student_partition(name: str | None, type_: str, *_: object) -> bool:
+def is_student_partition(name: str | None) -> bool:
     """A district's partition of students (or the default one): made at run time, not a model."""
-    return (
-        type_ == "table"
-        and name is not None
-        and (name == "students_default" or name.startswith("students_d_"))
-    )
+    return name is not None and (name == "students_default" or name.startswith("students_d_"))
 
 
 def include_name(name: str | None, type_: str, parent_names: object) -> bool:
     """For comparing the database with the models: everything but students' partitions."""
-    return not is_student_partition(name, type_)
+    return not (type_ == "table" and is_student_partition(name))
 
 
 def include_object(item: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
     """...nor the copies Postgres keeps of a foreign key for each partition it refers to."""
     if type_ == "foreign_key_constraint":
-        return not is_student_partition(item.referred_table.name, "table")
+        return not is_student_partition(item.referred_table.name)
     return True
 
 

@@ -14,7 +14,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.exc import IntegrityError
 
 from config.settings import SourceConfig
-from models import BatchStatus, LearningPlan, Origin, Student
+from models import BatchStatus, District, LearningPlan, Origin, Student
 from models.db import transaction
 from models.student import partition_name
 from tests.fixtures.rosters.bundles import students, write_oneroster
@@ -115,8 +115,6 @@ def test_a_first_load_gets_a_partition_with_every_index_key_and_check_of_the_tab
 def test_a_district_that_already_has_records_loads_into_the_shared_table(committed_engine, tmp_path):
     district = new_district()
     with transaction(committed_engine) as session:
-        from models import District
-
         session.add(District(id=district, name="District"))
         session.flush()
         session.add(Student(district_id=district, origin=Origin.CREATED, first_name="Ana", last_name="Lee"))
@@ -165,8 +163,6 @@ def test_a_record_created_in_the_district_during_its_first_load_sends_the_load_t
     monkeypatch.setattr(first_load, "LOCK_WAIT", "60s")
     district = new_district()
     with transaction(committed_engine) as session:
-        from models import District
-
         session.add(District(id=district, name="District"))
     outcome: dict[str, object] = {}
     with committed_engine.connect() as registrar:

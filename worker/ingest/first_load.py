@@ -33,11 +33,14 @@ logger = structlog.get_logger(__name__)
 FIRST_LOAD_MIN = 10_000
 LOCK_WAIT = "10s"
 
+# whether this load may take the first-load path, and the names it needs, quoted for SQL
 PROBE = """
-SELECT n.nspname AS schema,
-  to_regclass(format('%I.%I', n.nspname, CAST(:name AS text))) IS NULL AS free,
+SELECT to_regclass(format('%I.%I', n.nspname, CAST(:name AS text))) IS NULL AS free,
   pg_has_role(c.relowner, 'USAGE') AS owner,
-  NOT EXISTS (SELECT 1 FROM students WHERE district_id = :district) AS empty
+  NOT EXISTS (SELECT 1 FROM students WHERE district_id = :district) AS empty,
+  format('%I.%I', n.nspname, CAST(:name AS text)) AS target,
+  quote_literal(CAST(:district AS text)) AS district_literal,
+  quote_literal(pg_get_serial_sequence('students', 'id')) AS sequence_literal
 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
 WHERE c.oid = CAST('students' AS regclass)"""
 
@@ -55,16 +58,11 @@ def insert_as_partition(
     when this load must go in the usual way instead (nothing was written then)."""
     if new_records < FIRST_LOAD_MIN:
         return False
-    probe = session.execute(text(PROBE), {"district": district_id, "name": partition_name(district_id)}).one()
+    partition = partition_name(district_id)
+    probe = session.execute(text(PROBE), {"district": district_id, "name": partition}).one()
     if not (probe.free and probe.owner and probe.empty):
         return False
-    table, value, sequence = session.execute(
-        text(
-            "SELECT format('%I.%I', CAST(:schema AS text), CAST(:name AS text)),"
-            " quote_literal(CAST(:district AS text)), quote_literal(pg_get_serial_sequence('students', 'id'))"
-        ),
-        {"schema": probe.schema, "name": partition_name(district_id), "district": district_id},
-    ).one()
+    table, value, sequence = probe.target, probe.district_literal, probe.sequence_literal
     try:
         with session.begin_nested():
             # the check lets the attach skip scanning the new rows for their district
@@ -82,7 +80,7 @@ def insert_as_partition(
                 params,
             )
             session.execute(text("SET LOCAL maintenance_work_mem = '256MB'"))
-            build_indexes(session, table, partition_name(district_id))
+            build_indexes(session, table, partition)
             previous = session.execute(text("SELECT current_setting('lock_timeout')")).scalar_one()
             session.execute(text("SELECT set_config('lock_timeout', :wait, true)"), {"wait": LOCK_WAIT})
             session.execute(text(f"ALTER TABLE students ATTACH PARTITION {table} FOR VALUES IN ({value})"))

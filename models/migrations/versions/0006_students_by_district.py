@@ -140,23 +140,17 @@ BEGIN
 END $$;
 """
 
-MARK_PLAN = """
+# the learning-plan trigger's function, looking the student up with or without its district
+MARK_PLAN_TEMPLATE = """
 CREATE OR REPLACE FUNCTION ale_mark_had_learning_plan() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   UPDATE students SET had_learning_plan = true
-   WHERE id = NEW.student_id AND district_id = NEW.district_id AND NOT had_learning_plan;
+   WHERE id = NEW.student_id{scope} AND NOT had_learning_plan;
   RETURN NEW;
 END $$;
 """
-
-MARK_PLAN_BEFORE = """
-CREATE OR REPLACE FUNCTION ale_mark_had_learning_plan() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-  UPDATE students SET had_learning_plan = true
-   WHERE id = NEW.student_id AND NOT had_learning_plan;
-  RETURN NEW;
-END $$;
-"""
+MARK_PLAN = MARK_PLAN_TEMPLATE.format(scope=" AND district_id = NEW.district_id")
+MARK_PLAN_BEFORE = MARK_PLAN_TEMPLATE.format(scope="")
 
 
 def _set_aside_old_table() -> None:
