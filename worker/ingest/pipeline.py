@@ -27,6 +27,7 @@ from worker.ingest.workspace import workspace
 from worker.outbox import BATCH_APPLIED, record_event
 from worker.sources.delivery import format_of, open_delivery
 from worker.sources.errors import DeliveryRejected
+from worker.sources.state import advance_watermark
 
 logger = structlog.get_logger(__name__)
 
@@ -116,6 +117,7 @@ def run_batch(session: Session, batch_id: int, force: bool) -> IngestResult:
     if status == BatchStatus.APPLIED:
         refresh_statistics(session, district_id, counts)
         record_event(session, BATCH_APPLIED, district_id, batch_id=batch_id)
+        advance_watermark(session, batch)
     record_outcome(batch, status, counts, outcome.rows_total, staged.kind)
     return result_of(batch)
 

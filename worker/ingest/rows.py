@@ -44,6 +44,7 @@ PROBLEM = """
 CASE
   WHEN extra THEN 'wrong_field_count|the row has more fields than the header'
   WHEN NOT is_student THEN NULL
+  WHEN problem IS NOT NULL THEN problem
   WHEN sid = '' THEN 'missing_required|sourcedId is empty'
   WHEN status NOT IN ('active', 'tobedeleted') THEN 'unknown_status|status is not active or tobedeleted'
   WHEN status = 'tobedeleted' THEN NULL
@@ -110,7 +111,8 @@ SELECT u.n + 1 AS row_number, u.extra, btrim(coalesce({f["sid"]}, '')) AS sid, {
   btrim(coalesce({f["given"]}, '')) AS given, btrim(coalesce({f["family"]}, '')) AS family,
   nullif(btrim({f["middle"]}), '') AS middle, nullif(btrim({f["other_id"]}), '') AS other_id,
   nullif(btrim({f["grade"]}), '') AS grade, nullif(btrim({f["school"]}), '') AS school,
-  nullif(btrim({f["birth"]}), '') AS birth_text, {f["birth_sent"]} AS birth_sent
+  nullif(btrim({f["birth"]}), '') AS birth_text, {f["birth_sent"]} AS birth_sent,
+  nullif(btrim({f.get("problem", "NULL::text")}), '') AS problem
 FROM stage_users u {{joins}}"""
 
 

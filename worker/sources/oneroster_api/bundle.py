@@ -1,0 +1,85 @@
+"""A OneRoster CSV bundle written straight into a zip, with the delivery checksum computed on the way.
+
+The checksum is the one `Delivery.checksum` computes (each file's name and bytes, files in name
+order), so the files must be written in name order: demographics, manifest, orgs, users.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import IO, Any
+
+from worker.sources.archive import COMPRESS_LEVEL
+
+BUFFER = 1 << 20
+
+
+class _Tee(io.RawIOBase):
+    """Bytes to the zip member and to the digest."""
+
+    def __init__(self, member: IO[bytes], digest: Any) -> None:
+        self._member = member
+        self._digest = digest
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        chunk = bytes(data)
+        self._member.write(chunk)
+        self._digest.update(chunk)
+        return len(chunk)
+
+
+class BundleWriter:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._zip = zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=COMPRESS_LEVEL)
+        self._digest = hashlib.sha256()
+        self._last = ""
+        self.rows: dict[str, int] = {}
+
+    @contextmanager
+    def csv_file(self, name: str, header: list[str]) -> Iterator[Any]:
+        """A csv writer for member NAME (written after every member whose name sorts before it)."""
+        if name <= self._last:
+            raise ValueError(f"{name} must be written before {self._last}")
+        self._last = name
+        self._digest.update(name.encode() + b"\0")
+        with self._zip.open(name, "w", force_zip64=True) as member:
+            text = io.TextIOWrapper(
+                io.BufferedWriter(_Tee(member, self._digest), BUFFER), encoding="utf-8", newline=""
+            )
+            writer = csv.writer(text, lineterminator="\n")
+            writer.writerow(header)
+            counted = _Counting(writer)
+            yield counted
+            text.flush()
+            text.detach().flush()
+        self.rows[name] = counted.rows
+        self._digest.update(b"\0")
+
+    def close(self) -> str:
+        """Finish the zip; the delivery's checksum."""
+        self._zip.close()
+        return self._digest.hexdigest()
+
+    def abandon(self) -> None:
+        self._zip.close()
+        self.path.unlink(missing_ok=True)
+
+
+class _Counting:
+    def __init__(self, writer: Any) -> None:
+        self._writer = writer
+        self.rows = 0
+
+    def writerow(self, row: list[str]) -> None:
+        self._writer.writerow(row)
+        self.rows += 1
