@@ -135,15 +135,17 @@ class Faults:
         self.served: dict[str, int] = {}
         self.lock = threading.Lock()
 
-    def take(self, collection: str) -> tuple[int, list[dict[str, Any]]]:
-        """This request's page number for COLLECTION (1-based) and the fault rules it triggers."""
+    def take(self, collection: str, offset: int) -> tuple[int, list[dict[str, Any]]]:
+        """This request's number for COLLECTION (1-based) and the fault rules it triggers: a rule names
+        the request's `page` (its number) or its `offset` (every request at it, `times` times)."""
         with self.lock:
             page = self.served[collection] = self.served.get(collection, 0) + 1
             fired = []
             for rule in self.rules:
                 if rule.get("collection", "students") != collection or rule.get("times", 1) <= 0:
                     continue
-                if rule.get("page", page) == page or rule.get("every"):
+                at = rule.get("offset", offset) == offset and rule.get("page", page) == page
+                if at or rule.get("every"):
                     rule["times"] = rule.get("times", 1) - 1
                     fired.append(rule)
             return page, fired
@@ -241,7 +243,7 @@ class Handler(BaseHTTPRequestHandler):
         if collection not in ("students", "orgs", "demographics"):
             self._json(404, {"error": "not found"})
             return
-        page, fired = peer.faults.take(collection)
+        page, fired = peer.faults.take(collection, int(query.get("offset", 0)))
         for rule in fired:
             if self._fault(rule):
                 return
