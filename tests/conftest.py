@@ -86,6 +86,14 @@ def archive_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
         os.environ["ARCHIVE_DIR"] = previous
 
 
+@pytest.fixture
+def settings_restored(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Settings a test changed through the environment are undone, and re-read, after it."""
+    yield
+    monkeypatch.undo()
+    _clear_app_caches()
+
+
 @pytest.fixture(scope="session")
 def database_url() -> Iterator[str]:
     """A fresh database for this pytest process, migrated to head, dropped at the end."""

@@ -10,7 +10,7 @@ import sys
 
 import typer
 
-from worker import cli_batches
+from worker import cli_batches, cli_sources
 from worker.cli_ops import register as register_ops
 from worker.cli_output import console, err_console, fail
 from worker.cli_staff import staff_app
@@ -31,6 +31,7 @@ register_ops(app)
 app.add_typer(staff_app, name="staff")
 app.command("ingest")(cli_batches.ingest)
 app.add_typer(cli_batches.batches_app, name="batches")
+cli_batches.batches_app.command("replay")(cli_sources.replay)
 
 
 @app.callback()

@@ -23,6 +23,9 @@ def resync(
         bool,
         typer.Option("--wait", help="Run here with a progress bar instead of queueing it for the worker."),
     ] = False,
+    full: Annotated[
+        bool, typer.Option("--full", help="Read OneRoster API sources in full (bulk), not as a delta.")
+    ] = False,
     as_json: JsonOption = False,
 ) -> None:
     """Pull every SIS source, ingest what arrived and re-match: queued for the worker, or here with --wait."""
@@ -33,6 +36,10 @@ def resync(
     districts = sync_districts(engine, district)
     if not districts:
         raise fail(f"no district {district} is configured or stored" if district else "no district to sync")
+    if full:
+        from worker.sources.state import request_full_reads
+
+        request_full_reads(engine, districts)
     if wait:
         _resync_inline(engine, districts, as_json)
     else:

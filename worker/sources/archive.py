@@ -42,9 +42,11 @@ def archive_root() -> Path:
 
 
 def private_folder(folder: Path) -> Path:
-    """FOLDER (and its missing parents) created readable by this user only."""
-    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-    folder.chmod(0o700)
+    """FOLDER, and each of its parents this creates, readable by this user only."""
+    missing = [folder, *(p for p in folder.parents if not p.exists())]
+    for level in reversed(missing):
+        level.mkdir(exist_ok=True, mode=0o700)
+        level.chmod(0o700)
     return folder
 
 

@@ -58,10 +58,10 @@ def _run(config: SftpConfig, work: Any) -> Any:
     where = f"sftp://{config.host}:{config.port}"
     try:
         return asyncio.run(work)
-    except asyncssh.HostKeyNotVerifiable:
+    except (asyncssh.HostKeyNotVerifiable, asyncssh.KeyExchangeFailed):
+        # a key of another type than the pinned ones fails the key exchange itself
         raise SourceUnavailable(
-            "host_key_refused",
-            f"{where} presented a host key that is not one of the pinned host_keys: refused",
+            "host_key_refused", f"{where} did not present one of its pinned host_keys: refused"
         ) from None
     except asyncssh.PermissionDenied:
         raise SourceUnavailable(
