@@ -15,6 +15,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
+
 PROBLEM = "ale.problem"
 RECEIVED = "ale.received"
 
@@ -52,27 +54,72 @@ def users_header(extra_columns: list[str]) -> list[str]:
 
 def student_row(record: Any, version: str, extra_columns: list[str]) -> list[str]:
     """One students record (1.1 or 1.2) as a users.csv row of `users_header(extra_columns)`."""
-    if not isinstance(record, dict):
+    if type(record) is dict and not extra_columns:
+        row = _plain_student_row(record, version)
+        if row is not None:
+            return row
+    return _student_row(record, version, extra_columns)
+
+
+def _plain_student_row(record: dict[str, Any], version: str) -> list[str] | None:
+    """The row of a record shaped as servers send nearly all of them; None for any other shape.
+    Written for speed (a million records a read): the general path costs about three times this."""
+    get = record.get
+    sid, status, stamp = get("sourcedId"), get("status"), get("dateLastModified")
+    given, family, middle, identifier = (
+        get("givenName"),
+        get("familyName"),
+        get("middleName", ""),
+        get("identifier", ""),
+    )
+    if not (type(sid) is str and type(status) is str and type(stamp) is str and type(given) is str
+            and type(family) is str and type(middle) is str and type(identifier) is str):  # fmt: skip
+        return None
+    try:
+        ids = ",".join(["{%s:%s}" % (i["type"], i["identifier"]) for i in get("userIds") or ()])  # noqa: UP031
+        grades = ",".join(get("grades") or ())
+        if version == "1.2":
+            primary = record["primaryOrg"]["sourcedId"]
+            roles = record["roles"]
+            if type(primary) is not str or len(roles) != 1 or roles[0]["org"]["sourcedId"] != primary:
+                return None
+            orgs = primary
+        else:
+            orgs = ",".join([org["sourcedId"] for org in record["orgs"]])
+    except (KeyError, TypeError, IndexError):
+        return None
+    return [sid, status, stamp, orgs, "student", ids, given, family, middle, identifier, grades, "", ""]
+
+
+def _student_row(record: Any, version: str, extra_columns: list[str]) -> list[str]:
+    if type(record) is not dict:
         return _problem_row(len(USERS) + len(extra_columns), "the record is not a JSON object", record)
-    wrong = _wrong_type(record)
-    school_orgs = _orgs_1p2(record) if version == "1.2" else _refs(record.get("orgs"))
+    get = record.get
+    fields = [get(name) for name in TEXT_FIELDS]
+    sid, status, stamp, given, family, middle, identifier = (
+        value if type(value) is str else _text(value) for value in fields
+    )
+    grades = get("grades")
     row = [
-        _text(record.get("sourcedId")),
-        _text(record.get("status")),
-        _text(record.get("dateLastModified")),
-        ",".join(school_orgs),
+        sid,
+        status,
+        stamp,
+        _orgs_1p2(record) if version == "1.2" else _orgs_1p1(get("orgs")),
         "student",  # read from /students
-        _user_ids(record.get("userIds")),
-        _text(record.get("givenName")),
-        _text(record.get("familyName")),
-        _text(record.get("middleName")),
-        _text(record.get("identifier")),
-        ",".join(_text(g) for g in _list(record.get("grades"))),
-        *(_extra(record, column) for column in extra_columns if column not in USERS),
+        _user_ids(get("userIds")),
+        given,
+        family,
+        middle,
+        identifier,
+        ",".join(g if type(g) is str else _text(g) for g in grades) if type(grades) is list else "",
     ]
-    if wrong:
+    if extra_columns:
+        row += [_extra(record, column) for column in extra_columns if column not in USERS]
+    if any(type(value) in (dict, list) for value in fields):
+        wrong = next(n for n, v in zip(TEXT_FIELDS, fields, strict=True) if type(v) in (dict, list))
         return [*row, f"malformed_record|{wrong} is not text", _compact(record)]
-    return [*row, "", ""]
+    row += ("", "")
+    return row
 
 
 def malformed_student_row(malformed: Malformed, extra_columns: list[str]) -> list[str]:
@@ -114,41 +161,42 @@ def demographics_row(record: Any) -> list[str] | None:
 
 def _user_ids(value: Any) -> str:
     """userIds as the CSV binding writes them: {type:identifier},{type:identifier}."""
-    return ",".join(f"{{{_text(i.get('type'))}:{_text(i.get('identifier'))}}}" for i in _dicts(value))
+    if type(value) is not list:
+        return ""
+    return ",".join(
+        "{" + _text(i.get("type")) + ":" + _text(i.get("identifier")) + "}" for i in value if type(i) is dict
+    )
 
 
-def _orgs_1p2(record: dict[str, Any]) -> list[str]:
+def _orgs_1p1(orgs: Any) -> str:
+    return ",".join(_ref(org) for org in orgs if _ref(org)) if type(orgs) is list else ""
+
+
+def _orgs_1p2(record: dict[str, Any]) -> str:
     """1.2: the primary org first, then the orgs of the user's roles, primary role first."""
-    roles = sorted(_dicts(record.get("roles")), key=lambda r: r.get("roleType") != "primary")
-    ordered = [*_refs([record.get("primaryOrg")]), *_refs([r.get("org") for r in roles])]
-    return list(dict.fromkeys(o for o in ordered if o))
+    found = [_ref(record.get("primaryOrg"))]
+    roles = record.get("roles")
+    if type(roles) is list:
+        dicts = [r for r in roles if type(r) is dict]
+        found += [_ref(r.get("org")) for r in dicts if r.get("roleType") == "primary"]
+        found += [_ref(r.get("org")) for r in dicts if r.get("roleType") != "primary"]
+    return ",".join(dict.fromkeys(org for org in found if org))
 
 
-def _refs(value: Any) -> list[str]:
-    return [_text(ref.get("sourcedId")) for ref in _dicts(value) if _text(ref.get("sourcedId"))]
-
-
-def _dicts(value: Any) -> list[dict[str, Any]]:
-    return [item for item in _list(value) if isinstance(item, dict)]
-
-
-def _list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else []
+def _ref(value: Any) -> str:
+    """The sourcedId of a GUIDRef ({"href", "sourcedId", "type"}), or ""."""
+    if type(value) is not dict:
+        return ""
+    sid = value.get("sourcedId")
+    return sid if type(sid) is str else ""
 
 
 def _text(value: Any) -> str:
     if value is None:
         return ""
-    if isinstance(value, str):
+    if type(value) is str:
         return value
     return json.dumps(value) if isinstance(value, dict | list) else str(value)
-
-
-def _wrong_type(record: dict[str, Any]) -> str | None:
-    for name in TEXT_FIELDS:
-        if isinstance(record.get(name), dict | list):
-            return name
-    return None
 
 
 def _extra(record: dict[str, Any], column: str) -> str:
@@ -178,8 +226,8 @@ def page_records(body: bytes, key: str) -> tuple[list[Any], list[Malformed]] | N
     """The records of a collection page (`{"<key>": [...]}`), and those that are not valid JSON;
     None when the body is not such a page at all."""
     try:
-        document = json.loads(body)
-    except ValueError:
+        document = orjson.loads(body)
+    except orjson.JSONDecodeError:
         return _salvage(body.decode("utf-8", errors="replace"), key)
     if not isinstance(document, dict) or not isinstance(document.get(key), list):
         return None
