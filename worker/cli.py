@@ -32,6 +32,7 @@ app.add_typer(staff_app, name="staff")
 app.command("ingest")(cli_batches.ingest)
 app.add_typer(cli_batches.batches_app, name="batches")
 cli_batches.batches_app.command("replay")(cli_sources.replay)
+app.command("sources")(cli_sources.sources)
 
 
 @app.callback()

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 import typer
 
-from worker.cli_output import console, fail, print_json
+from worker.cli_output import console, fail
 
 
 def origin_lines(row: dict[str, Any]) -> list[tuple[str, str]]:
@@ -99,4 +99,50 @@ def _path(value: str | None) -> Any:
     return Path(value or "")
 
 
-__all__ = ["origin_lines", "print_json", "replay"]
+def sources(
+    district: Annotated[str | None, typer.Option("--district", "-d", help="Only this district.")] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print JSON for scripts instead of a table.")
+    ] = False,
+) -> None:
+    """The configured SIS sources: kind, where they read, the API watermark, the last read and its error."""
+    from config.settings import get_settings
+    from models import SourceState
+    from models.db import transaction
+    from worker.cli_output import print_rows
+
+    configured = get_settings().sources_for(district)
+    with transaction() as session:
+        states = {(s.district_id, s.source_name): s for s in session.query(SourceState).all()}
+    rows = [_source_row(source, states.get((source.district, source.name))) for source in configured]
+
+    def cells(row: dict[str, Any]) -> list[str]:
+        return [row["district_id"], row["source"], row["kind"], row["reads"], row["watermark"] or "-",
+                row["last_read_at"] or "-", row["last_error"] or "-"]  # fmt: skip
+
+    columns = ("district", "source", "kind", "reads", "watermark", "last read", "last error")
+    print_rows(
+        rows, as_json=as_json, title="SIS sources", columns=columns, cells=cells, wrap=["reads", "last error"]
+    )
+
+
+def _source_row(source: Any, state: Any) -> dict[str, Any]:
+    reads = {
+        "inbox": str(source.inbox),
+        "oneroster-api": source.api.base_url if source.api else "",
+        "sftp": f"sftp://{source.sftp.host}:{source.sftp.port}{source.sftp.remote_dir}"
+        if source.sftp
+        else "",
+    }[source.kind]
+    return {
+        "district_id": source.district,
+        "source": source.name,
+        "kind": source.kind,
+        "reads": reads,
+        "watermark": state.watermark.isoformat() if state and state.watermark else None,
+        "full_read_requested": bool(state and state.full_read_requested),
+        "last_read_at": state.last_read_at.isoformat(timespec="seconds")
+        if state and state.last_read_at
+        else None,
+        "last_error": state.last_error if state else None,
+    }

@@ -58,3 +58,32 @@ def test_replaying_an_unknown_batch_fails_with_one_line(database_url, committed_
 
     assert result.returncode == 1
     assert result.stderr.strip() == "ale-sync: batch 999 not found"
+
+
+def test_resync_full_and_sources_show_an_api_source_that_cannot_be_reached(database_url, committed_engine):
+    source = {
+        "district": "17099", "name": "sis-api", "kind": "oneroster-api",
+        "api": {"base_url": "http://127.0.0.1:9/ims/oneroster/rostering/v1p2", "token_url": "http://127.0.0.1:9/token",
+                "client_id": "ale", "client_secret": {"env": "ALE_TEST_UNUSED_SECRET"}, "max_attempts": 1},
+    }  # fmt: skip
+    env = {
+        **os.environ,
+        "LOG_FORMAT": "json",
+        "SIS_SOURCES": json.dumps([source]),
+        "ALE_TEST_UNUSED_SECRET": "x",
+    }
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            ["ale-sync", *args], capture_output=True, text=True, env=env, check=False, timeout=300
+        )
+
+    synced = run("resync", "--district", "17099", "--wait", "--full", "--json")
+    listed = run("sources", "--json")
+
+    assert synced.returncode == 0, synced.stderr
+    (row,) = json.loads(listed.stdout)
+    assert (row["kind"], row["full_read_requested"]) == ("oneroster-api", True)
+    assert row["last_error"] == (
+        "http://127.0.0.1:9/token failed 1 times in a row (last: a timeout or a reset connection)"
+    )

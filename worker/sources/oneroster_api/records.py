@@ -261,7 +261,10 @@ def _elements(text: str, position: int) -> Iterator[Any]:
             position = end
             continue
         resume = _next_record(text, position + 1)
-        chunk = text[position:resume].rstrip(_SPACE + ",]}")
+        chunk = text[position:resume].rstrip(_SPACE)
+        if resume >= len(text):  # the page's own closing brackets end the text
+            chunk = chunk.removesuffix("}").rstrip(_SPACE).removesuffix("]").rstrip(_SPACE)
+        chunk = chunk.removesuffix(",").rstrip(_SPACE)
         found = _SOURCED_ID.search(chunk)
         yield Malformed(text=chunk, sourced_id=found.group(1) if found else "")
         if resume >= len(text):
