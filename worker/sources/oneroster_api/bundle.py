@@ -9,6 +9,8 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import queue
+import threading
 import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -21,20 +23,42 @@ BUFFER = 1 << 20
 
 
 class _Tee(io.RawIOBase):
-    """Bytes to the zip member and to the digest."""
+    """Bytes to the zip member and to the digest, on a thread of its own: deflate and sha256 let go
+    of the interpreter lock, so they run on another core while the read parses the next page."""
 
     def __init__(self, member: IO[bytes], digest: Any) -> None:
         self._member = member
         self._digest = digest
+        self._chunks: queue.Queue[bytes | None] = queue.Queue(maxsize=4)
+        self._failed: BaseException | None = None
+        self._thread = threading.Thread(target=self._drain, daemon=True)
+        self._thread.start()
 
     def writable(self) -> bool:
         return True
 
     def write(self, data: Any) -> int:
+        if self._failed is not None:
+            raise self._failed
         chunk = bytes(data)
-        self._member.write(chunk)
-        self._digest.update(chunk)
+        self._chunks.put(chunk)
         return len(chunk)
+
+    def finish(self) -> None:
+        """Wait until every byte is written (and raise what writing them raised)."""
+        self._chunks.put(None)
+        self._thread.join()
+        if self._failed is not None:
+            raise self._failed
+
+    def _drain(self) -> None:
+        while (chunk := self._chunks.get()) is not None:
+            if self._failed is None:
+                try:
+                    self._digest.update(chunk)
+                    self._member.write(chunk)
+                except BaseException as error:  # handed to the writing thread
+                    self._failed = error
 
 
 class BundleWriter:
@@ -53,15 +77,17 @@ class BundleWriter:
         self._last = name
         self._digest.update(name.encode() + b"\0")
         with self._zip.open(name, "w", force_zip64=True) as member:
-            text = io.TextIOWrapper(
-                io.BufferedWriter(_Tee(member, self._digest), BUFFER), encoding="utf-8", newline=""
-            )
+            tee = _Tee(member, self._digest)
+            text = io.TextIOWrapper(io.BufferedWriter(tee, BUFFER), encoding="utf-8", newline="")
             writer = csv.writer(text, lineterminator="\n")
             writer.writerow(header)
             counted = _Counting(writer)
-            yield counted
-            text.flush()
-            text.detach().flush()
+            try:
+                yield counted
+                text.flush()
+                text.detach().flush()
+            finally:
+                tee.finish()
         self.rows[name] = counted.rows
         self._digest.update(b"\0")
 

@@ -148,14 +148,22 @@ def org_row(record: Any) -> list[str] | None:
 def demographics_row(record: Any) -> list[str] | None:
     """A demographics record as a demographics.csv row; None for one that cannot be read (the
     student's birth date is then kept as stored)."""
-    if not isinstance(record, dict) or not isinstance(record.get("sourcedId"), str):
+    if type(record) is not dict:
         return None
-    birth = record.get("birthDate")
+    get = record.get
+    sid, status, stamp, birth = (
+        get("sourcedId"),
+        get("status", ""),
+        get("dateLastModified", ""),
+        get("birthDate"),
+    )
+    if type(sid) is not str:
+        return None
     return [
-        _text(record.get("sourcedId")),
-        _text(record.get("status")),
-        _text(record.get("dateLastModified")),
-        birth if isinstance(birth, str) else "",
+        sid,
+        status if type(status) is str else _text(status),
+        stamp if type(stamp) is str else _text(stamp),
+        birth if type(birth) is str else "",
     ]
 
 
