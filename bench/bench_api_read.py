@@ -8,6 +8,11 @@ Each side runs as the product runs it, in a process of its own (so each has its 
 a first load of a district of its own in one scratch database: the CSV side pulls an inbox (hash,
 archive, register) and ingests; the API side pulls the peer (token, pages, bundle written into
 the archive, register) and ingests. Needs DATABASE_URL.
+
+A SIS serves its API from its own machine. The peer shares this one, so by default it makes its
+pages before the timed read and only sends them during it (the reader does all of its own work:
+HTTP, JSON, checks, bundle, archive); `--live-peer` has it make each page when asked instead,
+which adds the peer's JSON writing to the same two cores.
 """
 
 from __future__ import annotations
@@ -40,6 +45,11 @@ def main() -> None:
     )
     parser.add_argument("-n", type=int, default=1_000_000, help="students")
     parser.add_argument("--page-size", type=int, default=1_000)
+    parser.add_argument(
+        "--live-peer",
+        action="store_true",
+        help="the peer makes each page when asked (on these same cores) instead of before the timed read",
+    )
     parser.add_argument("--side", choices=["csv", "api"], help=argparse.SUPPRESS)
     parser.add_argument("--work", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, default=0, help=argparse.SUPPRESS)
@@ -61,7 +71,10 @@ def main() -> None:
         env = {**os.environ, "DATABASE_URL": url, "ARCHIVE_DIR": str(work / "archive")}
         migrate(url)
         csv_side = child("csv", work, env, args)
-        with peer_process("tests.peers.oneroster_peer", "--students", str(args.n)) as (_, port):
+        peer = ["--students", str(args.n)] + (
+            [] if args.live_peer else ["--render-pages", str(args.page_size)]
+        )
+        with peer_process("tests.peers.oneroster_peer", *peer) as (_, port):
             api_side = child("api", work, env, args, port)
     finally:
         drop_database(url)

@@ -221,6 +221,7 @@ class Handler(BaseHTTPRequestHandler):
         elif path == "/_peer/reset":
             spec = json.loads(body or b"{}")
             self.server.peer = Peer(int(spec.get("students", peer.roster.students)))
+            self.server.rendered.clear()
             self._json(200, {"ok": True})
         elif path == "/_peer/faults":
             peer.faults = Faults(json.loads(body))
@@ -344,7 +345,10 @@ class Handler(BaseHTTPRequestHandler):
         served = total - int(spec.get("drop", 0)) if collection == "students" else total
         indexes = range(offset, min(offset + limit, served))
         plain = isinstance(items, _Lazy) and not (spec.get("missing") or spec.get("malformed"))
-        if plain and collection == "students":
+        rendered = self.server.rendered.get((prefix, collection, offset, limit)) if plain else None
+        if rendered is not None:
+            body = rendered
+        elif plain and collection == "students":
             body = (
                 '{"users": [' + ", ".join(student_text(i, version, base) for i in indexes) + "]}"
             ).encode()
@@ -451,6 +455,23 @@ class PeerServer(ThreadingHTTPServer):
     def __init__(self, address: tuple[str, int], students: int) -> None:
         super().__init__(address, Handler)
         self.peer = Peer(students)
+        # (prefix, collection, offset, limit) -> page body, made before serving (--render-pages)
+        self.rendered: dict[tuple[str, str, int, int], bytes] = {}
+
+    def render_pages(self, limit: int) -> None:
+        """Make every 1.2 students and demographics page of LIMIT records now, so serving them costs
+        this process next to nothing: a stand-in for a SIS on another machine, whose work is not
+        done on the reader's cores."""
+        prefix = "/ims/oneroster/rostering/v1p2"
+        base = f"http://127.0.0.1:{self.server_address[1]}{prefix}"
+        for offset in range(0, self.peer.roster.students, limit):
+            indexes = range(offset, min(offset + limit, self.peer.roster.students))
+            students = ", ".join(student_text(i, "1.2", base) for i in indexes)
+            self.rendered[(prefix, "students", offset, limit)] = ('{"users": [' + students + "]}").encode()
+            born = ", ".join(demographics_text(i) for i in indexes)
+            self.rendered[(prefix, "demographics", offset, limit)] = (
+                '{"demographics": [' + born + "]}"
+            ).encode()
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         return  # a reset or timed-out connection is part of the test
@@ -462,8 +483,11 @@ def main() -> None:
     )
     parser.add_argument("--students", type=int, default=100)
     parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--render-pages", type=int, metavar="LIMIT", help="make the 1.2 pages of LIMIT first")
     args = parser.parse_args()
     server = PeerServer(("127.0.0.1", args.port), args.students)
+    if args.render_pages:
+        server.render_pages(args.render_pages)
     print(f"PORT {server.server_address[1]}", flush=True)
     with contextlib.suppress(KeyboardInterrupt):
         server.serve_forever(poll_interval=0.2)
