@@ -67,7 +67,6 @@ class BundleWriter:
         self._zip = zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=COMPRESS_LEVEL)
         self._digest = hashlib.sha256()
         self._last = ""
-        self.rows: dict[str, int] = {}
 
     @contextmanager
     def csv_file(self, name: str, header: list[str]) -> Iterator[Any]:
@@ -81,14 +80,12 @@ class BundleWriter:
             text = io.TextIOWrapper(io.BufferedWriter(tee, BUFFER), encoding="utf-8", newline="")
             writer = csv.writer(text, lineterminator="\n")
             writer.writerow(header)
-            counted = _Counting(writer)
             try:
-                yield counted
+                yield writer
                 text.flush()
                 text.detach().flush()
             finally:
                 tee.finish()
-        self.rows[name] = counted.rows
         self._digest.update(b"\0")
 
     def close(self) -> str:
@@ -99,13 +96,3 @@ class BundleWriter:
     def abandon(self) -> None:
         self._zip.close()
         self.path.unlink(missing_ok=True)
-
-
-class _Counting:
-    def __init__(self, writer: Any) -> None:
-        self._writer = writer
-        self.rows = 0
-
-    def writerow(self, row: list[str]) -> None:
-        self._writer.writerow(row)
-        self.rows += 1
