@@ -295,6 +295,18 @@ def test_a_student_added_before_the_read_offset_mid_read_is_seen_and_the_read_is
     assert batches(committed_engine)[0].provenance["attempts"] == 2
 
 
+def test_a_student_seen_twice_is_caught_by_ids_when_the_server_sends_no_total(
+    committed_engine, peer, monkeypatch
+):
+    peer.source(monkeypatch)
+    peer.faults(total=False, rules=[{"kind": "new_at_front", "page": 2, "times": 1}])
+
+    (result,) = pull_and_ingest(committed_engine)
+
+    assert result.counts["inserted"] == STUDENTS + 1 and result.counts["quarantined"] == 0
+    assert batches(committed_engine)[0].provenance["attempts"] == 2
+
+
 def test_a_malformed_record_and_a_record_missing_a_required_field_are_quarantined_not_the_batch(
     committed_engine, peer, monkeypatch
 ):

@@ -17,11 +17,11 @@ from __future__ import annotations
 import csv
 import gc
 import io
-import itertools
 import time
 import uuid
 import zipfile
 from array import array
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -44,6 +44,7 @@ logger = structlog.get_logger(__name__)
 
 Mode = Literal["bulk", "delta"]
 COLLECT_EVERY_PAGES = 25
+BUCKETS = 256
 
 
 @dataclass(frozen=True)
@@ -68,7 +69,14 @@ class _Read:
     tallies: dict[str, CollectionTally] = field(default_factory=dict)
     newest: datetime | None = None
     _last_stamp: str = ""
-    student_ids: array[int] = field(default_factory=lambda: array("q"))
+    # one 8-byte hash per student, in buckets by its low byte, so they are checked bucket by bucket
+    student_ids: list[array[int]] = field(default_factory=lambda: [array("q") for _ in range(BUCKETS)])
+
+    def remember(self, hashes: list[int]) -> None:
+        buckets = self.student_ids
+        for value in hashes:
+            buckets[value & (BUCKETS - 1)].append(value)
+
     changed_demographics: set[str] = field(default_factory=set)
     fetched_one_by_one: int = 0
     rows: int = 0  # students and demographics rows written
@@ -215,7 +223,7 @@ def _read_students(
         rows += [rec.malformed_student_row(malformed, extra) for malformed in page.malformed]
         out.writerows(rows)
         read.rows += len(rows)
-        read.student_ids.extend([hash(row[0]) for row in rows])
+        read.remember([hash(row[0]) for row in rows])
         for stamp in {row[2] for row in rows[: len(page.records)]}:
             read.stamp(stamp)
         if delta:
@@ -282,9 +290,13 @@ def extra_columns(source: SourceConfig) -> list[str]:
 def _check_ids_once(read: _Read, path: Path) -> None:
     """A sourcedId received twice means the pages shifted under the read; hashes point at candidates,
     the bundle itself confirms (two ids may share a hash)."""
-    hashes = sorted(read.student_ids)
-    twice = {a for a, b in itertools.pairwise(hashes) if a == b}
-    del hashes
+    twice = {
+        value
+        for bucket in read.student_ids
+        if len(set(bucket)) != len(bucket)
+        for value, n in Counter(bucket).items()
+        if n > 1
+    }
     if not twice:
         return
     counts: dict[str, int] = {}
