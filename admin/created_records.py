@@ -12,20 +12,20 @@ from sqlalchemy.orm import Session
 from admin.auth import Caller
 from admin.errors import Refused, not_found
 from admin.identifiers import clean_other_id, clean_ssid
-from matching.decide import Hold as HoldDecision
-from matching.decide import Link
+from matching.core.decide import Hold, Link
+from matching.core.vocabulary import Topic
 from matching.record_pass import match_created_record
 from models import (
     AuditAction,
     AuditEntry,
     DismissedSuggestion,
-    Hold,
+    HoldRow,
     Origin,
     Student,
     StudentStatus,
-    Suggestion,
+    SuggestionRow,
 )
-from worker.outbox import CREATED_RECORD_SAVED, record_event
+from models.outbox import record_event
 
 logger = structlog.get_logger(__name__)
 
@@ -103,10 +103,10 @@ def audit_and_match(session: Session, caller: Caller, record: Student, action: A
     )
     if not (record.ssid or record.other_id):
         # nothing to match on: a hold or typo suggestion from ids since removed no longer applies
-        for table in (Hold, Suggestion):
+        for table in (HoldRow, SuggestionRow):
             session.execute(delete(table).where(table.created_record_id == record.id))
         return CreateOutcome(record.id, "not_checked")
-    record_event(session, CREATED_RECORD_SAVED, caller.district_id, created_record_id=record.id)
+    record_event(session, Topic.CREATED_RECORD_SAVED, caller.district_id, created_record_id=record.id)
     return match_now(session, caller.district_id, record.id)
 
 
@@ -114,7 +114,7 @@ def match_now(session: Session, district_id: str, created_record_id: int) -> Cre
     decision = match_created_record(session, district_id, created_record_id)
     if isinstance(decision, Link):
         return CreateOutcome(created_record_id, "linked", linked_sis_record_id=decision.sis_record_id)
-    if isinstance(decision, HoldDecision):
+    if isinstance(decision, Hold):
         return CreateOutcome(created_record_id, "held", hold_reason=str(decision.reason))
     return CreateOutcome(created_record_id, "waiting")
 
@@ -141,7 +141,7 @@ def delete_created_record(session: Session, caller: Caller, created_record_id: i
     record = lock_unlinked(session, caller.district_id, created_record_id)
     if record.had_learning_plan:
         raise plan_refusal()
-    for table in (Hold, Suggestion, DismissedSuggestion):
+    for table in (HoldRow, SuggestionRow, DismissedSuggestion):
         session.execute(delete(table).where(table.created_record_id == record.id))
     try:
         with session.begin_nested():

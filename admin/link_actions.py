@@ -31,7 +31,7 @@ from models import (
     Staff,
     Student,
     StudentStatus,
-    Suggestion,
+    SuggestionRow,
 )
 
 logger = structlog.get_logger(__name__)
@@ -258,10 +258,10 @@ def open_suggestions(session: Session, district_id: str, created_record_id: int)
     )
     return set(
         session.execute(
-            select(Suggestion.sis_record_id).where(
-                Suggestion.district_id == district_id,
-                Suggestion.created_record_id == created_record_id,
-                Suggestion.sis_record_id.not_in(dismissed),
+            select(SuggestionRow.sis_record_id).where(
+                SuggestionRow.district_id == district_id,
+                SuggestionRow.created_record_id == created_record_id,
+                SuggestionRow.sis_record_id.not_in(dismissed),
             )
         ).scalars()
     )

@@ -61,23 +61,22 @@ def send_directly(count: int) -> float:
 
 
 def publish_from_outbox(url: str, count: int) -> float:
-    from sqlalchemy import create_engine, insert
+    from sqlalchemy import create_engine
 
-    from models import District, OutboxEvent
+    from matching.core.vocabulary import Topic
+    from models import District
     from models.db import transaction
     from models.migrate import upgrade
-    from worker.outbox import CREATED_RECORD_SAVED, publish_pending
+    from models.outbox import record_events
+    from worker.outbox import publish_pending
 
     engine = create_engine(url)
     upgrade(engine)
     with transaction(engine) as session:
         session.add(District(id=DISTRICT, name="bench"))
         session.flush()
-        rows = [
-            {"district_id": DISTRICT, "topic": CREATED_RECORD_SAVED, "payload": {"created_record_id": i}}
-            for i in range(count)
-        ]
-        session.execute(insert(OutboxEvent), rows)
+        payloads = [{"created_record_id": i} for i in range(count)]
+        record_events(session, Topic.CREATED_RECORD_SAVED, DISTRICT, payloads)
     started = time.perf_counter()
     report = publish_pending(engine, limit=count)
     elapsed = time.perf_counter() - started

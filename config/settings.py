@@ -61,7 +61,6 @@ class Settings(BaseSettings):
     deactivation_threshold: Annotated[float, Field(gt=0.0, le=1.0)] = 0.10
 
     name_link_threshold: Annotated[float, Field(ge=0.0, le=1.0)] = 0.85
-    name_mismatch_threshold: Annotated[float, Field(ge=0.0, le=1.0)] = 0.60
 
     log_format: Literal["auto", "json", "console"] = "auto"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"

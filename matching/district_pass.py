@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from config.settings import get_settings
 from matching.apply import PassSummary, apply_decisions
-from matching.decide import Decision, Thresholds, decide
+from matching.core.decide import Decision, Thresholds, decide
 from matching.gather import gather
 from models.db import lock_district
 
@@ -24,7 +24,7 @@ logger = structlog.get_logger(__name__)
 def thresholds() -> Thresholds:
     """The name thresholds configured for this process."""
     settings = get_settings()
-    return Thresholds(link=settings.name_link_threshold, mismatch=settings.name_mismatch_threshold)
+    return Thresholds(link=settings.name_link_threshold)
 
 
 def match_district(session: Session, district_id: str, batch_id: int | None = None) -> PassSummary:

@@ -19,12 +19,11 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from config.redaction import SafeMessage
-from models import LearningPlan, LinkMethod, Student
+from matching.core.vocabulary import LinkMethod, Topic
+from models import LearningPlan, Student
+from models.outbox import record_events
 
 logger = structlog.get_logger(__name__)
-
-# worker.outbox.RECORD_LINKED; repeated here so the engine's type check stays within the engine
-RECORD_LINKED = "record_linked"
 
 # the id that must not contradict, by how the SIS record was found
 _CROSS_CHECKED: dict[LinkMethod, tuple[str, ...]] = {
@@ -209,13 +208,8 @@ WITH m AS (
          jsonb_build_object('sis_record_id', sis_record_id, 'method', method, 'plans_moved', plans_moved,
                             'link_audit_id', id)
   FROM audit
-), events AS (
-  INSERT INTO outbox_events (district_id, topic, payload)
-  SELECT :d, :topic, jsonb_build_object('created_record_id', created_record_id,
-                                        'sis_record_id', sis_record_id, 'audit_id', id)
-  FROM audit
 )
-SELECT created_record_id, id, plans_moved FROM audit
+SELECT created_record_id, sis_record_id, id, plans_moved FROM audit
 """
 
 
@@ -243,11 +237,16 @@ def _apply(
             "actor_kind": "system" if actor_staff_id is None else "staff",
             "staff": actor_staff_id,
             "batch": batch_id,
-            "topic": RECORD_LINKED,
         },
+    ).all()
+    record_events(
+        session,
+        Topic.RECORD_LINKED,
+        district_id,
+        [{"created_record_id": c, "sis_record_id": s, "audit_id": a} for c, s, a, _ in rows],
     )
     outcomes: dict[int, LinkOutcome | LinkRefused] = {
-        created_record_id: LinkOutcome(audit_id, plans, False) for created_record_id, audit_id, plans in rows
+        c: LinkOutcome(a, plans, False) for c, _, a, plans in rows
     }
     logger.info("created_records_linked", district_id=district_id, links=len(outcomes), batch_id=batch_id)
     return outcomes

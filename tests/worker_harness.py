@@ -119,9 +119,10 @@ def deliver(inbox: Path, name: str, rows: list[tuple[str, ...]]) -> None:
 
 def save_created_record(engine: Engine, district_id: str, first: str, last: str, ssid: str | None) -> int:
     """As "Create Student for ALE" does: the record and its event, committed together."""
+    from matching.core.vocabulary import Topic
     from models import District, Origin, Student
     from models.db import transaction
-    from worker.outbox import CREATED_RECORD_SAVED, record_event
+    from models.outbox import record_event
 
     with transaction(engine) as session:
         if session.get(District, district_id) is None:
@@ -132,7 +133,7 @@ def save_created_record(engine: Engine, district_id: str, first: str, last: str,
         )
         session.add(record)
         session.flush()
-        record_event(session, CREATED_RECORD_SAVED, district_id, created_record_id=record.id)
+        record_event(session, Topic.CREATED_RECORD_SAVED, district_id, created_record_id=record.id)
         return record.id
 
 

@@ -40,7 +40,7 @@ def resync(
 
 
 def _resync_queued(districts: list[str], as_json: bool) -> None:
-    from worker.tasks import enqueue_match_district, enqueue_pull
+    from worker.enqueue import enqueue_match_district, enqueue_pull
 
     rows = [
         {"district_id": d, "pull_task_id": enqueue_pull(d), "match_task_id": enqueue_match_district(d)}

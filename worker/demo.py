@@ -20,11 +20,13 @@ from sqlalchemy import Engine, delete, func, select, text, update
 from sqlalchemy.orm import Session
 
 from config.services import database_url, redis_url
+from matching.core.vocabulary import Topic
 from models import Base, Batch, District, LearningPlan, Origin, Student
 from models.db import get_engine, transaction
 from models.migrate import upgrade
+from models.outbox import record_event
 from worker.demo_report import outcome_table
-from worker.outbox import CREATED_RECORD_SAVED, publish_pending, record_event
+from worker.outbox import publish_pending
 from worker.sample_roster import (
     CREATED_RECORDS,
     DEMO_DISTRICT,
@@ -76,7 +78,7 @@ def save_created_records(session: Session) -> None:
             )
         )
         if seed.ssid or seed.other_id:
-            record_event(session, CREATED_RECORD_SAVED, DEMO_DISTRICT, created_record_id=record.id)
+            record_event(session, Topic.CREATED_RECORD_SAVED, DEMO_DISTRICT, created_record_id=record.id)
 
 
 def demo_inbox() -> Path:
@@ -101,7 +103,7 @@ def worker_env(inbox: Path) -> dict[str, str]:
 
 def sync_through_worker(engine: Engine, console: Console, label: str) -> None:
     """Queue a pull exactly as beat does, then wait for the pull, ingest and match to finish."""
-    from worker.tasks import enqueue_pull
+    from worker.enqueue import enqueue_pull
 
     started = time.monotonic()
     enqueue_pull(DEMO_DISTRICT)

@@ -27,9 +27,19 @@ from models import District, Origin, Student, StudentStatus
 from models.db import get_engine, transaction
 from worker import sync
 from worker.celery_app import app
+from worker.enqueue import enqueue_ingest, enqueue_match_district, enqueue_pull
 from worker.limits import INGEST_SOFT_TIME_LIMIT, INGEST_TIME_LIMIT
 from worker.outbox import SWEEP_MIN_AGE_SECONDS, publish_pending
-from worker.single_flight import claim_pending, release_pending
+from worker.single_flight import release_pending
+from worker.task_names import (
+    INGEST_BATCH,
+    MATCH_CREATED_RECORD,
+    MATCH_DISTRICT,
+    NIGHTLY_REMATCH,
+    PUBLISH_OUTBOX,
+    PULL_ALL_SOURCES,
+    PULL_DISTRICT,
+)
 
 logger = structlog.get_logger(__name__)
 
@@ -121,45 +131,10 @@ def _finish_failed(exc: Exception, started: float) -> TransientFailure | None:
     return failure
 
 
-# ---- enqueueing (outbox senders, beat, ops) -------------------------------------------------
-
-
-def enqueue_pull(district_id: str) -> str | None:
-    """Queue a pull of the district unless one is already queued; the task id, or None if collapsed."""
-    if not claim_pending("pull", district_id):
-        return None
-    try:
-        return str(pull_district_task.apply_async(kwargs={"district_id": district_id}).id)
-    except Exception:
-        release_pending("pull", district_id)
-        raise
-
-
-def enqueue_match_district(district_id: str, batch_id: int | None = None) -> str | None:
-    """Queue a match of the district unless one is queued and not yet started (it will cover this)."""
-    if not claim_pending("match", district_id):
-        return None
-    try:
-        kwargs = {"district_id": district_id, "batch_id": batch_id}
-        return str(match_district_task.apply_async(kwargs=kwargs).id)
-    except Exception:
-        release_pending("match", district_id)
-        raise
-
-
-def enqueue_match_created_record(district_id: str, created_record_id: int) -> str:
-    kwargs = {"district_id": district_id, "created_record_id": created_record_id}
-    return str(match_created_record_task.apply_async(kwargs=kwargs).id)
-
-
-def enqueue_ingest(batch_id: int) -> str:
-    return str(ingest_batch_task.apply_async(kwargs={"batch_id": batch_id}).id)
-
-
 # ---- tasks -----------------------------------------------------------------------------------
 
 
-@app.task(base=SyncTask, name="ale_sync.pull_all_sources")
+@app.task(base=SyncTask, name=PULL_ALL_SOURCES)
 @canonical("pull_all_sources")
 def pull_all_sources_task() -> dict[str, Any]:
     """Beat: queue a pull of every configured district (collapsed with pulls already queued)."""
@@ -168,7 +143,7 @@ def pull_all_sources_task() -> dict[str, Any]:
     return {"outcome": "ok", "districts": len(districts), "queued": len(queued)}
 
 
-@app.task(base=SyncTask, name="ale_sync.pull_district")
+@app.task(base=SyncTask, name=PULL_DISTRICT)
 @canonical("pull_district")
 def pull_district_task(*, district_id: str) -> dict[str, Any]:
     """Register the district's new deliveries and queue the ingest of the newest waiting batch."""
@@ -182,7 +157,7 @@ def pull_district_task(*, district_id: str) -> dict[str, Any]:
 
 @app.task(
     base=SyncTask,
-    name="ale_sync.ingest_batch",
+    name=INGEST_BATCH,
     # a 1,000,000-row bulk file takes minutes; both limits stay below the visibility timeout
     soft_time_limit=INGEST_SOFT_TIME_LIMIT,
     time_limit=INGEST_TIME_LIMIT,
@@ -198,7 +173,7 @@ def ingest_batch_task(*, batch_id: int) -> dict[str, Any]:
     return {"outcome": str(last.status), "district_id": last.district_id, "batches": len(results)}
 
 
-@app.task(base=SyncTask, name="ale_sync.match_district")
+@app.task(base=SyncTask, name=MATCH_DISTRICT)
 @canonical("match_district")
 def match_district_task(*, district_id: str, batch_id: int | None = None) -> dict[str, Any]:
     """Re-check every unlinked created record of the district (after a batch, nightly, resync)."""
@@ -216,7 +191,7 @@ def pass_counts(summary: Any) -> dict[str, int]:
     return {k: int(getattr(summary, k)) for k in ("linked", "held", "waiting", "suggested")}
 
 
-@app.task(base=SyncTask, name="ale_sync.match_created_record")
+@app.task(base=SyncTask, name=MATCH_CREATED_RECORD)
 @canonical("match_created_record")
 def match_created_record_task(*, district_id: str, created_record_id: int) -> dict[str, Any]:
     """Check one created record just saved with ids; gone, merged or deleted records are skipped."""
@@ -238,7 +213,7 @@ def match_created_record_task(*, district_id: str, created_record_id: int) -> di
     return {"outcome": "ok", "decision": type(decision).__name__.lower()}
 
 
-@app.task(base=SyncTask, name="ale_sync.publish_outbox")
+@app.task(base=SyncTask, name=PUBLISH_OUTBOX)
 @canonical("publish_outbox")
 def publish_outbox_task() -> dict[str, Any]:
     """The sweep: send events their edge could not (Redis down, process killed after commit)."""
@@ -246,7 +221,7 @@ def publish_outbox_task() -> dict[str, Any]:
     return {"outcome": "ok", "published": report.published, "failed": report.failed}
 
 
-@app.task(base=SyncTask, name="ale_sync.nightly_rematch")
+@app.task(base=SyncTask, name=NIGHTLY_REMATCH)
 @canonical("nightly_rematch")
 def nightly_rematch_task() -> dict[str, Any]:
     """Queue a full match of every district: catches anything an event-driven pass missed."""

@@ -21,8 +21,8 @@ from tests.worker_harness import (
     source_env,
     worker_log_problems,
 )
+from worker.enqueue import enqueue_pull
 from worker.outbox import publish_pending
-from worker.tasks import enqueue_pull
 from worker.worker_process import WorkerProcess, start_worker, wait_until_idle, wait_until_ready
 
 pytestmark = pytest.mark.slow

@@ -7,10 +7,12 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from matching.core.vocabulary import Topic
 from models import AuditAction, AuditEntry, LearningPlan, LinkAudit, OutboxEvent, Student, StudentStatus
 from models.db import get_engine
 from tests.admin_support import ELSEWHERE, TestClient, World, add_plan, add_student
-from worker.outbox import CREATED_RECORD_SAVED
+
+CREATED_RECORD_SAVED = Topic.CREATED_RECORD_SAVED
 
 
 def sis(district: str = "17001", **fields: object) -> int:

@@ -9,14 +9,13 @@ import pytest
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from matching.decide import Hold as HoldDecision
-from matching.decide import Link, Wait
+from matching.core.decide import Hold, Link, Wait
 from matching.district_pass import match_district
 from matching.link import LinkRefused
 from matching.manual import link_by_other_id, link_by_ssid
 from matching.record_pass import match_created_record
 from matching.review import dismiss_suggestion
-from models import Hold, LinkAudit, Staff, Student, Suggestion
+from models import HoldRow, LinkAudit, Staff, Student, SuggestionRow
 from tests.integration.test_match_support import count, created, district, plan, sis
 
 
@@ -68,14 +67,15 @@ def test_a_district_pass_applies_every_row_of_the_table(db_session: Session) -> 
     assert _status(db_session, by_ssid) == ("merged", s1.id)
     assert _status(db_session, by_other) == ("merged", s2.id)
     holds = {
-        h.created_record_id: (h.reason, h.candidate_sis_record_id) for h in db_session.scalars(select(Hold))
+        h.created_record_id: (h.reason, h.candidate_sis_record_id)
+        for h in db_session.scalars(select(HoldRow))
     }
     assert holds == {
         apart.id: ("ids_disagree", s3.id),
         wrong_child.id: ("name_mismatch", s4.id),
         ambiguous.id: ("ambiguous_other_id", None),
     }
-    suggestion = db_session.scalars(select(Suggestion)).one()
+    suggestion = db_session.scalars(select(SuggestionRow)).one()
     assert (suggestion.created_record_id, suggestion.sis_record_id, suggestion.kind) == (
         typo.id,
         s7.id,
@@ -107,12 +107,12 @@ def test_a_hold_is_resolved_when_a_later_batch_corrects_the_sis_record(db_sessio
     record = created(db_session, d, "Ana", "Reyes", ssid="0000000001", other_id="S-1")
     target = sis(db_session, d, "Ana", "Reyes", ssid="0000000001", other_id="S-X")
     match_district(db_session, d)
-    assert db_session.get(Hold, record.id) is not None
+    assert db_session.get(HoldRow, record.id) is not None
     target.other_id = "S-1"
     db_session.flush()
     match_district(db_session, d)
     assert _status(db_session, record) == ("merged", target.id)
-    assert count(db_session, Hold) == 0
+    assert count(db_session, HoldRow) == 0
 
 
 def test_a_hold_keeps_its_reason_and_candidate_and_names_no_one(db_session: Session) -> None:
@@ -120,7 +120,7 @@ def test_a_hold_keeps_its_reason_and_candidate_and_names_no_one(db_session: Sess
     record = created(db_session, d, "Ana", "Reyes", ssid="0000000004")
     other_child = sis(db_session, d, "Marcus", "Okafor", ssid="0000000004")
     match_district(db_session, d)
-    hold = db_session.get(Hold, record.id)
+    hold = db_session.get(HoldRow, record.id)
     assert hold is not None
     assert (hold.reason, hold.candidate_sis_record_id) == ("name_mismatch", other_child.id)
     assert hold.detail is not None and set(hold.detail) == {"candidate_ids", "name_score"}
@@ -132,7 +132,7 @@ def test_a_dismissed_suggestion_is_never_suggested_again(db_session: Session) ->
     record = created(db_session, d, "Lena", "Park", ssid="0000000070")
     near = sis(db_session, d, "Lena", "Park", ssid="0000000007")
     match_district(db_session, d)
-    assert count(db_session, Suggestion) == 1
+    assert count(db_session, SuggestionRow) == 1
     dismiss_suggestion(
         db_session,
         district_id=d,
@@ -140,10 +140,10 @@ def test_a_dismissed_suggestion_is_never_suggested_again(db_session: Session) ->
         sis_record_id=near.id,
         staff_id=_staff(db_session, d),
     )
-    assert count(db_session, Suggestion) == 0
+    assert count(db_session, SuggestionRow) == 0
     match_district(db_session, d)
     match_created_record(db_session, d, record.id)
-    assert count(db_session, Suggestion) == 0
+    assert count(db_session, SuggestionRow) == 0
 
 
 def test_other_id_never_links_across_districts(db_session: Session) -> None:
@@ -171,9 +171,9 @@ def test_the_single_record_pass_holds_and_waits_like_the_district_pass(db_sessio
     sis(db_session, d, "Marcus", "Okafor", ssid="0000000004")
     held = created(db_session, d, "Ana", "Reyes", ssid="0000000004")
     waiting = created(db_session, d, "Ana", "Reyes", ssid="0000000009")
-    assert isinstance(match_created_record(db_session, d, held.id), HoldDecision)
+    assert isinstance(match_created_record(db_session, d, held.id), Hold)
     assert match_created_record(db_session, d, waiting.id) == Wait()
-    assert db_session.get(Hold, held.id) is not None
+    assert db_session.get(HoldRow, held.id) is not None
 
 
 def test_editing_the_ids_of_a_held_record_clears_its_hold(db_session: Session) -> None:
@@ -184,7 +184,7 @@ def test_editing_the_ids_of_a_held_record_clears_its_hold(db_session: Session) -
     record.ssid = "0000000005"
     db_session.flush()
     assert match_created_record(db_session, d, record.id) == Wait()
-    assert count(db_session, Hold) == 0
+    assert count(db_session, HoldRow) == 0
 
 
 def test_a_single_record_pass_on_a_merged_record_does_nothing(db_session: Session) -> None:
@@ -211,7 +211,7 @@ def test_staff_link_a_held_record_by_ssid(db_session: Session) -> None:
     assert _status(db_session, record) == ("merged", right.id)
     audit = db_session.scalars(select(LinkAudit)).one()
     assert (audit.method, audit.actor_staff_id) == ("manual_ssid", staff)
-    assert count(db_session, Hold) == 0
+    assert count(db_session, HoldRow) == 0
 
 
 @pytest.mark.parametrize(
@@ -254,5 +254,5 @@ def test_a_pass_leaves_no_hold_on_a_record_linked_meanwhile(db_session: Session)
         {"s": right.id, "c": record.id},
     )
     match_district(db_session, d)
-    assert count(db_session, Hold) == 0
+    assert count(db_session, HoldRow) == 0
     assert _status(db_session, record) == ("merged", right.id)

@@ -17,14 +17,15 @@ from sqlalchemy.orm import Session
 
 from config.logging import unit_of_work
 from config.settings import SourceConfig, get_settings
+from matching.core.vocabulary import Topic
 from models import Batch, BatchStatus
 from models.db import lock_district, transaction
+from models.outbox import record_event
 from worker.ingest.apply import apply_batch, refresh_statistics, write_quarantine
 from worker.ingest.ledger import FINISHED, IngestResult, locked_batch, now, record_outcome, result_of
 from worker.ingest.plan import IngestPlan, count_outcomes, hold_reason, quarantine_entries
 from worker.ingest.staged import StagedDelivery, stage_delivery
 from worker.ingest.workspace import workspace
-from worker.outbox import BATCH_APPLIED, record_event
 from worker.sources.delivery import format_of, open_delivery
 from worker.sources.errors import DeliveryRejected
 
@@ -115,7 +116,7 @@ def run_batch(session: Session, batch_id: int, force: bool) -> IngestResult:
             status = BatchStatus.APPLIED
     if status == BatchStatus.APPLIED:
         refresh_statistics(session, district_id, counts)
-        record_event(session, BATCH_APPLIED, district_id, batch_id=batch_id)
+        record_event(session, Topic.BATCH_APPLIED, district_id, batch_id=batch_id)
     record_outcome(batch, status, counts, outcome.rows_total, staged.kind)
     return result_of(batch)
 

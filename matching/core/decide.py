@@ -8,33 +8,24 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Final, Literal
 
-from matching.names import name_similarity
-from matching.records import CreatedRecord, SisCandidate
-from matching.typos import is_one_typo_away
-
-IDS_DISAGREE: Final = "ids_disagree"
-NAME_MISMATCH: Final = "name_mismatch"
-AMBIGUOUS_OTHER_ID: Final = "ambiguous_other_id"
-POSSIBLE_SSID_TYPO: Final = "possible_ssid_typo"
-
-HoldReason = Literal["ids_disagree", "name_mismatch", "ambiguous_other_id"]
-Method = Literal["ssid", "other_id"]
+from matching.core.names import name_similarity
+from matching.core.records import CreatedRecord, SisCandidate
+from matching.core.typos import is_one_typo_away
+from matching.core.vocabulary import HoldReason, LinkMethod, SuggestionKind
 
 
 @dataclass(frozen=True)
 class Thresholds:
-    """Name corroboration needed to auto-link; below `mismatch` the names clearly disagree."""
+    """Name corroboration an id match needs to link by itself; below it the match is held."""
 
     link: float = 0.85
-    mismatch: float = 0.60
 
 
 @dataclass(frozen=True)
 class Link:
     sis_record_id: int
-    method: Method
+    method: LinkMethod
     name_score: float = 1.0
 
 
@@ -49,7 +40,7 @@ class Hold:
 @dataclass(frozen=True)
 class Suggestion:
     sis_record_id: int
-    kind: str = POSSIBLE_SSID_TYPO
+    kind: SuggestionKind = SuggestionKind.POSSIBLE_SSID_TYPO
     name_score: float = 1.0
 
 
@@ -100,22 +91,22 @@ def _ids_point_apart(facts: _Facts) -> Decision | None:
     """SSID and Other ID name different SIS records."""
     hit, others = facts.by_ssid, facts.by_other_id
     if hit is not None and others and hit not in others:
-        return Hold(IDS_DISAGREE, hit.id, tuple(sorted({hit.id, *(c.id for c in others)})))
+        return Hold(HoldReason.IDS_DISAGREE, hit.id, tuple(sorted({hit.id, *(c.id for c in others)})))
     return None
 
 
 def _ambiguous_other_id(facts: _Facts) -> Decision | None:
     """No SSID hit, and the district's Other ID is carried by several SIS records."""
     if facts.by_ssid is None and len(facts.by_other_id) > 1:
-        return Hold(AMBIGUOUS_OTHER_ID, None, tuple(sorted(c.id for c in facts.by_other_id)))
+        return Hold(HoldReason.AMBIGUOUS_OTHER_ID, None, tuple(sorted(c.id for c in facts.by_other_id)))
     return None
 
 
-def _matched(facts: _Facts) -> tuple[SisCandidate, Method] | None:
+def _matched(facts: _Facts) -> tuple[SisCandidate, LinkMethod] | None:
     if facts.by_ssid is not None:
-        return facts.by_ssid, "ssid"
+        return facts.by_ssid, LinkMethod.SSID
     if len(facts.by_other_id) == 1:
-        return facts.by_other_id[0], "other_id"
+        return facts.by_other_id[0], LinkMethod.OTHER_ID
     return None
 
 
@@ -126,9 +117,11 @@ def _matched_record_contradicts(facts: _Facts) -> Decision | None:
         return None
     record, method = matched
     mine, theirs = (
-        (facts.created.other_id, record.other_id) if method == "ssid" else (facts.created.ssid, record.ssid)
+        (facts.created.other_id, record.other_id)
+        if method == LinkMethod.SSID
+        else (facts.created.ssid, record.ssid)
     )
-    return Hold(IDS_DISAGREE, record.id, (record.id,)) if _contradicts(mine, theirs) else None
+    return Hold(HoldReason.IDS_DISAGREE, record.id, (record.id,)) if _contradicts(mine, theirs) else None
 
 
 def _names_decide(facts: _Facts) -> Decision | None:
@@ -140,7 +133,7 @@ def _names_decide(facts: _Facts) -> Decision | None:
     score = name_similarity(facts.created.name, record.name).score
     if score >= facts.thresholds.link:
         return Link(record.id, method, score)
-    return Hold(NAME_MISMATCH, record.id, (record.id,), score)
+    return Hold(HoldReason.NAME_MISMATCH, record.id, (record.id,), score)
 
 
 def _possible_ssid_typo(facts: _Facts) -> Decision | None:
@@ -154,7 +147,7 @@ def _possible_ssid_typo(facts: _Facts) -> Decision | None:
     if not good:
         return None
     score, sis_record_id = good[0]
-    return Wait(Suggestion(sis_record_id, POSSIBLE_SSID_TYPO, score))
+    return Wait(Suggestion(sis_record_id, SuggestionKind.POSSIBLE_SSID_TYPO, score))
 
 
 RULES: tuple[Callable[[_Facts], Decision | None], ...] = (
