@@ -164,7 +164,7 @@ def rank_candidates(
         return []
     # without parallel workers: on the partitioned students table the plan Postgres keeps for the
     # driver's prepared statement starts two workers for a few milliseconds of work, which made
-    # the search about three times slower at a million records (README, "Search by name")
+    # the search about three times slower at a million records (docs/matching.md, "Search by name")
     previous = session.execute(text(_NO_WORKERS), {"workers": "0"}).scalar_one()
     rows = session.execute(text(query), {"d": district_id, "cap": MAX_BLOCK_ROWS, **params}).all()
     session.execute(text(_NO_WORKERS), {"workers": previous})

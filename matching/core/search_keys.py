@@ -8,7 +8,7 @@ letters that do not decompose spelt as one plain letter (ø -> o, ß -> s, æ ->
 then everything but a-z goes (accents, spaces, hyphens, apostrophes). `search_last` is the
 whole surname so folded (García-López -> garcialopez, de la Cruz -> delacruz, Nguyễn ->
 nguyen, Ștefănescu -> stefanescu), `search_first` the given name. They cost about two
-microseconds a row, which the ingest spends in parallel workers (README, "Matching").
+microseconds a row, which the ingest spends in parallel workers (docs/matching.md, "Search by name").
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ no partition of its own gets its first SIS load written into a new table shaped 
 which is then attached as the district's partition. Each index is built once over the rows
 (with parallel workers) and the attach checks each foreign key with one query, instead of
 nine indexes maintained and three keys checked for every row inserted: on a million students
-this more than halves what the insert costs (README, "Ingest").
+this more than halves what the insert costs (docs/ingest.md, "A district's first load").
 
 Everything happens inside the batch's transaction: a crash or a rejected batch takes the table
 back with the rest. The attach scans `students_default` for the district's records and locks it
