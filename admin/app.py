@@ -22,6 +22,7 @@ from admin.auth import NotAuthenticated, route_name
 from admin.errors import Refused
 from admin.schemas import ErrorOut, HealthOut, ReadyOut
 from config.logging import configure_from_settings, unit_of_work
+from config.services import redis_client_url
 from models.db import get_engine
 
 logger = structlog.get_logger(__name__)
@@ -150,8 +151,6 @@ def ready(response: Response) -> ReadyOut:
         logger.warning("ready_check_failed", part="database", exc_info=True)
         database = "unreachable"
     try:
-        from config.services import redis_client_url
-
         client = redis.Redis.from_url(redis_client_url(), socket_timeout=2, socket_connect_timeout=2)
         client.ping()
         client.close()

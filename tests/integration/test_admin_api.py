@@ -11,7 +11,9 @@ from sqlalchemy.orm import Session
 
 from config.logging import configure_logging
 from models import AuditAction, AuditEntry, LearningPlan, OutboxEvent, Student
+from models.db import get_engine
 from tests.admin_support import ELSEWHERE, TestClient, World, add_plan, add_student
+from tests.worker_harness import celery_pointed_at, queued_task_names
 
 
 def audit_actions(engine: Engine, student_id: int) -> list[str]:
@@ -93,8 +95,6 @@ def test_a_teacher_may_use_the_selector_but_not_create_link_or_delete(
 
 
 def _engine() -> Engine:
-    from models.db import get_engine
-
     return get_engine()
 
 
@@ -125,8 +125,6 @@ def test_a_registrar_creates_a_student_with_names_only_and_it_is_audited(
 def test_a_student_saved_with_an_ssid_has_its_match_sent_to_the_worker_right_after_the_answer(
     client: TestClient, world: World, redis_url: str, redis_client: object
 ) -> None:
-    from tests.worker_harness import celery_pointed_at, queued_task_names
-
     with celery_pointed_at(redis_url):
         answer = client.post(
             "/api/students",

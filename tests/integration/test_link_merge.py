@@ -7,7 +7,17 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from matching.link import LinkOutcome, LinkRefused, link_created_record
-from models import AuditEntry, LearningPlan, LinkAudit, LinkMethod, OutboxEvent, Student, StudentStatus
+from models import (
+    AuditEntry,
+    Batch,
+    LearningPlan,
+    LinkAudit,
+    LinkMethod,
+    OutboxEvent,
+    Staff,
+    Student,
+    StudentStatus,
+)
 from tests.integration.test_match_support import count, created, district, plan, sis
 
 
@@ -67,8 +77,6 @@ def test_linking_the_same_pair_twice_changes_nothing_the_second_time(db_session:
 
 
 def test_a_staff_link_names_the_staff_member_and_the_batch_is_kept(db_session: Session) -> None:
-    from models import Batch, Staff
-
     d = district(db_session)
     staff = Staff(district_id=d, name="R", role="registrar", token_hash="x" * 64)
     batch = Batch(district_id=d, source_name="s", location="/in", checksum="c" * 64)
