@@ -1,4 +1,10 @@
-"""Create Student for ALE, and delete a created record nobody used: staff-sized ORM paths."""
+"""Create Student for ALE, and delete a created record nobody used: staff-sized ORM paths.
+
+A record saved with an SSID or Other ID is matched here, in the transaction that saves it: the
+registrar sees the outcome on the confirmation, and no moment passes in which the record is
+saved but unmatched. One whose SIS record arrives later is linked by the district pass that
+runs after every batch.
+"""
 
 from __future__ import annotations
 
@@ -13,7 +19,6 @@ from admin.auth import Caller
 from admin.errors import Refused, not_found
 from admin.identifiers import clean_other_id, clean_ssid
 from matching.core.decide import Hold, Link
-from matching.core.vocabulary import Topic
 from matching.record_pass import match_created_record
 from models import (
     AuditAction,
@@ -25,7 +30,6 @@ from models import (
     StudentStatus,
     SuggestionRow,
 )
-from models.outbox import record_event
 
 logger = structlog.get_logger(__name__)
 
@@ -71,7 +75,7 @@ def audit(session: Session, caller: Caller, action: AuditAction, student_id: int
 
 
 def create_created_record(session: Session, caller: Caller, new: NewCreatedRecord) -> CreateOutcome:
-    """Save the record; one saved with an SSID or Other ID is matched at once and re-checked by the worker."""
+    """Save the record; one saved with an SSID or Other ID is matched at once."""
     record = Student(
         district_id=caller.district_id,
         origin=Origin.CREATED,
@@ -96,7 +100,7 @@ def edit_created_record_ids(
 
 
 def audit_and_match(session: Session, caller: Caller, record: Student, action: AuditAction) -> CreateOutcome:
-    """Audit the save; a record carrying an id is matched now and re-checked by the worker."""
+    """Audit the save; a record carrying an id is matched now."""
     session.flush()
     audit(
         session, caller, action, record.id, with_ssid=bool(record.ssid), with_other_id=bool(record.other_id)
@@ -106,7 +110,6 @@ def audit_and_match(session: Session, caller: Caller, record: Student, action: A
         for table in (HoldRow, SuggestionRow):
             session.execute(delete(table).where(table.created_record_id == record.id))
         return CreateOutcome(record.id, "not_checked")
-    record_event(session, Topic.CREATED_RECORD_SAVED, caller.district_id, created_record_id=record.id)
     return match_now(session, caller.district_id, record.id)
 
 
