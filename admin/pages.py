@@ -1,6 +1,7 @@
-"""Server-rendered staff pages over the same functions as the JSON API; every form post carries a CSRF token.
+"""Server-rendered staff pages over the same staff functions as the JSON API.
 
-Names, SSIDs and Other IDs only ever travel in POST bodies; URLs carry record ids and page numbers.
+Every form post carries a CSRF token. Names, SSIDs and Other IDs only ever travel in POST bodies;
+URLs carry record ids and page numbers.
 """
 
 from __future__ import annotations
@@ -12,9 +13,9 @@ from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi import Path as PathParam
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
+from sqlalchemy.orm import Session
 
-from admin import link_actions, selector, unlinked_table
-from admin.after_commit import publish_district_events
+from admin import selector, unlinked_table
 from admin.auth import (
     LOGIN_CSRF_COOKIE,
     SESSION_COOKIE,
@@ -27,44 +28,35 @@ from admin.auth import (
     new_login_csrf,
     new_session_cookie,
     page_caller,
-    require,
+    page_staff,
     staff_for_token,
 )
-from admin.created_records import NewCreatedRecord, create_created_record, delete_created_record
-from admin.errors import Refused
-from admin.identifiers import clean_other_id, clean_ssid, mask_ssid
+from admin.created_records import NewCreatedRecord, create_created_record
+from admin.errors import Refused, refused
+from admin.identifiers import clean_entered_id, mask_ssid
+from admin.linking import SisSummary, entered_sis_record, open_suggestions, ranked_candidates, sis_summaries
 from admin.roles import Permission
+from admin.staff_request import StaffRequest, staff_request
 from config.settings import get_settings
+from matching import staff_links
+from matching.refusals import Refusal
+from matching.staff_links import EnteredId, find_created_record
 from models import Student
-from models.db import get_engine, transaction
 
-templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 router = APIRouter(include_in_schema=False)
 
+# --- rendering ---
+
+templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
+
 PageCaller = Annotated[Caller, Depends(page_caller)]
+Manager = Annotated[StaffRequest, staff_request(page_staff(Permission.MANAGE_RECORDS))]
+SelectorUser = Annotated[StaffRequest, staff_request(page_staff(Permission.USE_SELECTOR))]
 Csrf = Annotated[str, Form(max_length=200)]
 RecordIdForm = Annotated[int, Form(ge=1, le=2**63 - 1)]
 RecordIdPath = Annotated[int, PathParam(ge=1, le=2**63 - 1)]
 RecordIdQuery = Annotated[int, Query(ge=1, le=2**63 - 1)]
 NOT_PAGES = ("/api/", "/health", "/ready", "/openapi.json", "/docs", "/redoc", "/static/")
-DONE_MESSAGES = {
-    "linked": "Linked. The records are permanently merged and the student left this table.",
-    "deleted": "The created record was deleted.",
-}
-PAGE_SIZE = 50
-
-
-def created_card(record: Student) -> dict[str, Any]:
-    return {
-        "first_name": record.first_name,
-        "last_name": record.last_name,
-        "ssid_masked": mask_ssid(record.ssid),
-        "other_id": record.other_id,
-    }
-
-
-def is_page(request: Request) -> bool:
-    return not request.url.path.startswith(NOT_PAGES)
 
 
 def render(
@@ -77,24 +69,47 @@ def see(url: str) -> RedirectResponse:
     return RedirectResponse(url, status_code=303)
 
 
-def manager(request: Request, caller: PageCaller) -> Caller:
-    require(request, caller, Permission.MANAGE_RECORDS)
-    return caller
+def is_page(request: Request) -> bool:
+    return not request.url.path.startswith(NOT_PAGES)
 
 
-Manager = Annotated[Caller, Depends(manager)]
+def refusal_page(request: Request, error: Refused | Refusal) -> HTMLResponse:
+    answer = refused(error)
+    return error_page(request, answer.status, answer.message)
+
+
+def error_page(request: Request, status: int, message: str) -> HTMLResponse:
+    return render(request, "error.html", None, status=status, status_code=status, message=message)
 
 
 async def to_login(request: Request, _error: NotAuthenticated) -> Response:
     return see("/login")
 
 
-def refusal_page(request: Request, refusal: Refused) -> HTMLResponse:
-    return error_page(request, refusal.status, refusal.message)
+def unlinked_record(session: Session, caller: Caller, created_record_id: int) -> Student:
+    return find_created_record(session, caller.district_id, created_record_id)
 
 
-def error_page(request: Request, status: int, message: str) -> HTMLResponse:
-    return render(request, "error.html", None, status=status, status_code=status, message=message)
+def confirm_page(
+    request: Request, caller: Caller, record: Student, target: SisSummary, how: str, *, value: str = ""
+) -> HTMLResponse:
+    """The two records side by side before the permanent merge (chosen by name, or by an entered id)."""
+    created = {
+        "first_name": record.first_name,
+        "last_name": record.last_name,
+        "ssid_masked": mask_ssid(record.ssid),
+        "other_id": record.other_id,
+    }
+    return render(
+        request,
+        "link_confirm.html",
+        caller,
+        record=record,
+        created=created,
+        target=target,
+        how=how,
+        value=value,
+    )
 
 
 # --- login ---
@@ -150,183 +165,211 @@ def home(caller: PageCaller) -> Response:
     return see("/link" if caller.may(Permission.MANAGE_RECORDS) else "/selector")
 
 
-# --- Create Student for ALE ---
+# --- create ---
 
 
 @router.get("/students/new")
-def create_form(request: Request, caller: Manager) -> HTMLResponse:
-    return render(request, "create.html", caller, form={})
+def create_form(request: Request, staff: Manager) -> HTMLResponse:
+    return render(request, "create.html", staff.caller, form={})
 
 
 @router.post("/students/new")
 def create_submit(
     *,
     request: Request,
-    caller: Manager,
+    staff: Manager,
     csrf_token: Csrf,
     first_name: Annotated[str, Form(max_length=200)] = "",
     last_name: Annotated[str, Form(max_length=200)] = "",
     ssid: Annotated[str, Form(max_length=64)] = "",
     other_id: Annotated[str, Form(max_length=100)] = "",
 ) -> HTMLResponse:
-    check_csrf(request, caller, csrf_token)
+    check_csrf(request, staff.caller, csrf_token)
     new = NewCreatedRecord(first_name, last_name, ssid, other_id)
     try:
         if "\x00" in first_name + last_name + ssid + other_id:
             raise Refused(422, "invalid_text", "the form holds characters that cannot be saved")
-        with transaction(get_engine()) as session:
-            outcome = create_created_record(session, caller, new)
+        outcome = staff.change(create_created_record, new)
     except Refused as refusal:
-        return render(request, "create.html", caller, status=refusal.status, form=new, error=refusal.message)
-    page = render(
+        return render(
+            request, "create.html", staff.caller, status=refusal.status, form=new, error=refusal.message
+        )
+    return render(
         request,
         "create.html",
-        caller,
+        staff.caller,
         form={},
         outcome=outcome,
         saved_name=f"{new.first_name} {new.last_name}",
     )
-    page.background = publish_district_events(caller.district_id)
-    return page
 
 
-# --- Student Selector ---
+# --- selector ---
+
+SearchText = Annotated[str, Form(max_length=100)]
+PageNumber = Annotated[int, Form(ge=1, le=10_000)]
+SELECTOR_PAGE_SIZE = 25
 
 
 @router.get("/selector")
-def selector_form(request: Request, caller: PageCaller) -> HTMLResponse:
-    require(request, caller, Permission.USE_SELECTOR)
-    return render(request, "selector.html", caller, query="", result=None)
-
-
-def _selector_results(request: Request, caller: Caller, query: str, page: int, **extra: Any) -> HTMLResponse:
-    try:
-        if "\x00" in query:
-            raise Refused(422, "invalid_text", "the search holds characters that cannot be searched")
-        selector.refuse_if_blank(query)
-        with transaction(get_engine()) as session:
-            result = selector.search_selector(session, caller.district_id, query, max(page, 1), 25)
-    except Refused as refusal:
-        return render(
-            request,
-            "selector.html",
-            caller,
-            status=refusal.status,
-            query=query,
-            result=None,
-            error=refusal.message,
-        )
-    return render(request, "selector.html", caller, query=query, result=result, **extra)
+def selector_form(request: Request, staff: SelectorUser) -> HTMLResponse:
+    return render(request, "selector.html", staff.caller, query="", result=None)
 
 
 @router.post("/selector")
 def selector_search(
-    request: Request,
-    caller: PageCaller,
-    csrf_token: Csrf,
-    query: Annotated[str, Form(max_length=100)] = "",
-    page: Annotated[int, Form(ge=1, le=10_000)] = 1,
+    request: Request, staff: SelectorUser, csrf_token: Csrf, query: SearchText = "", page: PageNumber = 1
 ) -> HTMLResponse:
-    check_csrf(request, caller, csrf_token)
-    require(request, caller, Permission.USE_SELECTOR)
-    return _selector_results(request, caller, query, page)
+    check_csrf(request, staff.caller, csrf_token)
+    return _results(request, staff, query, page)
 
 
 @router.post("/selector/plan")
 def selector_initiate_plan(
     *,
     request: Request,
-    caller: PageCaller,
+    staff: SelectorUser,
     csrf_token: Csrf,
     student_id: RecordIdForm,
-    query: Annotated[str, Form(max_length=100)] = "",
-    page: Annotated[int, Form(ge=1, le=10_000)] = 1,
+    query: SearchText = "",
+    page: PageNumber = 1,
 ) -> HTMLResponse:
-    check_csrf(request, caller, csrf_token)
-    require(request, caller, Permission.USE_SELECTOR)
-    with transaction(get_engine()) as session:
-        plan = selector.initiate_learning_plan(session, caller, student_id)
-    return _selector_results(request, caller, query, page, plan=plan)
+    check_csrf(request, staff.caller, csrf_token)
+    plan = staff.change(selector.initiate_learning_plan, student_id)
+    return _results(request, staff, query, page, plan=plan)
 
 
-# --- Link Student to ALE ---
+def _results(request: Request, staff: StaffRequest, query: str, page: int, **extra: Any) -> HTMLResponse:
+    try:
+        if "\x00" in query:
+            raise Refused(422, "invalid_text", "the search holds characters that cannot be searched")
+        selector.refuse_if_blank(query)
+        result = staff.read(selector.search_selector, query, max(page, 1), SELECTOR_PAGE_SIZE)
+    except Refused as refusal:
+        return render(
+            request,
+            "selector.html",
+            staff.caller,
+            status=refusal.status,
+            query=query,
+            result=None,
+            error=refusal.message,
+        )
+    return render(request, "selector.html", staff.caller, query=query, result=result, **extra)
+
+
+# --- link table ---
+
+DONE_MESSAGES = {
+    "linked": "Linked. The records are permanently merged and the student left this table.",
+    "deleted": "The created record was deleted.",
+}
+PAGE_SIZE = 50
+CANDIDATES = 20
 
 
 @router.get("/link")
-def link_table(request: Request, caller: Manager, page: int = 1, done: str | None = None) -> HTMLResponse:
-    page = min(max(page, 1), 10_000)
-    with transaction(get_engine()) as session:
-        table = unlinked_table.unlinked_page(session, caller.district_id, page, PAGE_SIZE)
-    return render(request, "link_table.html", caller, table=table, notice=DONE_MESSAGES.get(done or ""))
+def link_table(request: Request, staff: Manager, page: int = 1, done: str | None = None) -> HTMLResponse:
+    table = staff.read(unlinked_table.unlinked_page, min(max(page, 1), 10_000), PAGE_SIZE)
+    return render(request, "link_table.html", staff.caller, table=table, notice=DONE_MESSAGES.get(done or ""))
 
 
 @router.get("/link/{created_record_id}/search")
-def link_search(request: Request, caller: Manager, created_record_id: RecordIdPath) -> HTMLResponse:
-    with transaction(get_engine()) as session:
-        record = link_actions.unlinked_record(session, caller.district_id, created_record_id)
-        candidates = link_actions.ranked_candidates(session, caller, created_record_id, 20)
-        suggested = link_actions.open_suggestions(session, caller.district_id, created_record_id)
-    return render(
-        request, "link_search.html", caller, record=record, candidates=candidates, suggested=suggested
-    )
+def link_search(request: Request, staff: Manager, created_record_id: RecordIdPath) -> HTMLResponse:
+    return render(request, "link_search.html", staff.caller, **staff.read(_search, created_record_id))
+
+
+def _search(session: Session, caller: Caller, created_record_id: int) -> dict[str, Any]:
+    return {
+        "record": unlinked_record(session, caller, created_record_id),
+        "candidates": ranked_candidates(session, caller, created_record_id, CANDIDATES),
+        "suggested": open_suggestions(session, caller.district_id, created_record_id),
+    }
 
 
 @router.get("/link/{created_record_id}/confirm")
 def link_confirm(
-    request: Request, caller: Manager, created_record_id: RecordIdPath, sis_record_id: RecordIdQuery
+    request: Request, staff: Manager, created_record_id: RecordIdPath, sis_record_id: RecordIdQuery
 ) -> HTMLResponse:
-    with transaction(get_engine()) as session:
-        record = link_actions.unlinked_record(session, caller.district_id, created_record_id)
-        target = link_actions.sis_summaries(session, caller.district_id, [sis_record_id]).get(sis_record_id)
+    record, target = staff.read(_chosen, created_record_id, sis_record_id)
+    return confirm_page(request, staff.caller, record, target, "name")
+
+
+def _chosen(
+    session: Session, caller: Caller, created_record_id: int, sis_record_id: int
+) -> tuple[Student, SisSummary]:
+    record = unlinked_record(session, caller, created_record_id)
+    target = sis_summaries(session, caller.district_id, [sis_record_id]).get(sis_record_id)
     if target is None:
         raise Refused(404, "not_found", "no such SIS record in your district")
-    return render(
-        request,
-        "link_confirm.html",
-        caller,
-        record=record,
-        created=created_card(record),
-        target=target,
-        how="name",
-        value="",
-    )
+    return record, target
 
 
 @router.post("/link/{created_record_id}/confirm")
 def link_confirmed(
     request: Request,
-    caller: Manager,
+    staff: Manager,
     created_record_id: RecordIdPath,
     csrf_token: Csrf,
     sis_record_id: RecordIdForm,
 ) -> Response:
-    check_csrf(request, caller, csrf_token)
-    with transaction(get_engine()) as session:
-        link_actions.link_to_sis_record(session, caller, created_record_id, sis_record_id)
+    check_csrf(request, staff.caller, csrf_token)
+    staff.change(staff_links.link_chosen, created_record_id, sis_record_id)
     return see("/link?done=linked")
+
+
+@router.post("/link/{created_record_id}/dismiss")
+def dismiss(
+    request: Request,
+    staff: Manager,
+    created_record_id: RecordIdPath,
+    csrf_token: Csrf,
+    sis_record_id: RecordIdForm,
+) -> Response:
+    check_csrf(request, staff.caller, csrf_token)
+    staff.change(staff_links.dismiss_suggestion, created_record_id, sis_record_id)
+    return see(f"/link/{created_record_id}/search")
+
+
+@router.get("/link/{created_record_id}/delete")
+def delete_confirm(request: Request, staff: Manager, created_record_id: RecordIdPath) -> HTMLResponse:
+    record = staff.read(unlinked_record, created_record_id)
+    return render(request, "delete_confirm.html", staff.caller, record=record)
+
+
+@router.post("/link/{created_record_id}/delete")
+def delete_confirmed(
+    request: Request, staff: Manager, created_record_id: RecordIdPath, csrf_token: Csrf
+) -> Response:
+    check_csrf(request, staff.caller, csrf_token)
+    staff.change(staff_links.delete_created_record, created_record_id)
+    return see("/link?done=deleted")
+
+
+# --- enter id ---
+
+
+def _entered_id(how: str) -> EnteredId:
+    try:
+        return EnteredId(how)
+    except ValueError:
+        raise Refused(404, "not_found", "no such page") from None
 
 
 @router.get("/link/{created_record_id}/enter/{how}")
 def enter_id_form(
-    request: Request, caller: Manager, created_record_id: RecordIdPath, how: str
+    request: Request, staff: Manager, created_record_id: RecordIdPath, how: str
 ) -> HTMLResponse:
-    kind = _id_kind(how)
-    with transaction(get_engine()) as session:
-        record = link_actions.unlinked_record(session, caller.district_id, created_record_id)
-    return render(request, "enter_id.html", caller, record=record, how=kind)
-
-
-def _id_kind(how: str) -> str:
-    if how not in ("ssid", "other_id"):
-        raise Refused(404, "not_found", "no such page")
-    return how
+    kind = _entered_id(how)
+    record = staff.read(unlinked_record, created_record_id)
+    return render(request, "enter_id.html", staff.caller, record=record, how=kind)
 
 
 @router.post("/link/{created_record_id}/enter/{how}")
 def enter_id_submit(
     *,
     request: Request,
-    caller: Manager,
+    staff: Manager,
     created_record_id: RecordIdPath,
     how: str,
     csrf_token: Csrf,
@@ -334,82 +377,33 @@ def enter_id_submit(
     confirmed: Annotated[bool, Form()] = False,
 ) -> Response:
     """First post: show which SIS record the id points at; second (confirmed) post: merge."""
-    check_csrf(request, caller, csrf_token)
-    kind = _id_kind(how)
-    ids = {kind: value.replace("\x00", "")}
+    check_csrf(request, staff.caller, csrf_token)
+    kind, value = _entered_id(how), value.replace("\x00", "")
+    record = staff.read(unlinked_record, created_record_id)
     try:
-        with transaction(get_engine()) as session:
-            record = link_actions.unlinked_record(session, caller.district_id, created_record_id)
-            if confirmed:
-                link_actions.link_by_entered_id(session, caller, created_record_id, **ids)
-                return see("/link?done=linked")
-            if kind == "ssid":
-                clean_ssid(ids[kind])
-            else:
-                clean_other_id(ids[kind])
-            target = link_actions.find_sis_by_id(session, caller.district_id, **ids)
-            if target is None:
-                raise Refused(404, "not_found", link_actions.REFUSAL_TEXT["not_found"])
-    except Refused as refusal:
-        with transaction(get_engine()) as session:
-            record = link_actions.unlinked_record(session, caller.district_id, created_record_id)
+        if confirmed:
+            staff.change(
+                staff_links.link_by_entered_id, created_record_id, kind, clean_entered_id(kind, value)
+            )
+            return see("/link?done=linked")
+        target = staff.read(entered_sis_record, kind, clean_entered_id(kind, value))
+    except (Refused, Refusal) as error:
+        answer = refused(error)
         return render(
             request,
             "enter_id.html",
-            caller,
-            status=refusal.status,
+            staff.caller,
+            status=answer.status,
             record=record,
             how=kind,
-            error=refusal.message,
+            error=answer.message,
         )
-    return render(
-        request,
-        "link_confirm.html",
-        caller,
-        record=record,
-        created=created_card(record),
-        target=target,
-        how=kind,
-        value=ids[kind],
-    )
+    return confirm_page(request, staff.caller, record, target, kind, value=value)
 
 
-@router.post("/link/{created_record_id}/dismiss")
-def dismiss(
-    request: Request,
-    caller: Manager,
-    created_record_id: RecordIdPath,
-    csrf_token: Csrf,
-    sis_record_id: RecordIdForm,
-) -> Response:
-    check_csrf(request, caller, csrf_token)
-    with transaction(get_engine()) as session:
-        link_actions.dismiss(session, caller, created_record_id, sis_record_id)
-    return see(f"/link/{created_record_id}/search")
-
-
-@router.get("/link/{created_record_id}/delete")
-def delete_confirm(request: Request, caller: Manager, created_record_id: RecordIdPath) -> HTMLResponse:
-    with transaction(get_engine()) as session:
-        record = link_actions.unlinked_record(session, caller.district_id, created_record_id)
-    return render(request, "delete_confirm.html", caller, record=record)
-
-
-@router.post("/link/{created_record_id}/delete")
-def delete_confirmed(
-    request: Request, caller: Manager, created_record_id: RecordIdPath, csrf_token: Csrf
-) -> Response:
-    check_csrf(request, caller, csrf_token)
-    with transaction(get_engine()) as session:
-        delete_created_record(session, caller, created_record_id)
-    return see("/link?done=deleted")
-
-
-# --- held records ---
+# --- held ---
 
 
 @router.get("/held")
-def held(request: Request, caller: Manager) -> HTMLResponse:
-    with transaction(get_engine()) as session:
-        rows = unlinked_table.held_records(session, caller.district_id)
-    return render(request, "held.html", caller, rows=rows)
+def held(request: Request, staff: Manager) -> HTMLResponse:
+    return render(request, "held.html", staff.caller, rows=staff.read(unlinked_table.held_records))

@@ -184,7 +184,7 @@ def test_an_sis_record_another_created_record_was_merged_into_answers_409(
         ("link-by-other-id", {"other_id": "N-1"}),
     ):
         answer = client.post(f"/api/unlinked/{second}/{path}", json=body, headers=manager)
-        assert (answer.status_code, answer.json()["code"]) == (409, "already_linked_elsewhere")
+        assert (answer.status_code, answer.json()["code"]) == (409, "sis_record_taken")
     assert student(second).status == StudentStatus.ACTIVE
 
 
