@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import ScalarSelect, Select, and_, exists, func, select
 from sqlalchemy.orm import Session, aliased
 
+from admin.auth import Caller
 from admin.identifiers import mask_ssid
 from models import DismissedSuggestion, HoldRow, Origin, School, Staff, Student, StudentStatus, SuggestionRow
 
@@ -65,8 +66,9 @@ def _status(hold_reason: str | None, suggested: int | None) -> str:
     return "suggested" if suggested is not None else "waiting"
 
 
-def unlinked_page(session: Session, district_id: str, page: int, page_size: int) -> UnlinkedPage:
+def unlinked_page(session: Session, caller: Caller, page: int, page_size: int) -> UnlinkedPage:
     """One page, newest first: name, ids entered (SSID masked), who created it and when, plan, status."""
+    district_id = caller.district_id
     # the page's ids (and the total, counted on the way) come first, from the index alone; the joins
     # and the suggestion lookup then run for those rows only, not for every row the offset skips
     page_ids = (
@@ -138,8 +140,9 @@ class HeldRow:
     candidate_grade: str | None
 
 
-def held_records(session: Session, district_id: str, limit: int = 500) -> list[HeldRow]:
+def held_records(session: Session, caller: Caller, limit: int = 500) -> list[HeldRow]:
     """The records matching held for a person, oldest hold first, with the candidate it pointed at."""
+    district_id = caller.district_id
     candidate = aliased(Student)
     stmt = (
         _unlinked(district_id)

@@ -11,7 +11,8 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from matching.core.decide import Decision, Hold, Link, Wait
-from matching.link import LinkRefused, LinkRequest, link_created_records
+from matching.link import LinkRequest, link_created_records
+from matching.refusals import Refusal
 
 
 @dataclass(frozen=True)
@@ -96,7 +97,7 @@ def _apply_links(
     if not requests:
         return 0
     results = link_created_records(session, district_id=district_id, requests=requests, batch_id=batch_id)
-    return sum(isinstance(r, LinkRefused) for r in results.values())
+    return sum(isinstance(r, Refusal) for r in results.values())
 
 
 def _write_holds(session: Session, district_id: str, holds: dict[int, Hold], waits: dict[int, Wait]) -> None:

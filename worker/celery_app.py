@@ -14,7 +14,7 @@ app = Celery("ale_sync", include=["worker.tasks"])
 app.config_from_object("worker.celery_config")
 
 
-@signals.setup_logging.connect
+@signals.setup_logging.connect  # type: ignore[untyped-decorator]  # celery ships no type hints
 def _route_celery_logging(**_: Any) -> None:
     """Celery's records go through the same redacting structlog pipeline as ours."""
     from config.logging import configure_from_settings
@@ -22,7 +22,7 @@ def _route_celery_logging(**_: Any) -> None:
     configure_from_settings()
 
 
-@signals.worker_process_init.connect
+@signals.worker_process_init.connect  # type: ignore[untyped-decorator]  # celery ships no type hints
 def _fresh_connections_after_fork(**_: Any) -> None:
     """A forked pool process must never reuse the parent's database connections."""
     from models.db import dispose_engines

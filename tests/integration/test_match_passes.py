@@ -1,21 +1,17 @@
 """District and single-record passes against real Postgres: the table applied, holds kept and
-re-evaluated, suggestions made and dismissed, nothing across districts, re-runs change nothing."""
+re-evaluated, suggestions made, nothing across districts, re-runs change nothing."""
 
 from __future__ import annotations
 
 from typing import Any
 
-import pytest
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from matching.core.decide import Hold, Link, Wait
 from matching.district_pass import match_district
-from matching.link import LinkRefused
-from matching.manual import link_by_other_id, link_by_ssid
 from matching.record_pass import match_created_record
-from matching.review import dismiss_suggestion
-from models import HoldRow, LinkAudit, Staff, Student, SuggestionRow
+from models import HoldRow, LinkAudit, Student, SuggestionRow
 from tests.integration.test_match_support import count, created, district, plan, sis
 
 
@@ -35,13 +31,6 @@ def _snapshot(session: Session) -> dict[str, Any]:
         "outbox_events",
     )
     return {t: session.execute(text(f"SELECT * FROM {t} ORDER BY 1, 2")).all() for t in tables}
-
-
-def _staff(session: Session, d: str) -> int:
-    member = Staff(district_id=d, name="Reg", role="registrar", token_hash=f"{d:0>64}")
-    session.add(member)
-    session.flush()
-    return member.id
 
 
 def test_a_district_pass_applies_every_row_of_the_table(db_session: Session) -> None:
@@ -127,25 +116,6 @@ def test_a_hold_keeps_its_reason_and_candidate_and_names_no_one(db_session: Sess
     assert hold.detail["candidate_ids"] == [other_child.id]
 
 
-def test_a_dismissed_suggestion_is_never_suggested_again(db_session: Session) -> None:
-    d = district(db_session)
-    record = created(db_session, d, "Lena", "Park", ssid="0000000070")
-    near = sis(db_session, d, "Lena", "Park", ssid="0000000007")
-    match_district(db_session, d)
-    assert count(db_session, SuggestionRow) == 1
-    dismiss_suggestion(
-        db_session,
-        district_id=d,
-        created_record_id=record.id,
-        sis_record_id=near.id,
-        staff_id=_staff(db_session, d),
-    )
-    assert count(db_session, SuggestionRow) == 0
-    match_district(db_session, d)
-    match_created_record(db_session, d, record.id)
-    assert count(db_session, SuggestionRow) == 0
-
-
 def test_other_id_never_links_across_districts(db_session: Session) -> None:
     d, elsewhere = district(db_session), district(db_session, "27010")
     record = created(db_session, d, "Ana", "Reyes", other_id="S-1")
@@ -194,53 +164,6 @@ def test_a_single_record_pass_on_a_merged_record_does_nothing(db_session: Sessio
     match_created_record(db_session, d, record.id)
     assert match_created_record(db_session, d, record.id) == Wait()
     assert _status(db_session, record) == ("merged", target.id)
-
-
-def test_staff_link_a_held_record_by_ssid(db_session: Session) -> None:
-    d = district(db_session)
-    record = created(db_session, d, "Ana", "Reyes", ssid="0000000004")
-    sis(db_session, d, "Marcus", "Okafor", ssid="0000000004")
-    right = sis(db_session, d, "Ana", "Reyes", ssid="0000000005")
-    plan(db_session, record)
-    match_district(db_session, d)
-    staff = _staff(db_session, d)
-    outcome = link_by_ssid(
-        db_session, district_id=d, created_record_id=record.id, ssid=" 0000000005 ", actor_staff_id=staff
-    )
-    assert outcome.plans_moved == 1
-    assert _status(db_session, record) == ("merged", right.id)
-    audit = db_session.scalars(select(LinkAudit)).one()
-    assert (audit.method, audit.actor_staff_id) == ("manual_ssid", staff)
-    assert count(db_session, HoldRow) == 0
-
-
-@pytest.mark.parametrize(
-    ("entered", "code"),
-    [
-        ("S-404", "not_found"),  # no active SIS record of the district has it
-        ("S-taken", "already_linked_elsewhere"),  # another created record is already merged into it
-        ("S-contradicts", "ids_contradict"),  # the SIS record carries another SSID than the created record
-        ("S-elsewhere", "not_found"),  # only another district has it
-    ],
-)
-def test_staff_link_by_other_id_is_refused_with_a_reason(
-    db_session: Session, entered: str, code: str
-) -> None:
-    d, elsewhere = district(db_session), district(db_session, "27010")
-    record = created(db_session, d, "Ana", "Reyes", ssid="0000000001")
-    taken = sis(db_session, d, "Ana", "Reyes", other_id="S-taken")
-    first = created(db_session, d, "Ana", "Reyes", other_id="S-taken")
-    match_created_record(db_session, d, first.id)
-    assert _status(db_session, first) == ("merged", taken.id)
-    sis(db_session, d, "Ana", "Reyes", other_id="S-contradicts", ssid="0000000002")
-    sis(db_session, elsewhere, "Ana", "Reyes", other_id="S-elsewhere")
-    staff = _staff(db_session, d)
-    with pytest.raises(LinkRefused) as refused:
-        link_by_other_id(
-            db_session, district_id=d, created_record_id=record.id, other_id=entered, actor_staff_id=staff
-        )
-    assert refused.value.code == code
-    assert _status(db_session, record) == ("active", None)
 
 
 def test_a_pass_leaves_no_hold_on_a_record_linked_meanwhile(db_session: Session) -> None:
