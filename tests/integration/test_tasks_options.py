@@ -21,7 +21,6 @@ OUR_TASKS = sorted(name for name in app.tasks if name.startswith("ale_sync."))
 def test_all_six_kinds_of_work_are_registered_as_tasks() -> None:
     assert OUR_TASKS == [
         "ale_sync.ingest_batch",
-        "ale_sync.match_created_record",
         "ale_sync.match_district",
         "ale_sync.nightly_rematch",
         "ale_sync.publish_outbox",
