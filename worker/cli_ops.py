@@ -91,7 +91,7 @@ def table_counts() -> tuple[str, ...]:
 
 
 def _sync_row(done: Any) -> dict[str, Any]:
-    from worker.tasks import pass_counts
+    from worker.sync import pass_counts
 
     return {
         "district_id": done.district_id,

@@ -13,8 +13,10 @@ from structlog.testing import capture_logs
 
 from worker.celery_app import app
 from worker.limits import VISIBILITY_TIMEOUT_SECONDS
-from worker.tasks import TransientFailure, canonical, is_transient
+from worker.task_base import TransientFailure, canonical, is_transient
 
+# what a worker registers as it starts: the modules the app names in `include`
+app.loader.import_default_modules()
 OUR_TASKS = sorted(name for name in app.tasks if name.startswith("ale_sync."))
 
 
