@@ -49,9 +49,11 @@ def embedded_database_url(home: Path) -> str:
     with _start_lock(home, "pg"), warnings.catch_warnings():
         # pgserver asks platformdirs for a runtime dir it does not use; containers have none
         warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR", category=UserWarning)
-        import pgserver
+        # imported here, under the filter: the import itself asks platformdirs (and the embedded
+        # server is started only by a process with no DATABASE_URL)
+        from pgserver.postgres_server import get_server
 
-        server = pgserver.get_server(pgdata, cleanup_mode=None)  # type: ignore[attr-defined]
+        server = get_server(pgdata, cleanup_mode=None)
         uri = server.get_uri()
     # postgresql://postgres:@/postgres?host=/path -> SQLAlchemy's psycopg 3 dialect
     logger.info("embedded_postgres_ready")

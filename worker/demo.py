@@ -12,6 +12,7 @@ import json
 import shutil
 import tempfile
 import time
+from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 
@@ -88,7 +89,7 @@ def demo_inbox() -> Path:
     return inbox
 
 
-def deliver(inbox: Path, name: str, rows: list[tuple[str, ...]]) -> None:
+def deliver(inbox: Path, name: str, rows: Sequence[tuple[str, ...]]) -> None:
     """Write the bundle beside the inbox, then move it in whole: a pull never sees half a delivery."""
     staging = inbox.parent / f".{name}"
     shutil.rmtree(staging, ignore_errors=True)
