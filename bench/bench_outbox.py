@@ -18,7 +18,8 @@ import tempfile
 import time
 from pathlib import Path
 
-# the repository's root: tests/ (the Redis helper) is not an installed package
+# the repository's root, for a script run as `python bench/<name>.py` (bench/ and tests/ are not
+# installed packages)
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sqlalchemy import create_engine, insert

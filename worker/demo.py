@@ -26,6 +26,7 @@ from models import Base, Batch, District, LearningPlan, Origin, Student
 from models.db import get_engine, transaction
 from models.migrate import upgrade
 from worker.demo_report import outcome_table
+from worker.enqueue import enqueue_pull
 from worker.outbox import publish_pending
 from worker.sample_roster import (
     CREATED_RECORDS,
@@ -104,8 +105,6 @@ def worker_env(inbox: Path) -> dict[str, str]:
 
 def sync_through_worker(engine: Engine, console: Console, label: str) -> None:
     """Queue a pull exactly as beat does, then wait for the pull, ingest and match to finish."""
-    from worker.enqueue import enqueue_pull
-
     started = time.monotonic()
     enqueue_pull(DEMO_DISTRICT)
     wait_until_idle(engine, redis_url(), timeout=120)

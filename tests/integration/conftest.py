@@ -17,7 +17,8 @@ def world(redis_url: str, committed_engine: Engine) -> World:
 
 @pytest.fixture
 def client(world: World) -> Iterator[TestClient]:
-    from admin.app import app
+    # building the app configures logging from the settings: only the tests that use it pay
+    from admin.app import app  # noqa: PLC0415 (see the comment above)
 
     with TestClient(app, base_url="https://testserver") as test_client:
         yield test_client

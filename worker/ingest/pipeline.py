@@ -19,7 +19,7 @@ from config.logging import unit_of_work
 from config.settings import SourceConfig, get_settings
 from matching.core.vocabulary import Topic
 from models import Batch, BatchStatus
-from models.db import lock_district, transaction
+from models.db import get_engine, lock_district, session_factory, transaction
 from models.outbox import record_event
 from worker.ingest.apply import apply_batch, refresh_statistics, write_quarantine
 from worker.ingest.ledger import FINISHED, IngestResult, locked_batch, now, record_outcome, result_of
@@ -123,8 +123,6 @@ def run_batch(session: Session, batch_id: int, force: bool) -> IngestResult:
 
 def dry_run(path: Path, source: SourceConfig) -> IngestPlan:
     """The plan for a delivery, computed in a transaction that is always rolled back."""
-    from models.db import get_engine, session_factory
-
     with session_factory(get_engine())() as session:
         try:
             with workspace(session):
