@@ -1,4 +1,4 @@
-"""`ale-sync resync|status|unlinked|holds|staff`: the ops commands over worker/sync.py and ops_queries.
+"""`ale-sync resync|status|unlinked|holds`: the ops commands over worker/sync.py and ops_queries.
 
 Each command is an edge: it opens the transaction and passes the session down.
 """
