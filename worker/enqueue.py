@@ -10,7 +10,7 @@ from typing import Any
 
 from worker.celery_app import app
 from worker.single_flight import claim_pending, release_pending
-from worker.task_names import INGEST_BATCH, MATCH_CREATED_RECORD, MATCH_DISTRICT, PULL_DISTRICT
+from worker.task_names import INGEST_BATCH, MATCH_DISTRICT, PULL_DISTRICT
 
 
 def send(task_name: str, **kwargs: Any) -> str:
@@ -36,10 +36,6 @@ def enqueue_pull(district_id: str) -> str | None:
 def enqueue_match_district(district_id: str, batch_id: int | None = None) -> str | None:
     """Queue a match of the district unless one is queued and not yet started (it will cover this)."""
     return _single_flight("match", district_id, MATCH_DISTRICT, batch_id=batch_id)
-
-
-def enqueue_match_created_record(district_id: str, created_record_id: int) -> str:
-    return send(MATCH_CREATED_RECORD, district_id=district_id, created_record_id=created_record_id)
 
 
 def enqueue_ingest(batch_id: int) -> str:

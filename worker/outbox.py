@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from matching.core.vocabulary import Topic
 from models import OutboxEvent
 from models.db import transaction
-from worker.enqueue import enqueue_match_created_record, enqueue_match_district
+from worker.enqueue import enqueue_match_district
 
 logger = structlog.get_logger(__name__)
 
@@ -40,18 +40,12 @@ def _send_match_district(event: OutboxEvent) -> None:
         enqueue_match_district(event.district_id, batch_id=event.payload.get("batch_id"))
 
 
-def _send_match_created_record(event: OutboxEvent) -> None:
-    if event.district_id is not None:
-        enqueue_match_created_record(event.district_id, int(event.payload["created_record_id"]))
-
-
 def _nothing_to_send(event: OutboxEvent) -> None:
     """Informational topics (a link happened) have no consumer task yet."""
 
 
 SENDERS: dict[str, Callable[[OutboxEvent], None]] = {
     Topic.BATCH_APPLIED: _send_match_district,
-    Topic.CREATED_RECORD_SAVED: _send_match_created_record,
     Topic.RECORD_LINKED: _nothing_to_send,
 }
 

@@ -46,7 +46,7 @@ def redbeat_redis_url(broker_url: str) -> str:
     return redis_py_url(broker_url)
 
 
-class SteadyRedBeatScheduler(RedBeatScheduler):  # type: ignore[misc]
+class SteadyRedBeatScheduler(RedBeatScheduler):  # type: ignore[misc]  # redbeat ships no type hints
     """RedBeat that outlives a Redis restart instead of exiting.
 
     Plain RedBeat extends its lock on every tick and crashes when Redis is unreachable or

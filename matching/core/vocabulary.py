@@ -37,5 +37,4 @@ class Topic(enum.StrEnum):
     """Events recorded in the outbox with the change that causes them; payloads carry ids only."""
 
     BATCH_APPLIED = "batch_applied"  # batch_id: match the batch's district
-    CREATED_RECORD_SAVED = "created_record_saved"  # created_record_id: match that record
     RECORD_LINKED = "record_linked"  # created_record_id, sis_record_id, audit_id

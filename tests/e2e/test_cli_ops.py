@@ -175,7 +175,7 @@ def test_status_names_the_last_error_a_failed_batch_or_events_the_worker_never_g
     with transaction(committed_engine) as session:
         session.add(District(id="34002", name="b"))
         session.flush()
-        event_id = record_event(session, Topic.CREATED_RECORD_SAVED, "34002", created_record_id=1)
+        event_id = record_event(session, Topic.BATCH_APPLIED, "34002", batch_id=1)
         session.execute(
             update(OutboxEvent).where(OutboxEvent.id == event_id).values(last_error="OperationalError")
         )

@@ -66,11 +66,11 @@ def test_published_events_become_tasks_and_are_marked_sent(
     committed_engine: Engine, district: str, broker: str
 ) -> None:
     add_event(committed_engine, Topic.BATCH_APPLIED, batch_id=7)
-    add_event(committed_engine, Topic.CREATED_RECORD_SAVED, created_record_id=11)
     add_event(committed_engine, Topic.RECORD_LINKED, created_record_id=11, sis_record_id=12, audit_id=1)
     report = publish_pending(committed_engine, district_id=DISTRICT)
-    assert (report.published, report.failed) == (3, 0)
-    assert sorted(queued_task_names(broker)) == ["ale_sync.match_created_record", "ale_sync.match_district"]
+    assert (report.published, report.failed) == (2, 0)
+    # a link is informational: only the batch queues work
+    assert queued_task_names(broker) == ["ale_sync.match_district"]
     assert unpublished(committed_engine) == []
     assert publish_pending(committed_engine).published == 0
 
@@ -91,7 +91,7 @@ def test_events_of_one_district_while_a_match_is_queued_collapse_into_that_match
 def test_the_sweep_leaves_fresh_events_to_the_edge_that_is_publishing_them(
     committed_engine: Engine, district: str, broker: str
 ) -> None:
-    add_event(committed_engine, Topic.CREATED_RECORD_SAVED, created_record_id=5)
+    add_event(committed_engine, Topic.BATCH_APPLIED, batch_id=5)
     assert publish_pending(committed_engine, older_than_seconds=SWEEP_MIN_AGE_SECONDS).published == 0
     age_events(committed_engine, SWEEP_MIN_AGE_SECONDS + 1)
     assert publish_pending(committed_engine, older_than_seconds=SWEEP_MIN_AGE_SECONDS).published == 1
@@ -100,7 +100,7 @@ def test_the_sweep_leaves_fresh_events_to_the_edge_that_is_publishing_them(
 def test_a_publisher_skips_rows_another_publisher_is_sending_instead_of_sending_them_twice(
     committed_engine: Engine, district: str, broker: str
 ) -> None:
-    event_id = add_event(committed_engine, Topic.CREATED_RECORD_SAVED, created_record_id=5)
+    event_id = add_event(committed_engine, Topic.BATCH_APPLIED, batch_id=5)
     claimed, release = threading.Event(), threading.Event()
 
     def other_publisher() -> None:
@@ -130,14 +130,15 @@ def test_with_redis_down_the_event_waits_and_the_sweep_sends_it_once_redis_is_ba
     try:
         with celery_pointed_at(server.url):
             server.stop()
-            add_event(committed_engine, Topic.CREATED_RECORD_SAVED, created_record_id=9)
+            add_event(committed_engine, Topic.BATCH_APPLIED, batch_id=9)
             report = publish_pending(committed_engine)
             assert (report.published, report.failed) == (0, 1)
             [waiting] = unpublished(committed_engine)
-            assert (waiting.attempts, waiting.last_error) == (1, "OperationalError")
+            # the send stops at the match's single-flight mark, the first thing it asks Redis for
+            assert (waiting.attempts, waiting.last_error) == (1, "ConnectionError")
             server.start()
             age_events(committed_engine, SWEEP_MIN_AGE_SECONDS + 1)
             assert publish_pending(committed_engine, older_than_seconds=SWEEP_MIN_AGE_SECONDS).published == 1
-            assert queued_task_names(server.url) == ["ale_sync.match_created_record"]
+            assert queued_task_names(server.url) == ["ale_sync.match_district"]
     finally:
         server.stop()
