@@ -12,8 +12,8 @@ from sqlalchemy.orm import Session
 from admin.auth import Caller
 from admin.errors import Refused, not_found
 from admin.identifiers import clean_other_id, clean_ssid
-from matching.decide import Hold as HoldDecision
-from matching.decide import Link
+from matching.core.decide import Hold as HoldDecision
+from matching.core.decide import Link
 from matching.record_pass import match_created_record
 from models import (
     AuditAction,

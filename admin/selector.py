@@ -13,14 +13,14 @@ from sqlalchemy.orm import Session
 from admin.auth import Caller
 from admin.created_records import audit
 from admin.errors import Refused, not_found
-from matching.search_keys import UNDECOMPOSED, name_key
+from matching.core.search_keys import UNDECOMPOSED, name_key
 from models import AuditAction, LearningPlan, School, Student, StudentStatus
 
 logger = structlog.get_logger(__name__)
 
 MAX_TOKENS = 4
 UNDECOMPOSED_SQL = f"{''.join(UNDECOMPOSED)}', '{''.join(UNDECOMPOSED.values())}"
-# the given name folded as the name keys fold it (matching/search_keys.py) but keeping spaces
+# the given name folded as the name keys fold it (matching/core/search_keys.py) but keeping spaces
 # and hyphens: only the marks a decomposition leaves are removed, and only for names that are
 # not plain ASCII (a regexp over every row costs more than a surname block of thousands affords)
 FIRST_NAME_FOLDED = literal_column(

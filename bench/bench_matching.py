@@ -33,7 +33,7 @@ from sqlalchemy.orm import Session
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from matching.search_keys import name_key_sql  # noqa: E402 (the project's root is on the path now)
+from matching.core.search_keys import name_key_sql  # noqa: E402 (the project's root is on the path now)
 
 ROSTER = ROOT.parent / "shared" / "data" / "edfi-grand-bend" / "students.csv"
 DISTRICT = "99001"

@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from config.settings import get_settings
-from matching.names import name_similarity, relatives
-from matching.records import PersonName
+from matching.core.names import name_similarity, relatives
+from matching.core.records import PersonName
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "edfi-grand-bend" / "students.csv"
 ACCENTS = str.maketrans("aeiounc", "áéíóúñç")

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from matching.decide import Decision, Hold, Link, Wait
+from matching.core.decide import Decision, Hold, Link, Wait
 from matching.link import LinkRefused, LinkRequest, link_created_records
 from models import LinkMethod
 

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from config.settings import get_settings
 from matching.apply import PassSummary, apply_decisions
-from matching.decide import Decision, Thresholds, decide
+from matching.core.decide import Decision, Thresholds, decide
 from matching.gather import gather
 from models.db import lock_district
 

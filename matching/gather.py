@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from matching.records import CreatedRecord, PersonName, SisCandidate
+from matching.core.records import CreatedRecord, PersonName, SisCandidate
 
 _SIS_COLUMNS = (
     "s.id, s.ssid, s.other_id, s.first_name, s.middle_name, s.last_name, s.birth_date, s.grade, s.school_id"
@@ -38,7 +38,7 @@ SELECT c.id AS c_id, c.ssid AS c_ssid, c.other_id AS c_other_id, c.first_name AS
 FROM c LEFT JOIN hits h ON h.created_id = c.id LEFT JOIN students s ON s.id = h.sis_id
 """
 
-# the SQL twin of matching.typos.ssid_typo_variants (a test holds them equal): every id one
+# the SQL twin of matching.core.typos.ssid_typo_variants (a test holds them equal): every id one
 # substitution or one adjacent transposition away, built in the database so only the typed
 # SSIDs travel, not a hundred variants of each
 TYPO_VARIANTS = """

@@ -3,7 +3,7 @@ created record, each with its reasons and any created record already linked to i
 
 Fast at a million SIS records without contrib extensions: candidates come only from index
 ranges over the key columns `(district_id, search_last, search_first)`
-(matching/search_keys.py), each kept small by pairing a loose condition on one name with a
+(matching/core/search_keys.py), each kept small by pairing a loose condition on one name with a
 tight one on the other:
 
 - same surname (or one of its words), same given-name initial: a misspelt given name;
@@ -12,7 +12,7 @@ tight one on the other:
 - a surname sharing the first two letters, same given name or nickname: a misspelt surname;
 - given and family swapped.
 
-Ranking is Python (matching/scoring.py) over the few hundred rows these return.
+Ranking is Python (matching/core/scoring.py) over the few hundred rows these return.
 """
 
 from __future__ import annotations
@@ -23,10 +23,10 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from matching.names import PARTICLES, relatives, tokens
-from matching.records import CreatedRecord, PersonName, SisCandidate
-from matching.scoring import rank
-from matching.search_keys import name_key
+from matching.core.names import PARTICLES, relatives, tokens
+from matching.core.records import CreatedRecord, PersonName, SisCandidate
+from matching.core.scoring import rank
+from matching.core.search_keys import name_key
 
 MAX_BLOCK_ROWS = 5000  # a safety cap; real blocks are far smaller
 MISSPELT_PREFIX = 2

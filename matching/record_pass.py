@@ -8,7 +8,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from matching.apply import apply_decisions
-from matching.decide import Decision, Wait, decide
+from matching.core.decide import Decision, Wait, decide
 from matching.district_pass import thresholds
 from matching.gather import gather
 

@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from matching.decide import Hold as HoldDecision
-from matching.decide import Link, Wait
+from matching.core.decide import Hold as HoldDecision
+from matching.core.decide import Link, Wait
 from matching.district_pass import match_district
 from matching.link import LinkRefused
 from matching.manual import link_by_other_id, link_by_ssid

@@ -10,9 +10,9 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from config.settings import SourceConfig
+from matching.core.search_keys import name_key
 from matching.link import link_created_record
 from matching.name_search import rank_candidates
-from matching.search_keys import name_key
 from models import LinkMethod, Student, StudentStatus
 from models.db import transaction
 from tests.fixtures.rosters.bundles import student, write_oneroster

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from matching.decide import Hold, Link, Suggestion, Thresholds, Wait, decide
-from matching.records import CreatedRecord, PersonName, SisCandidate
+from matching.core.decide import Hold, Link, Suggestion, Thresholds, Wait, decide
+from matching.core.records import CreatedRecord, PersonName, SisCandidate
 
 D = "17001"
 ANA = PersonName("Ana", "Reyes")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from matching.records import CreatedRecord, PersonName, SisCandidate
-from matching.scoring import rank
+from matching.core.records import CreatedRecord, PersonName, SisCandidate
+from matching.core.scoring import rank
 
 ANA = PersonName("Ana", "Reyes")
 

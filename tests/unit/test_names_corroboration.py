@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from matching.names import are_nicknames, fold, name_similarity, tokens
-from matching.records import PersonName as P
+from matching.core.names import are_nicknames, fold, name_similarity, tokens
+from matching.core.records import PersonName as P
 
 LINK = 0.85
 MISMATCH = 0.60

@@ -19,7 +19,7 @@ import re
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from matching.search_keys import name_key_sql
+from matching.core.search_keys import name_key_sql
 from worker.ingest.workspace import create_work_table
 from worker.sources.columns import Header
 from worker.sources.oneroster import UserMapping

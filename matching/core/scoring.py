@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from matching.names import name_similarity
-from matching.records import CreatedRecord, SisCandidate
+from matching.core.names import name_similarity
+from matching.core.records import CreatedRecord, SisCandidate
 
 NAME_WEIGHT = 0.75
 # each extra fact: full weight when equal, none when different, half when either record lacks it

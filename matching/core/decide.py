@@ -10,9 +10,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Final, Literal
 
-from matching.names import name_similarity
-from matching.records import CreatedRecord, SisCandidate
-from matching.typos import is_one_typo_away
+from matching.core.names import name_similarity
+from matching.core.records import CreatedRecord, SisCandidate
+from matching.core.typos import is_one_typo_away
 
 IDS_DISAGREE: Final = "ids_disagree"
 NAME_MISMATCH: Final = "name_mismatch"

@@ -17,7 +17,7 @@ from functools import lru_cache
 from nicknames import NickNamer
 from rapidfuzz.distance import Indel, JaroWinkler
 
-from matching.records import PersonName
+from matching.core.records import PersonName
 
 # letters that Unicode does not decompose into a base letter plus accents
 _LIGATURES = {"ß": "ss", "æ": "ae", "œ": "oe", "ø": "o", "ł": "l", "đ": "d", "ð": "d", "þ": "th", "ı": "i"}
