@@ -86,6 +86,7 @@ class HoldReason(enum.StrEnum):
 
 class SuggestionKind(enum.StrEnum):
     POSSIBLE_SSID_TYPO = "possible_ssid_typo"
+    POSSIBLE_SIS_MATCH = "possible_sis_match"  # a record without ids, and one strong candidate by name
 
 
 class StaffRole(enum.StrEnum):

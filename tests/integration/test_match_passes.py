@@ -3,6 +3,7 @@ re-evaluated, suggestions made and dismissed, nothing across districts, re-runs 
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 import pytest
@@ -256,3 +257,47 @@ def test_a_pass_leaves_no_hold_on_a_record_linked_meanwhile(db_session: Session)
     match_district(db_session, d)
     assert count(db_session, Hold) == 0
     assert _status(db_session, record) == ("merged", right.id)
+
+
+def test_an_exact_other_id_with_a_one_digit_ssid_slip_is_held_on_that_one_record(db_session: Session) -> None:
+    d = district(db_session)
+    record = created(db_session, d, "Ana", "Reyes", ssid="0000000071", other_id="S-7")
+    target = sis(db_session, d, "Ana", "Reyes", ssid="0000000070", other_id="S-7")
+    match_district(db_session, d)
+    hold = db_session.get(Hold, record.id)
+    assert hold is not None and hold.detail is not None
+    # not "several SIS students share the Other ID": the typo lookup found the same record again
+    assert (hold.reason, hold.candidate_sis_record_id) == ("ids_disagree", target.id)
+    assert hold.detail["candidate_ids"] == [target.id]
+
+
+def test_a_record_without_ids_is_suggested_its_one_strong_candidate_until_dismissed(
+    db_session: Session,
+) -> None:
+    d = district(db_session)
+    born = date(2018, 4, 9)
+    record = created(db_session, d, "Lena", "Park", birth_date=born)
+    right = sis(db_session, d, "Lena", "Park", birth_date=born, sis_source_id="right")
+    sis(db_session, d, "Lena", "Park", birth_date=date(2015, 1, 1), sis_source_id="namesake")
+    match_district(db_session, d)
+    suggestion = db_session.scalars(select(Suggestion)).one()
+    assert (suggestion.sis_record_id, suggestion.kind) == (right.id, "possible_sis_match")
+    assert _status(db_session, record) == ("active", None)  # suggested, never linked
+    dismiss_suggestion(
+        db_session,
+        district_id=d,
+        created_record_id=record.id,
+        sis_record_id=right.id,
+        staff_id=_staff(db_session, d),
+    )
+    match_district(db_session, d)
+    assert count(db_session, Suggestion) == 0
+
+
+def test_namesakes_without_a_birth_date_typed_give_no_possible_match(db_session: Session) -> None:
+    d = district(db_session)
+    created(db_session, d, "Lena", "Park")
+    sis(db_session, d, "Lena", "Park", birth_date=date(2018, 4, 9), sis_source_id="one")
+    sis(db_session, d, "Lena", "Park", birth_date=date(2015, 1, 1), sis_source_id="two")
+    match_district(db_session, d)
+    assert count(db_session, Suggestion) == 0
