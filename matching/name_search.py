@@ -5,7 +5,9 @@ field-by-field agreement, ties said out loud, and any created record already lin
 Fast at a million SIS records without contrib extensions. The misspellings are found in
 memory, in the district's name directory (matching/name_directory.py): every given and family
 name key within two edits of the typed one (one for names of three letters or fewer), first
-letters included, and for a family name the compounds that contain it. Postgres is then asked
+letters included, and for a family name the compounds that contain it. Where common names
+would make that block large (more than PAIR_ROWS records expected from the directory's
+counts) it narrows to one edit each, then to a slip in one of the two names. Postgres is then asked
 only for exact keys, as index look-ups on `(district_id, search_last, search_first)`:
 
 - family name near the typed one and given name near the typed one (or a nickname of it);
@@ -34,6 +36,7 @@ from matching.core.search_keys import name_key
 from matching.name_directory import NameDirectory, name_directory
 
 MAX_BLOCK_ROWS = 5000  # a safety cap; real blocks are far smaller
+PAIR_ROWS = 250  # expected records of a near-names block before it is narrowed (common names)
 ONE_NAME_ROWS = 400  # a name alone is a block when the district has at most this many records of it
 ONE_NAME_WITH_BIRTH_ROWS = 5000  # ... or, filtered by the typed birth date, this many
 GIVEN_ALONE_DISTRICT = 20_000  # a given name alone is looked for in districts of at most this many records
@@ -90,13 +93,35 @@ def family_keys(last: str) -> set[str]:
     return {name_key(last), *words, "".join(w for w in words if w not in PARTICLES)} - {""}
 
 
-def _near(directory: NameDirectory, part: Any, keys: set[str]) -> set[str]:
+def _near(directory: NameDirectory, part: Any, keys: set[str], most: int = 2) -> set[str]:
     found = set(keys)
     for key in keys:
-        found.update(directory.near(part, key, edits_allowed(key)))
+        found.update(directory.near(part, key, min(most, edits_allowed(key))))
         if part == "family" and len(key) >= 4:
             found.update(directory.containing(part, key))
     return found
+
+
+def _expected_rows(directory: NameDirectory, lasts: set[str], firsts: set[str]) -> float:
+    """Records expected with one of `lasts` and one of `firsts`, taking the two as independent."""
+    records = max(directory.frequencies.records, 1)
+    last_rows = sum(directory.count("family", k) for k in lasts)
+    return last_rows * sum(directory.count("given", k) for k in firsts) / records
+
+
+def _pair_block(directory: NameDirectory, lasts: set[str], firsts: set[str]) -> tuple[set[str], set[str]]:
+    """Family and given keys near the typed ones: two edits each, unless common names would make
+    that block larger than PAIR_ROWS; then one edit each, then a slip in one name only."""
+    for most in (2, 1):
+        near_lasts, near_firsts = (
+            _near(directory, "family", lasts, most),
+            _near(directory, "given", firsts, most),
+        )
+        if _expected_rows(directory, near_lasts, near_firsts) <= PAIR_ROWS:
+            return near_lasts, near_firsts
+    by_last = _expected_rows(directory, near_lasts, firsts)
+    by_first = _expected_rows(directory, lasts, near_firsts)
+    return (near_lasts, firsts) if by_last <= by_first else (lasts, near_firsts)
 
 
 class _Blocks:
@@ -143,14 +168,11 @@ def blocking_query(created: CreatedRecord, directory: NameDirectory) -> tuple[st
     if not firsts or not lasts:
         return "", {}
     blocks = _Blocks()
-    blocks.add(
-        _PAIR,
-        lasts=sorted(_near(directory, "family", lasts)),
-        firsts=sorted(_near(directory, "given", firsts)),
-    )
-    swapped_lasts = _near(directory, "family", family_keys(name.first))
-    swapped_firsts = _near(directory, "given", given_keys(name.last))
-    blocks.add(_PAIR, lasts=sorted(swapped_lasts), firsts=sorted(swapped_firsts))
+    for pair_lasts, pair_firsts in (
+        _pair_block(directory, lasts, firsts),
+        _pair_block(directory, family_keys(name.first), given_keys(name.last)),  # swapped
+    ):
+        blocks.add(_PAIR, lasts=sorted(pair_lasts), firsts=sorted(pair_firsts))
     initial = tokens(name.first)[0]
     if len(initial) == 1:
         blocks.add(_INITIAL, lasts=sorted(lasts), flo=initial, fhi=initial + "{")

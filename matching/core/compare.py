@@ -68,6 +68,7 @@ def sound(word: str) -> str:
     return jellyfish.metaphone(word) if word else ""
 
 
+@lru_cache(maxsize=131_072)
 def _spelling_level(a: str, b: str) -> Level:
     """Levels shared by given and family names once equality and nicknames are ruled out."""
     if len(a) == 1 or len(b) == 1:
@@ -126,6 +127,7 @@ def _core(words: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(w for w in words if w not in PARTICLES) or words
 
 
+@lru_cache(maxsize=131_072)
 def compare_family(typed: str, actual: str) -> NameComparison:
     """Family names: joined words (de la Cruz = Delacruz, Mac Kenzie = MacKenzie), particles, compounds."""
     mine, theirs = tokens(typed), tokens(actual)

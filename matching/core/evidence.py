@@ -177,6 +177,9 @@ def _names(
     )
 
 
+_WEAK = (Level.SAME_SOUND, Level.INITIAL, Level.DIFFERENT, Level.MISSING)
+
+
 def _sum(names: tuple[FieldEvidence, FieldEvidence, NameComparison, NameComparison]) -> float:
     return names[0].weight + names[1].weight
 
@@ -192,7 +195,7 @@ def weigh(
     """The evidence that `candidate` is the created record's child, field by field."""
     straight = _names(created.name, candidate.name, frequencies, swapped=False)
     is_swapped = False
-    if (straight[2].level, straight[3].level) != (Level.EQUAL, Level.EQUAL):
+    if straight[2].level in _WEAK or straight[3].level in _WEAK:  # else swapping cannot do better
         swapped = _names(created.name, candidate.name, frequencies, swapped=True)
         is_swapped = _sum(swapped) + NAME_ORDER_SWAPPED > _sum(straight)
     given, family, given_cmp, family_cmp = swapped if is_swapped else straight
