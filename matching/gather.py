@@ -2,9 +2,9 @@
 
 One query fetches every unlinked created record of the district (or the few asked for) with
 the active SIS records its SSID or Other ID points at; a second looks up SSID typo neighbours
-for the records whose SSID found nothing; a third, for the records whose ids found nothing or
-that have none, the records their names point at (a slip in one name, or the two swapped),
-so the pure core can suggest a two-digit SSID slip or a possible SIS match. All stay inside
+for the records whose SSID found nothing; a third, for the records without ids (and those
+with a birth date whose ids found nothing), the records carrying their names as typed or
+swapped, so the pure core can suggest a possible SIS match or a two-digit SSID slip. All stay inside
 the district.
 """
 
@@ -20,8 +20,9 @@ from sqlalchemy.orm import Session
 
 from matching.core.evidence import NO_FREQUENCIES, NameFrequencies
 from matching.core.records import CreatedRecord, PersonName, SisCandidate
+from matching.core.search_keys import name_key
 from matching.name_directory import NameDirectory, name_directory
-from matching.name_search import edits_allowed, family_keys, given_keys, sis_candidate
+from matching.name_search import sis_candidate
 
 _SIS_COLUMNS = (
     "s.id, s.ssid, s.other_id, s.first_name, s.middle_name, s.last_name, s.birth_date, s.grade, s.school_id"
@@ -72,6 +73,8 @@ JOIN students s ON s.district_id = :d AND s.origin = 'sis' AND s.status = 'activ
 """
 )
 
+
+NAME_PAIR_ROWS = 50  # a name pair the district carries more often than this suggests nobody
 
 # SIS records whose name keys are one of the given (created record, family key, given key) pairs
 _BY_NAME = f"""
@@ -140,16 +143,17 @@ def _add_typo_neighbours(
 
 
 def _name_pairs(record: CreatedRecord, directory: NameDirectory) -> set[tuple[str, str]]:
-    """Key pairs for one record: a slip in one of the two names, or the two swapped."""
-    firsts, lasts = given_keys(record.name.first), family_keys(record.name.last)
-    near_firsts = {k for f in firsts for k in directory.near("given", f, edits_allowed(f))} | firsts
-    near_lasts = {k for f in lasts for k in directory.near("family", f, edits_allowed(f))} | lasts
-    pairs = {(last, first) for last in near_lasts for first in firsts}
-    pairs |= {(last, first) for last in lasts for first in near_firsts}
-    pairs |= {
-        (last, first) for last in family_keys(record.name.first) for first in given_keys(record.name.last)
-    }
-    return pairs
+    """Key pairs for one record: its names as typed, straight and swapped. (Slips are left to
+    name search: near every name, a district pass would read too many records.)"""
+    straight = {(name_key(record.name.last), name_key(record.name.first))}
+    swapped = {(name_key(record.name.first), name_key(record.name.last))}
+    pairs = {(last, first) for last, first in straight | swapped if last and first}
+    return {p for p in pairs if _expected(directory, *p) <= NAME_PAIR_ROWS}
+
+
+def _expected(directory: NameDirectory, last: str, first: str) -> float:
+    records = max(directory.frequencies.records, 1)
+    return directory.count("family", last) * directory.count("given", first) / records
 
 
 def _add_name_neighbours(
@@ -159,8 +163,13 @@ def _add_name_neighbours(
     candidates: dict[int, list[SisCandidate]],
     directory: NameDirectory,
 ) -> None:
-    """For records whose ids found no record (or that have none): the records their names find."""
-    wanted = [r for r in records.values() if not any(_same_id(r, c) for c in candidates.get(r.id, ()))]
+    """For records without ids, and records with a birth date whose ids found nothing: the records
+    their names find (a possible SIS match, an SSID two digits off)."""
+    wanted = [
+        r
+        for r in records.values()
+        if (not r.ssid and not r.other_id) or (r.birth_date is not None and not candidates.get(r.id))
+    ]
     rows = [(r.id, last, first) for r in wanted for last, first in _name_pairs(r, directory)]
     if not rows:
         return
@@ -170,12 +179,6 @@ def _add_name_neighbours(
         found = candidates[row.created_id]
         if all(c.id != row.id for c in found):
             found.append(sis_candidate(district_id, row))
-
-
-def _same_id(record: CreatedRecord, candidate: SisCandidate) -> bool:
-    return (record.ssid is not None and record.ssid == candidate.ssid) or (
-        record.other_id is not None and record.other_id == candidate.other_id
-    )
 
 
 def _dismissed(
