@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 # lower-case Latin letters with no decomposition, and the plain letter each is spelt with
 UNDECOMPOSED = {"ø": "o", "đ": "d", "ł": "l", "ß": "s", "æ": "a", "œ": "o", "þ": "t", "ð": "d", "ı": "i"}
@@ -22,6 +23,7 @@ _SPELT = str.maketrans(UNDECOMPOSED)
 _NOT_LETTER = re.compile(r"[^a-z]+")
 
 
+@lru_cache(maxsize=131_072)
 def name_key(text: str | None) -> str:
     """A name part folded to plain a-z with everything else (spaces, hyphens, apostrophes) removed."""
     lowered = (text or "").lower()

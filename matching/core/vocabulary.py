@@ -30,7 +30,8 @@ class HoldReason(enum.StrEnum):
 class SuggestionKind(enum.StrEnum):
     """A possible link shown to staff, never applied by itself."""
 
-    POSSIBLE_SSID_TYPO = "possible_ssid_typo"
+    POSSIBLE_SSID_TYPO = "possible_ssid_typo"  # an SSID one or two mistyped digits from a record's
+    POSSIBLE_SIS_MATCH = "possible_sis_match"  # a record without ids, and one strong candidate by name
 
 
 class Topic(enum.StrEnum):

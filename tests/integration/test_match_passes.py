@@ -3,6 +3,7 @@ re-evaluated, suggestions made, nothing across districts, re-runs change nothing
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from sqlalchemy import select, text
@@ -11,8 +12,10 @@ from sqlalchemy.orm import Session
 from matching.core.decide import Hold, Link, Wait
 from matching.district_pass import match_district
 from matching.record_pass import match_created_record
+from matching.staff_links import dismiss_suggestion
 from models import HoldRow, LinkAudit, Student, SuggestionRow
 from tests.integration.test_match_support import count, created, district, plan, sis
+from tests.integration.test_staff_links import _staff
 
 
 def _status(session: Session, record: Student) -> tuple[str, int | None]:
@@ -179,3 +182,41 @@ def test_a_pass_leaves_no_hold_on_a_record_linked_meanwhile(db_session: Session)
     match_district(db_session, d)
     assert count(db_session, HoldRow) == 0
     assert _status(db_session, record) == ("merged", right.id)
+
+
+def test_an_exact_other_id_with_a_one_digit_ssid_slip_is_held_on_that_one_record(db_session: Session) -> None:
+    d = district(db_session)
+    record = created(db_session, d, "Ana", "Reyes", ssid="0000000071", other_id="S-7")
+    target = sis(db_session, d, "Ana", "Reyes", ssid="0000000070", other_id="S-7")
+    match_district(db_session, d)
+    hold = db_session.get(HoldRow, record.id)
+    assert hold is not None and hold.detail is not None
+    # not "several SIS students share the Other ID": the typo lookup found the same record again
+    assert (hold.reason, hold.candidate_sis_record_id) == ("ids_disagree", target.id)
+    assert hold.detail["candidate_ids"] == [target.id]
+
+
+def test_a_record_without_ids_is_suggested_its_one_strong_candidate_until_dismissed(
+    db_session: Session,
+) -> None:
+    d = district(db_session)
+    born = date(2018, 4, 9)
+    record = created(db_session, d, "Lena", "Park", birth_date=born)
+    right = sis(db_session, d, "Lena", "Park", birth_date=born, sis_source_id="right")
+    sis(db_session, d, "Lena", "Park", birth_date=date(2015, 1, 1), sis_source_id="namesake")
+    match_district(db_session, d)
+    suggestion = db_session.scalars(select(SuggestionRow)).one()
+    assert (suggestion.sis_record_id, suggestion.kind) == (right.id, "possible_sis_match")
+    assert _status(db_session, record) == ("active", None)  # suggested, never linked
+    dismiss_suggestion(db_session, _staff(db_session, d), record.id, right.id)
+    match_district(db_session, d)
+    assert count(db_session, SuggestionRow) == 0
+
+
+def test_namesakes_without_a_birth_date_typed_give_no_possible_match(db_session: Session) -> None:
+    d = district(db_session)
+    created(db_session, d, "Lena", "Park")
+    sis(db_session, d, "Lena", "Park", birth_date=date(2018, 4, 9), sis_source_id="one")
+    sis(db_session, d, "Lena", "Park", birth_date=date(2015, 1, 1), sis_source_id="two")
+    match_district(db_session, d)
+    assert count(db_session, SuggestionRow) == 0
