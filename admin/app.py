@@ -19,9 +19,11 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from admin import api, pages
 from admin.auth import NotAuthenticated, route_name
-from admin.errors import Refused
+from admin.errors import Refused, refused
 from admin.schemas import ErrorOut, HealthOut, ReadyOut
 from config.logging import configure_from_settings, unit_of_work
+from config.services import redis_client_url
+from matching.refusals import Refusal
 from models.db import get_engine
 
 logger = structlog.get_logger(__name__)
@@ -66,6 +68,13 @@ def create_app() -> FastAPI:
         # the interactive docs load scripts from a CDN, which the pages' CSP rightly refuses
         docs_url=None,
         redoc_url=None,
+        exception_handlers={
+            Refused: refused_answer,
+            Refusal: refused_answer,
+            RequestValidationError: invalid_request_answer,
+            StarletteHTTPException: http_error_answer,
+            NotAuthenticated: pages.to_login,
+        },
     )
     app.include_router(api.router)
     app.include_router(pages.router)
@@ -80,10 +89,6 @@ def create_app() -> FastAPI:
         responses={503: {"model": ReadyOut}},
     )
     app.middleware("http")(request_context)
-    app.add_exception_handler(Refused, refused_answer)  # type: ignore[arg-type]
-    app.add_exception_handler(RequestValidationError, invalid_request_answer)  # type: ignore[arg-type]
-    app.add_exception_handler(StarletteHTTPException, http_error_answer)  # type: ignore[arg-type]
-    app.add_exception_handler(NotAuthenticated, pages.to_login)  # type: ignore[arg-type]
     return app
 
 
@@ -114,10 +119,12 @@ def _error(
     return JSONResponse(body.model_dump(), status_code=status, headers=headers)
 
 
-async def refused_answer(request: Request, refusal: Refused) -> Response:
+async def refused_answer(request: Request, error: Refused | Refusal) -> Response:
+    """A refused staff action: matching's refusals answered through admin/errors.py's table."""
     if pages.is_page(request):
-        return pages.refusal_page(request, refusal)
-    return _error(refusal.status, refusal.code, refusal.message)
+        return pages.refusal_page(request, error)
+    answer = refused(error)
+    return _error(answer.status, answer.code, answer.message)
 
 
 async def invalid_request_answer(request: Request, error: RequestValidationError) -> Response:
@@ -150,8 +157,6 @@ def ready(response: Response) -> ReadyOut:
         logger.warning("ready_check_failed", part="database", exc_info=True)
         database = "unreachable"
     try:
-        from config.services import redis_client_url
-
         client = redis.Redis.from_url(redis_client_url(), socket_timeout=2, socket_connect_timeout=2)
         client.ping()
         client.close()

@@ -137,6 +137,16 @@ def page_caller(request: Request) -> Caller:
         return Caller(staff.id, staff.district_id, staff.role, staff.name, str(data["csrf"]))
 
 
+def page_staff(permission: Permission) -> Any:
+    """A dependency: the signed-in page caller, refused with 403 unless their role has the permission."""
+
+    def dependency(request: Request, caller: Annotated[Caller, Depends(page_caller)]) -> Caller:
+        require(request, caller, permission)
+        return caller
+
+    return Depends(dependency)
+
+
 def check_csrf(request: Request, caller: Caller, submitted: str) -> None:
     if not secrets.compare_digest(submitted.encode(), caller.csrf_token.encode()):
         log_denied(request, "csrf", caller.staff_id)

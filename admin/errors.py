@@ -1,8 +1,15 @@
-"""Refusals the staff functions raise; the API and the pages turn them into 404/409/422 answers."""
+"""What staff are told when an action is refused: the HTTP status, the stable code and the sentence.
+
+Matching's refusals carry a code only; this table gives each its answer, for the JSON API and the
+pages alike. `Refused` is also what the endpoint's own checks (a blank name, a malformed SSID) raise.
+"""
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from config.redaction import SafeMessage
+from matching.refusals import Refusal, RefusalCode
 
 
 class Refused(SafeMessage, Exception):
@@ -13,6 +20,50 @@ class Refused(SafeMessage, Exception):
         self.status = status
         self.code = code
         self.message = message
+
+
+class Answer(NamedTuple):
+    status: int
+    code: str  # the word API clients see: both "not found" refusals are plain not_found
+    message: str
+
+
+ANSWERS: dict[RefusalCode, Answer] = {
+    RefusalCode.CREATED_RECORD_NOT_FOUND: Answer(
+        404, "not_found", "no such unlinked record in your district"
+    ),
+    RefusalCode.SIS_RECORD_NOT_FOUND: Answer(
+        404, "not_found", "no active SIS record of your district has that id"
+    ),
+    RefusalCode.ALREADY_LINKED_ELSEWHERE: Answer(
+        409, "already_linked_elsewhere", "this record was already linked to another SIS record"
+    ),
+    RefusalCode.SIS_RECORD_TAKEN: Answer(
+        409, "sis_record_taken", "that SIS record already has a created record linked to it"
+    ),
+    RefusalCode.NOT_ACTIVE: Answer(409, "not_active", "this record is already linked or no longer exists"),
+    RefusalCode.SIS_RECORD_INACTIVE: Answer(
+        409, "sis_record_inactive", "that SIS record is no longer active"
+    ),
+    RefusalCode.IDS_CONTRADICT: Answer(
+        422, "ids_contradict", "the ids on the two records contradict each other"
+    ),
+    RefusalCode.AMBIGUOUS_OTHER_ID: Answer(
+        409,
+        "ambiguous_other_id",
+        "several SIS students of your district have this Other ID; link by name instead",
+    ),
+    RefusalCode.HAS_LEARNING_PLAN: Answer(
+        409, "has_learning_plan", "a learning plan was created on this record; it cannot be deleted"
+    ),
+}
+
+
+def refused(error: Refused | Refusal) -> Refused:
+    """The answer to give: matching's refusal through the table, the endpoint's own as it is."""
+    if isinstance(error, Refused):
+        return error
+    return Refused(*ANSWERS[error.code])
 
 
 def not_found(what: str = "student") -> Refused:

@@ -6,6 +6,7 @@ import re
 
 from admin.errors import Refused
 from config.settings import get_settings
+from matching.staff_links import EnteredId
 
 OTHER_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 
@@ -27,6 +28,14 @@ def clean_other_id(value: str | None) -> str | None:
     if not OTHER_ID.fullmatch(text):
         raise Refused(422, "invalid_other_id", "the Other ID may hold letters, digits, '.', '_' and '-'")
     return text
+
+
+def clean_entered_id(kind: EnteredId, value: str | None) -> str:
+    """An SSID or Other ID typed to link with: checked as above, and required."""
+    cleaned = clean_ssid(value) if kind is EnteredId.SSID else clean_other_id(value)
+    if cleaned is None:
+        raise Refused(422, f"{kind}_required", "enter the id to link with")
+    return cleaned
 
 
 def mask_ssid(ssid: str | None) -> str | None:

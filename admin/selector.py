@@ -11,16 +11,16 @@ from sqlalchemy import ColumnElement, Text, and_, exists, literal, literal_colum
 from sqlalchemy.orm import Session
 
 from admin.auth import Caller
-from admin.created_records import audit
 from admin.errors import Refused, not_found
-from matching.search_keys import UNDECOMPOSED, name_key
+from matching.core.search_keys import UNDECOMPOSED, name_key
+from matching.staff_links import audit_staff_action
 from models import AuditAction, LearningPlan, School, Student, StudentStatus
 
 logger = structlog.get_logger(__name__)
 
 MAX_TOKENS = 4
 UNDECOMPOSED_SQL = f"{''.join(UNDECOMPOSED)}', '{''.join(UNDECOMPOSED.values())}"
-# the given name folded as the name keys fold it (matching/search_keys.py) but keeping spaces
+# the given name folded as the name keys fold it (matching/core/search_keys.py) but keeping spaces
 # and hyphens: only the marks a decomposition leaves are removed, and only for names that are
 # not plain ASCII (a regexp over every row costs more than a surname block of thousands affords)
 FIRST_NAME_FOLDED = literal_column(
@@ -74,11 +74,10 @@ def _begins_a_name(token: str) -> ColumnElement[bool]:
     return or_(Student.search_last.like(_prefix(token)), FIRST_NAME_FOLDED.like(_prefix(token)))
 
 
-def search_selector(
-    session: Session, district_id: str, query: str, page: int, page_size: int
-) -> SelectorPage:
+def search_selector(session: Session, caller: Caller, query: str, page: int, page_size: int) -> SelectorPage:
     """Active records (merged ones are gone) whose surname begins with one of the words and whose
     names begin with every word: "nguyen", "nguyen ava" and "ava ngu" all find Ava Nguyen."""
+    district_id = caller.district_id
     has_plan = exists().where(LearningPlan.student_id == Student.id, LearningPlan.district_id == district_id)
     stmt = (
         select(Student, School.name, has_plan)
@@ -149,7 +148,7 @@ def initiate_learning_plan(session: Session, caller: Caller, student_id: int) ->
     )
     session.add(plan)
     session.flush()
-    audit(session, caller, AuditAction.INITIATE_PLAN, student.id, plan_id=plan.id)
+    audit_staff_action(session, caller, AuditAction.INITIATE_PLAN, student.id, plan_id=plan.id)
     logger.info("learning_plan_initiated", plan_id=plan.id, student_id=student.id, staff_id=caller.staff_id)
     return PlanOutcome(plan.id, student.id, year, started=True)
 

@@ -8,8 +8,9 @@ from datetime import datetime
 from sqlalchemy import ScalarSelect, Select, and_, exists, func, select
 from sqlalchemy.orm import Session, aliased
 
+from admin.auth import Caller
 from admin.identifiers import mask_ssid
-from models import DismissedSuggestion, Hold, Origin, School, Staff, Student, StudentStatus, Suggestion
+from models import DismissedSuggestion, HoldRow, Origin, School, Staff, Student, StudentStatus, SuggestionRow
 
 
 @dataclass(frozen=True)
@@ -45,14 +46,14 @@ def _unlinked(district_id: str) -> Select[tuple[Student]]:
 
 def _open_suggestion(district_id: str) -> ScalarSelect[int]:
     dismissed = exists().where(
-        DismissedSuggestion.created_record_id == Suggestion.created_record_id,
-        DismissedSuggestion.sis_record_id == Suggestion.sis_record_id,
+        DismissedSuggestion.created_record_id == SuggestionRow.created_record_id,
+        DismissedSuggestion.sis_record_id == SuggestionRow.sis_record_id,
     )
     return (
-        select(func.min(Suggestion.sis_record_id))
+        select(func.min(SuggestionRow.sis_record_id))
         .where(
-            Suggestion.district_id == district_id,
-            Suggestion.created_record_id == Student.id,
+            SuggestionRow.district_id == district_id,
+            SuggestionRow.created_record_id == Student.id,
             ~dismissed,
         )
         .scalar_subquery()
@@ -65,8 +66,9 @@ def _status(hold_reason: str | None, suggested: int | None) -> str:
     return "suggested" if suggested is not None else "waiting"
 
 
-def unlinked_page(session: Session, district_id: str, page: int, page_size: int) -> UnlinkedPage:
+def unlinked_page(session: Session, caller: Caller, page: int, page_size: int) -> UnlinkedPage:
     """One page, newest first: name, ids entered (SSID masked), who created it and when, plan, status."""
+    district_id = caller.district_id
     # the page's ids (and the total, counted on the way) come first, from the index alone; the joins
     # and the suggestion lookup then run for those rows only, not for every row the offset skips
     page_ids = (
@@ -88,13 +90,13 @@ def unlinked_page(session: Session, district_id: str, page: int, page_size: int)
             Staff.name.label("created_by"),
             Student.created_at,
             Student.had_learning_plan,
-            Hold.reason,
+            HoldRow.reason,
             _open_suggestion(district_id).label("suggested"),
             page_ids.c.total,
         )
         .join(page_ids, page_ids.c.id == Student.id)
         .outerjoin(Staff, Staff.id == Student.created_by_staff_id)
-        .outerjoin(Hold, and_(Hold.created_record_id == Student.id, Hold.district_id == district_id))
+        .outerjoin(HoldRow, and_(HoldRow.created_record_id == Student.id, HoldRow.district_id == district_id))
         .order_by(page_ids.c.created_at.desc(), page_ids.c.id.desc())
     )
     found = session.execute(stmt).all()
@@ -138,21 +140,22 @@ class HeldRow:
     candidate_grade: str | None
 
 
-def held_records(session: Session, district_id: str, limit: int = 500) -> list[HeldRow]:
+def held_records(session: Session, caller: Caller, limit: int = 500) -> list[HeldRow]:
     """The records matching held for a person, oldest hold first, with the candidate it pointed at."""
+    district_id = caller.district_id
     candidate = aliased(Student)
     stmt = (
         _unlinked(district_id)
-        .join(Hold, and_(Hold.created_record_id == Student.id, Hold.district_id == district_id))
+        .join(HoldRow, and_(HoldRow.created_record_id == Student.id, HoldRow.district_id == district_id))
         .outerjoin(
             candidate,
-            and_(candidate.id == Hold.candidate_sis_record_id, candidate.district_id == district_id),
+            and_(candidate.id == HoldRow.candidate_sis_record_id, candidate.district_id == district_id),
         )
         .outerjoin(
             School, and_(School.district_id == district_id, School.sis_source_id == candidate.school_id)
         )
-        .add_columns(Hold, candidate, School.name)
-        .order_by(Hold.first_held_at, Student.id)
+        .add_columns(HoldRow, candidate, School.name)
+        .order_by(HoldRow.first_held_at, Student.id)
         .limit(limit)
     )
     out = []

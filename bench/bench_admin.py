@@ -23,27 +23,29 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+# the repository's root, for a script run as `python bench/<name>.py` (bench/ and tests/ are not
+# installed packages)
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
 import httpx
 from sqlalchemy import create_engine, make_url, text
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from bench.bench_matching import roster_names
+from models.migrate import upgrade
+from models.staff import hash_staff_token, new_staff_token
+from models.student import partition_name
+from tests.admin_support import running_admin
 
 DISTRICT = "17001"
 
 
 def names() -> tuple[list[str], list[str]]:
     """Real first names and surnames (the Ed-Fi Grand Bend roster, as bench_matching uses)."""
-    from bench.bench_matching import roster_names
-
     return roster_names()
 
 
 def seed(url: str, sis: int, created: int) -> str:
     """One district: schools, a registrar, SIS records and unlinked created records, all set-based."""
-    from models.staff import hash_staff_token, new_staff_token
-    from models.student import partition_name
-
     token = new_staff_token()
     engine = create_engine(url)
     firsts, lasts = names()
@@ -173,8 +175,6 @@ def run(base: str, token: str, ids: list[int], requests: int, threads: int) -> N
 
 
 def scratch_database() -> str:
-    from models.migrate import upgrade
-
     server = make_url(os.environ.get("DATABASE_URL") or sys.exit("set DATABASE_URL")).set(
         drivername="postgresql+psycopg"
     )
@@ -209,8 +209,6 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true", help="keep the scratch database and print its URL")
     parser.add_argument("--reuse", metavar="URL", help="measure a database an earlier --keep run seeded")
     args = parser.parse_args()
-    from tests.admin_support import running_admin
-
     url = args.reuse or scratch_database()
     try:
         if args.reuse:
@@ -233,8 +231,6 @@ def main() -> None:
 
 def new_token(url: str) -> str:
     """A fresh token for the seeded registrar (only hashes are stored, so the old one is unknown)."""
-    from models.staff import hash_staff_token, new_staff_token
-
     token = new_staff_token()
     engine = create_engine(url)
     with engine.begin() as db:

@@ -30,10 +30,18 @@ import time
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+# the repository's root, for a script run as `python bench/<name>.py` (bench/ and tests/ are not
+# installed packages)
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.bench_ingest import checkpoint, drop_database, scratch_database  # noqa: E402
+from bench.bench_ingest import checkpoint, drop_database, scratch_database
+from config.logging import configure_logging
+from models.db import get_engine
+from models.migrate import upgrade
+from tests.peers.oneroster_peer import demographics, orgs, student
+from tests.peers.running import peer_process
+from worker.ingest import ingest_batch
+from worker.pull import pull_sources
 
 USERS = ["sourcedId", "status", "dateLastModified", "enabledUser", "orgSourcedIds", "role", "username",
          "userIds", "givenName", "familyName", "middleName", "identifier", "email", "sms", "phone",
@@ -66,8 +74,6 @@ def main() -> None:
             f"CSV bundle of {args.n} students written in {time.perf_counter() - started:.1f} s",
             file=sys.stderr,
         )
-        from tests.peers.running import peer_process
-
         # each side loads a database of its own, dropped before the other side runs: neither pays
         # for the other's million rows (autovacuum analysing them, a larger WAL to checkpoint)
         csv_side = in_scratch_database(lambda env: child("csv", work, env, args), work)
@@ -103,9 +109,6 @@ def in_scratch_database(run: Any, work: Path) -> dict[str, Any]:
 
 def migrate(url: str) -> None:
     os.environ["DATABASE_URL"] = url
-    from models.db import get_engine
-    from models.migrate import upgrade
-
     upgrade(get_engine(url))
 
 
@@ -130,11 +133,6 @@ def run_side(args: argparse.Namespace) -> None:
             "page_size": args.page_size}}  # fmt: skip
     os.environ["SIS_SOURCES"] = json.dumps([source])
     os.environ["LOG_LEVEL"] = "WARNING"
-    from config.logging import configure_logging
-    from models.db import get_engine
-    from worker.ingest import ingest_batch
-    from worker.pull import pull_sources
-
     configure_logging("json", "WARNING")
     engine = get_engine()
     checkpoint(os.environ["DATABASE_URL"])
@@ -150,8 +148,6 @@ def run_side(args: argparse.Namespace) -> None:
 
 def write_bundle(folder: Path, count: int) -> None:
     """The peer's students as a OneRoster 1.1 CSV export (what an inbox would receive)."""
-    from tests.peers.oneroster_peer import demographics, orgs, student
-
     folder.mkdir(parents=True)
     with (folder / "manifest.csv").open("w", newline="") as out:
         rows = [["propertyName", "value"], ["manifest.version", "1.0"], ["oneroster.version", "1.1"],

@@ -30,8 +30,20 @@ import time
 import uuid
 from pathlib import Path
 
+# the repository's root, for a script run as `python bench/<name>.py` (bench/ and tests/ are not
+# installed packages)
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from sqlalchemy import create_engine, make_url, text
+
+from config.services import database_url
+from config.settings import SourceConfig, get_settings
+from models.db import dispose_engines, get_engine, transaction
+from models.migrate import upgrade
+from worker.ingest import ingest_batch
+from worker.pull import register_delivery
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 SHARED = ROOT.parent / "shared"
 
 
@@ -97,8 +109,6 @@ def one_district(bundle: Path, out: Path) -> Path:
 
 
 def scratch_database() -> str:
-    from sqlalchemy import create_engine, make_url, text
-
     server = make_url(os.environ["DATABASE_URL"].replace("postgresql://", "postgresql+psycopg://", 1))
     name = f"ale_bench_{uuid.uuid4().hex[:8]}"
     admin = create_engine(server.set(database="postgres"), isolation_level="AUTOCOMMIT")
@@ -109,10 +119,6 @@ def scratch_database() -> str:
 
 
 def drop_database(url: str) -> None:
-    from sqlalchemy import create_engine, make_url, text
-
-    from models.db import dispose_engines
-
     dispose_engines()
     target = make_url(url)
     admin = create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
@@ -130,8 +136,6 @@ CREATE INDEX ON base_student (district, lower(last_name));
 
 def run_baseline(url: str, users_csv: Path, extra_indexes: str = "") -> float:
     """The reference SQL through psql, timed end to end; EXTRA_INDEXES go after its own indexes."""
-    from sqlalchemy import make_url
-
     script = (SHARED / "bench" / "baseline_copy_upsert.sql").read_text().replace("@CSV@", str(users_csv))
     if extra_indexes:
         last_index = "CREATE INDEX ON base_student (lower(last_name), lower(first_name));"
@@ -149,8 +153,6 @@ def run_baseline(url: str, users_csv: Path, extra_indexes: str = "") -> float:
 
 def checkpoint(url: str) -> None:
     """Every timed run starts from a checkpoint, so none pays for writing out the one before it."""
-    from sqlalchemy import create_engine, text
-
     engine = create_engine(
         url.replace("postgresql://", "postgresql+psycopg://", 1), isolation_level="AUTOCOMMIT"
     )
@@ -162,13 +164,6 @@ def checkpoint(url: str) -> None:
 def run_ours(url: str, bundle: Path, work: Path) -> tuple[float, float, float]:
     """Fresh load, then the same students as a second delivery; seconds each and peak RSS in MB."""
     os.environ["DATABASE_URL"] = url
-    from config.services import database_url
-    from config.settings import SourceConfig, get_settings
-    from models.db import get_engine, transaction
-    from models.migrate import upgrade
-    from worker.ingest import ingest_batch
-    from worker.pull import register_delivery
-
     get_settings.cache_clear()
     database_url.cache_clear()
     engine = get_engine(url)

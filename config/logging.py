@@ -16,6 +16,7 @@ from typing import Any, TextIO
 import structlog
 
 from config.redaction import rebuild_foreign_message, redact_event
+from config.settings import get_settings
 
 _configured: dict[str, Any] = {}
 
@@ -63,8 +64,6 @@ def configure_logging(log_format: str = "auto", level: str = "INFO", stream: Tex
 
 
 def configure_from_settings() -> None:
-    from config.settings import get_settings
-
     settings = get_settings()
     configure_logging(settings.log_format, settings.log_level)
 

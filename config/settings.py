@@ -80,8 +80,13 @@ class Settings(BaseSettings):
     ssid_pattern: str = r"^[0-9]{10}$"
     deactivation_threshold: Annotated[float, Field(gt=0.0, le=1.0)] = 0.10
 
-    name_link_threshold: Annotated[float, Field(ge=0.0, le=1.0)] = 0.85
-    name_mismatch_threshold: Annotated[float, Field(ge=0.0, le=1.0)] = 0.60
+    # matching's thresholds, in bits of summed evidence (matching/core/evidence.py); the defaults
+    # come from bench/linkage_quality.py (docs/matching.md, "Thresholds")
+    match_link_weight: Annotated[float, Field(ge=0.0, le=60.0)] = 13.0
+    match_suggest_names_weight: Annotated[float, Field(ge=-30.0, le=40.0)] = 3.0
+    match_two_digit_ssid_weight: Annotated[float, Field(ge=0.0, le=60.0)] = 25.0
+    match_possible_weight: Annotated[float, Field(ge=0.0, le=60.0)] = 22.0
+    match_possible_margin: Annotated[float, Field(ge=0.0, le=30.0)] = 6.0
 
     log_format: Literal["auto", "json", "console"] = "auto"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"

@@ -10,9 +10,9 @@ from dataclasses import dataclass
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from matching.decide import Decision, Hold, Link, Wait
-from matching.link import LinkRefused, LinkRequest, link_created_records
-from models import LinkMethod
+from matching.core.decide import Decision, Hold, Link, Wait
+from matching.link import LinkRequest, link_created_records
+from matching.refusals import Refusal
 
 
 @dataclass(frozen=True)
@@ -25,8 +25,6 @@ class PassSummary:
     suggested: int = 0
     refused: int = 0  # a link the merge path refused at apply time (the record changed meanwhile)
 
-
-_METHODS = {method.value: method for method in LinkMethod}
 
 _UPSERT_HOLDS = """
 INSERT INTO holds (created_record_id, district_id, reason, candidate_sis_record_id, detail)
@@ -94,14 +92,12 @@ def _apply_links(
     session: Session, district_id: str, decisions: Mapping[int, Decision], batch_id: int | None
 ) -> int:
     requests = [
-        LinkRequest(cid, d.sis_record_id, _METHODS[d.method])
-        for cid, d in decisions.items()
-        if isinstance(d, Link)
+        LinkRequest(cid, d.sis_record_id, d.method) for cid, d in decisions.items() if isinstance(d, Link)
     ]
     if not requests:
         return 0
     results = link_created_records(session, district_id=district_id, requests=requests, batch_id=batch_id)
-    return sum(isinstance(r, LinkRefused) for r in results.values())
+    return sum(isinstance(r, Refusal) for r in results.values())
 
 
 def _write_holds(session: Session, district_id: str, holds: dict[int, Hold], waits: dict[int, Wait]) -> None:

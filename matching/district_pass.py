@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from config.settings import get_settings
 from matching.apply import PassSummary, apply_decisions
-from matching.decide import Decision, Thresholds, decide
+from matching.core.decide import Decision, Thresholds, decide
 from matching.gather import gather
 from models.db import lock_district
 
@@ -22,9 +22,15 @@ logger = structlog.get_logger(__name__)
 
 
 def thresholds() -> Thresholds:
-    """The name thresholds configured for this process."""
+    """The match-weight thresholds configured for this process."""
     settings = get_settings()
-    return Thresholds(link=settings.name_link_threshold, mismatch=settings.name_mismatch_threshold)
+    return Thresholds(
+        link=settings.match_link_weight,
+        suggest=settings.match_suggest_names_weight,
+        two_digit_ssid=settings.match_two_digit_ssid_weight,
+        possible_match=settings.match_possible_weight,
+        margin=settings.match_possible_margin,
+    )
 
 
 def match_district(session: Session, district_id: str, batch_id: int | None = None) -> PassSummary:
@@ -35,7 +41,11 @@ def match_district(session: Session, district_id: str, batch_id: int | None = No
     limits = thresholds()
     decisions: dict[int, Decision] = {
         cid: decide(
-            record, gathered.candidates.get(cid, ()), limits, gathered.dismissed.get(cid, frozenset())
+            record,
+            gathered.candidates.get(cid, ()),
+            limits,
+            gathered.dismissed.get(cid, frozenset()),
+            gathered.frequencies,
         )
         for cid, record in gathered.records.items()
     }

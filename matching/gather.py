@@ -2,7 +2,10 @@
 
 One query fetches every unlinked created record of the district (or the few asked for) with
 the active SIS records its SSID or Other ID points at; a second looks up SSID typo neighbours
-for the records whose SSID found nothing. Both stay inside the district.
+for the records whose SSID found nothing; a third, for the records without ids (and those
+with a birth date whose ids found nothing), the records carrying their names as typed or
+swapped, so the pure core can suggest a possible SIS match or a two-digit SSID slip. All stay inside
+the district.
 """
 
 from __future__ import annotations
@@ -15,7 +18,11 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from matching.records import CreatedRecord, PersonName, SisCandidate
+from matching.core.evidence import NO_FREQUENCIES, NameFrequencies
+from matching.core.records import CreatedRecord, PersonName, SisCandidate
+from matching.core.search_keys import name_key
+from matching.name_directory import NameDirectory, name_directory
+from matching.name_search import sis_candidate
 
 _SIS_COLUMNS = (
     "s.id, s.ssid, s.other_id, s.first_name, s.middle_name, s.last_name, s.birth_date, s.grade, s.school_id"
@@ -23,7 +30,7 @@ _SIS_COLUMNS = (
 
 _GATHER = f"""
 WITH c AS (
-  SELECT id, ssid, other_id, first_name, middle_name, last_name, birth_date FROM students
+  SELECT id, ssid, other_id, first_name, middle_name, last_name, birth_date, grade, school_id FROM students
   WHERE district_id = :d AND origin = 'created' AND status = 'active' {{only}}
 ), hits AS (
   SELECT c.id AS created_id, s.id AS sis_id FROM c JOIN students s
@@ -34,11 +41,12 @@ WITH c AS (
     ON s.district_id = :d AND s.origin = 'sis' AND s.status = 'active' AND s.other_id = c.other_id
 )
 SELECT c.id AS c_id, c.ssid AS c_ssid, c.other_id AS c_other_id, c.first_name AS c_first,
-       c.middle_name AS c_middle, c.last_name AS c_last, c.birth_date AS c_birth, {_SIS_COLUMNS}
+       c.middle_name AS c_middle, c.last_name AS c_last, c.birth_date AS c_birth, c.grade AS c_grade,
+       c.school_id AS c_school, {_SIS_COLUMNS}
 FROM c LEFT JOIN hits h ON h.created_id = c.id LEFT JOIN students s ON s.id = h.sis_id
 """
 
-# the SQL twin of matching.typos.ssid_typo_variants (a test holds them equal): every id one
+# the SQL twin of matching.core.typos.ssid_typo_variants (a test holds them equal): every id one
 # substitution or one adjacent transposition away, built in the database so only the typed
 # SSIDs travel, not a hundred variants of each
 TYPO_VARIANTS = """
@@ -66,35 +74,39 @@ JOIN students s ON s.district_id = :d AND s.origin = 'sis' AND s.status = 'activ
 )
 
 
+NAME_PAIR_ROWS = 50  # a name pair the district carries more often than this suggests nobody
+
+# SIS records whose name keys are one of the given (created record, family key, given key) pairs
+_BY_NAME = f"""
+SELECT p.created_id, {_SIS_COLUMNS}
+FROM unnest(CAST(:created AS bigint[]), CAST(:lasts AS text[]), CAST(:firsts AS text[]))
+  AS p(created_id, last_key, first_key)
+JOIN students s ON s.district_id = :d AND s.origin = 'sis' AND s.status = 'active'
+  AND s.search_last = p.last_key AND s.search_first = p.first_key
+"""
+
+
 @dataclass(frozen=True)
 class Gathered:
-    """Everything one pass needs, keyed by created record id."""
+    """Everything one pass needs, keyed by created record id, and the district's name counts."""
 
     records: dict[int, CreatedRecord]
     candidates: dict[int, list[SisCandidate]]
     dismissed: dict[int, frozenset[int]]
-
-
-def _candidate(district_id: str, row: Any) -> SisCandidate:
-    return SisCandidate(
-        id=row.id,
-        district_id=district_id,
-        name=PersonName(row.first_name, row.last_name, row.middle_name),
-        ssid=row.ssid,
-        other_id=row.other_id,
-        birth_date=row.birth_date,
-        grade=row.grade,
-        school_id=row.school_id,
-    )
+    frequencies: NameFrequencies = NO_FREQUENCIES
 
 
 def _created(district_id: str, row: Any) -> CreatedRecord:
     name = PersonName(row.c_first, row.c_last, row.c_middle)
-    return CreatedRecord(row.c_id, district_id, name, row.c_ssid, row.c_other_id, row.c_birth)
+    return CreatedRecord(
+        row.c_id, district_id, name, row.c_ssid, row.c_other_id, row.c_birth, row.c_grade, row.c_school
+    )
 
 
 def gather(session: Session, district_id: str, created_ids: Sequence[int] | None = None) -> Gathered:
-    """Unlinked created records of the district (all, or `created_ids`) and their candidates."""
+    """Unlinked created records of the district (all, or `created_ids`) and their candidates: the
+    records their ids point at, SSID typo neighbours, and for records whose ids found nothing
+    (or that have none) the records their names point at."""
     only = "" if created_ids is None else "AND id = ANY(CAST(:ids AS bigint[]))"
     params: dict[str, Any] = {"d": district_id, "ids": list(created_ids or [])}
     records: dict[int, CreatedRecord] = {}
@@ -102,9 +114,12 @@ def gather(session: Session, district_id: str, created_ids: Sequence[int] | None
     for row in session.execute(text(_GATHER.format(only=only)), params):
         records.setdefault(row.c_id, _created(district_id, row))
         if row.id is not None:
-            candidates[row.c_id].append(_candidate(district_id, row))
+            candidates[row.c_id].append(sis_candidate(district_id, row))
     _add_typo_neighbours(session, district_id, records, candidates)
-    return Gathered(records, dict(candidates), _dismissed(session, district_id, created_ids))
+    directory = name_directory(session, district_id)
+    _add_name_neighbours(session, district_id, records, candidates, directory)
+    dismissed = _dismissed(session, district_id, created_ids)
+    return Gathered(records, dict(candidates), dismissed, directory.frequencies)
 
 
 def _add_typo_neighbours(
@@ -122,7 +137,48 @@ def _add_typo_neighbours(
         return
     params = {"d": district_id, "created": [i for i, _ in typed], "ssids": [s for _, s in typed]}
     for row in session.execute(text(_TYPOS), params):
-        candidates[row.created_id].append(_candidate(district_id, row))
+        found = candidates[row.created_id]
+        if all(c.id != row.id for c in found):  # a record the Other ID already found is not a second one
+            found.append(sis_candidate(district_id, row))
+
+
+def _name_pairs(record: CreatedRecord, directory: NameDirectory) -> set[tuple[str, str]]:
+    """Key pairs for one record: its names as typed, straight and swapped. (Slips are left to
+    name search: near every name, a district pass would read too many records.)"""
+    straight = {(name_key(record.name.last), name_key(record.name.first))}
+    swapped = {(name_key(record.name.first), name_key(record.name.last))}
+    pairs = {(last, first) for last, first in straight | swapped if last and first}
+    return {p for p in pairs if _expected(directory, *p) <= NAME_PAIR_ROWS}
+
+
+def _expected(directory: NameDirectory, last: str, first: str) -> float:
+    records = max(directory.frequencies.records, 1)
+    return directory.count("family", last) * directory.count("given", first) / records
+
+
+def _add_name_neighbours(
+    session: Session,
+    district_id: str,
+    records: dict[int, CreatedRecord],
+    candidates: dict[int, list[SisCandidate]],
+    directory: NameDirectory,
+) -> None:
+    """For records without ids, and records with a birth date whose ids found nothing: the records
+    their names find (a possible SIS match, an SSID two digits off)."""
+    wanted = [
+        r
+        for r in records.values()
+        if (not r.ssid and not r.other_id) or (r.birth_date is not None and not candidates.get(r.id))
+    ]
+    rows = [(r.id, last, first) for r in wanted for last, first in _name_pairs(r, directory)]
+    if not rows:
+        return
+    created, lasts, firsts = (list(column) for column in zip(*rows, strict=True))
+    params = {"d": district_id, "created": created, "lasts": lasts, "firsts": firsts}
+    for row in session.execute(text(_BY_NAME), params):
+        found = candidates[row.created_id]
+        if all(c.id != row.id for c in found):
+            found.append(sis_candidate(district_id, row))
 
 
 def _dismissed(

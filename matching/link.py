@@ -18,13 +18,12 @@ import structlog
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from config.redaction import SafeMessage
-from models import LearningPlan, LinkMethod, Student
+from matching.core.vocabulary import LinkMethod, Topic
+from matching.refusals import Refusal, RefusalCode
+from models import LearningPlan, Student
+from models.outbox import record_events
 
 logger = structlog.get_logger(__name__)
-
-# worker.outbox.RECORD_LINKED; repeated here so the engine's type check stays within the engine
-RECORD_LINKED = "record_linked"
 
 # the id that must not contradict, by how the SIS record was found
 _CROSS_CHECKED: dict[LinkMethod, tuple[str, ...]] = {
@@ -36,15 +35,6 @@ _CROSS_CHECKED: dict[LinkMethod, tuple[str, ...]] = {
 }
 
 
-class LinkRefused(SafeMessage, Exception):
-    """A link that must not happen; `code` says why (the message carries ids only)."""
-
-    def __init__(self, code: str, created_record_id: int | None = None) -> None:
-        self.code = code
-        self.created_record_id = created_record_id
-        super().__init__(f"link refused: {code} (created record {created_record_id})")
-
-
 @dataclass(frozen=True)
 class LinkRequest:
     created_record_id: int
@@ -54,6 +44,10 @@ class LinkRequest:
 
 @dataclass(frozen=True)
 class LinkOutcome:
+    """The link as it stands: the same pair linked before answers `already_linked` with its audit row."""
+
+    created_record_id: int
+    sis_record_id: int
     audit_id: int
     plans_moved: int
     already_linked: bool
@@ -74,7 +68,7 @@ def link_created_record(
     result = link_created_records(
         session, district_id=district_id, requests=[request], actor_staff_id=actor_staff_id, batch_id=batch_id
     )[created_record_id]
-    if isinstance(result, LinkRefused):
+    if isinstance(result, Refusal):
         raise result
     return result
 
@@ -86,23 +80,24 @@ def link_created_records(
     requests: Sequence[LinkRequest],
     actor_staff_id: int | None = None,
     batch_id: int | None = None,
-) -> dict[int, LinkOutcome | LinkRefused]:
+) -> dict[int, LinkOutcome | Refusal]:
     """Apply many links in one go; each created record gets its outcome or its refusal."""
     session.flush()  # the caller's pending ORM changes reach the rows this locks and rewrites
     unique = list({r.created_record_id: r for r in reversed(requests)}.values())
     created = _lock_created(session, district_id, [r.created_record_id for r in unique])
     sis = _share_sis(session, district_id, [r.sis_record_id for r in unique])
-    results: dict[int, LinkOutcome | LinkRefused] = {}
+    results: dict[int, LinkOutcome | Refusal] = {}
     to_apply: list[LinkRequest] = []
     for request in unique:
-        verdict = _refusal(request, created.get(request.created_record_id), sis.get(request.sis_record_id))
-        if verdict == "already_linked":
-            results[request.created_record_id] = LinkOutcome(0, 0, True)
-        elif verdict is not None:
-            results[request.created_record_id] = LinkRefused(verdict, request.created_record_id)
+        locked, target = created.get(request.created_record_id), sis.get(request.sis_record_id)
+        if locked is not None and target is not None and locked.merged_into_id == target.id:
+            results[request.created_record_id] = LinkOutcome(
+                request.created_record_id, request.sis_record_id, locked.audit_id, 0, True
+            )
+        elif (code := _refusal(request, locked, target)) is not None:
+            results[request.created_record_id] = Refusal(code, request.created_record_id)
         else:
             to_apply.append(request)
-    _fill_existing_audit_ids(session, district_id, results)
     if to_apply:
         results.update(_apply(session, district_id, to_apply, actor_staff_id, batch_id))
         _expire_touched(
@@ -123,10 +118,14 @@ def _expire_touched(session: Session, student_ids: set[int]) -> None:
 
 def _lock_created(session: Session, district_id: str, ids: list[int]) -> dict[int, Any]:
     # ORDER BY id: concurrent passes lock rows in one order, so they cannot deadlock
+    # a merged record's link audit row comes along: the merge writes both in one transaction
     rows = session.execute(
         text(
-            "SELECT id, status, merged_into_id, ssid, other_id FROM students"
-            " WHERE district_id = :d AND origin = 'created' AND id = ANY(:ids) ORDER BY id FOR UPDATE"
+            "SELECT id, status, merged_into_id, ssid, other_id, CASE WHEN status = 'merged' THEN"
+            " (SELECT a.id FROM link_audit a WHERE a.district_id = :d AND a.created_record_id = students.id)"
+            " END AS audit_id"
+            " FROM students WHERE district_id = :d AND origin = 'created' AND id = ANY(:ids)"
+            " ORDER BY id FOR UPDATE OF students"
         ),
         {"d": district_id, "ids": ids},
     )
@@ -147,38 +146,23 @@ def _share_sis(session: Session, district_id: str, ids: list[int]) -> dict[int, 
     return {row.id: row for row in rows}
 
 
-def _refusal(request: LinkRequest, created: Any, sis: Any) -> str | None:
-    """Why this link must not be applied now, or None; "already_linked" for the same pair again."""
-    if created is None or sis is None:
-        return "not_found"
-    if created.status == "merged":
-        return "already_linked" if created.merged_into_id == sis.id else "already_linked_elsewhere"
+def _refusal(request: LinkRequest, created: Any, sis: Any) -> RefusalCode | None:
+    """Why this link must not be applied now, or None (the same pair again is not asked here)."""
+    if created is None:
+        return RefusalCode.CREATED_RECORD_NOT_FOUND
+    if sis is None:
+        return RefusalCode.SIS_RECORD_NOT_FOUND
     if created.status != "active":
-        return "not_active"
+        return RefusalCode.ALREADY_LINKED_ELSEWHERE if created.status == "merged" else RefusalCode.NOT_ACTIVE
     if sis.status != "active":
-        return "sis_record_inactive"
-    for field in _CROSS_CHECKED[request.method]:
-        mine, theirs = getattr(created, field), getattr(sis, field)
-        if mine is not None and theirs is not None and mine != theirs:
-            return "ids_contradict"
-    return None
+        return RefusalCode.SIS_RECORD_INACTIVE
+    return RefusalCode.IDS_CONTRADICT if _ids_contradict(request.method, created, sis) else None
 
 
-def _fill_existing_audit_ids(
-    session: Session, district_id: str, results: dict[int, LinkOutcome | LinkRefused]
-) -> None:
-    again = [cid for cid, r in results.items() if isinstance(r, LinkOutcome) and r.already_linked]
-    if not again:
-        return
-    rows = session.execute(
-        text(
-            "SELECT created_record_id, id FROM link_audit"
-            " WHERE district_id = :d AND created_record_id = ANY(:ids)"
-        ),
-        {"d": district_id, "ids": again},
-    )
-    for created_record_id, audit_id in rows:
-        results[created_record_id] = LinkOutcome(audit_id, 0, True)
+def _ids_contradict(method: LinkMethod, created: Any, sis: Any) -> bool:
+    """The id not used to find the SIS record is on both records and differs."""
+    pairs = ((getattr(created, field), getattr(sis, field)) for field in _CROSS_CHECKED[method])
+    return any(mine is not None and theirs is not None and mine != theirs for mine, theirs in pairs)
 
 
 _PAIRS = "unnest(CAST(:created AS bigint[]), CAST(:sis AS bigint[])) AS m(created_id, sis_id)"
@@ -209,13 +193,8 @@ WITH m AS (
          jsonb_build_object('sis_record_id', sis_record_id, 'method', method, 'plans_moved', plans_moved,
                             'link_audit_id', id)
   FROM audit
-), events AS (
-  INSERT INTO outbox_events (district_id, topic, payload)
-  SELECT :d, :topic, jsonb_build_object('created_record_id', created_record_id,
-                                        'sis_record_id', sis_record_id, 'audit_id', id)
-  FROM audit
 )
-SELECT created_record_id, id, plans_moved FROM audit
+SELECT created_record_id, sis_record_id, id, plans_moved FROM audit
 """
 
 
@@ -225,7 +204,7 @@ def _apply(
     requests: list[LinkRequest],
     actor_staff_id: int | None,
     batch_id: int | None,
-) -> dict[int, LinkOutcome | LinkRefused]:
+) -> dict[int, LinkOutcome | Refusal]:
     pairs = {
         "d": district_id,
         "created": [r.created_record_id for r in requests],
@@ -243,11 +222,16 @@ def _apply(
             "actor_kind": "system" if actor_staff_id is None else "staff",
             "staff": actor_staff_id,
             "batch": batch_id,
-            "topic": RECORD_LINKED,
         },
+    ).all()
+    record_events(
+        session,
+        Topic.RECORD_LINKED,
+        district_id,
+        [{"created_record_id": c, "sis_record_id": s, "audit_id": a} for c, s, a, _ in rows],
     )
-    outcomes: dict[int, LinkOutcome | LinkRefused] = {
-        created_record_id: LinkOutcome(audit_id, plans, False) for created_record_id, audit_id, plans in rows
+    outcomes: dict[int, LinkOutcome | Refusal] = {
+        c: LinkOutcome(c, s, a, plans, False) for c, s, a, plans in rows
     }
     logger.info("created_records_linked", district_id=district_id, links=len(outcomes), batch_id=batch_id)
     return outcomes

@@ -1,35 +1,45 @@
 """Search by name for manual linking: the active SIS records of the district ranked against one
-created record, each with its reasons and any created record already linked to it.
+created record by the summed evidence (matching/core/ranking.py), each with its reasons, its
+field-by-field agreement, ties said out loud, and any created record already linked to it.
 
-Fast at a million SIS records without contrib extensions: candidates come only from index
-ranges over the key columns `(district_id, search_last, search_first)`
-(matching/search_keys.py), each kept small by pairing a loose condition on one name with a
-tight one on the other:
+Fast at a million SIS records without contrib extensions. The misspellings are found in
+memory, in the district's name directory (matching/name_directory.py): every given and family
+name key within two edits of the typed one (one for names of three letters or fewer), first
+letters included, and for a family name the compounds that contain it. Where common names
+would make that block large (more than PAIR_ROWS records expected from the directory's
+counts) it narrows to one edit each, then to a slip in one of the two names. Postgres is then asked
+only for exact keys, as index look-ups on `(district_id, search_last, search_first)`:
 
-- same surname (or one of its words), same given-name initial: a misspelt given name;
-- same surname, given name one of the typed name's nicknames: Bill for William;
-- a surname that starts with the typed one, same initial: a compound surname (García-López);
-- a surname sharing the first two letters, same given name or nickname: a misspelt surname;
-- given and family swapped.
+- family name near the typed one and given name near the typed one (or a nickname of it);
+- the same with given and family swapped;
+- the typed family name alone, when the district has few records of it (or, with a birth date
+  typed, those of them born that day); the typed given name alone when it is rare and the
+  district small (no index leads with the given name), so a child whose family name changed
+  is still found;
+- an initial typed as the given name: the family name with any given name of that initial.
 
-Ranking is Python (matching/scoring.py) over the few hundred rows these return.
+A surname split or joined by a space or hyphen has the same key (Mac Kenzie = MacKenzie).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from matching.names import PARTICLES, relatives, tokens
-from matching.records import CreatedRecord, PersonName, SisCandidate
-from matching.scoring import rank
-from matching.search_keys import name_key
+from matching.core.names import PARTICLES, relatives, tokens
+from matching.core.ranking import rank
+from matching.core.records import CreatedRecord, PersonName, SisCandidate
+from matching.core.search_keys import name_key
+from matching.name_directory import NameDirectory, name_directory
 
 MAX_BLOCK_ROWS = 5000  # a safety cap; real blocks are far smaller
-MISSPELT_PREFIX = 2
+PAIR_ROWS = 250  # expected records of a near-names block before it is narrowed (common names)
+ONE_NAME_ROWS = 400  # a name alone is a block when the district has at most this many records of it
+ONE_NAME_WITH_BIRTH_ROWS = 5000  # ... or, filtered by the typed birth date, this many
+GIVEN_ALONE_DISTRICT = 20_000  # a given name alone is looked for in districts of at most this many records
 
 _SELECT = """
 SELECT s.id, s.ssid, s.other_id, s.first_name, s.middle_name, s.last_name, s.birth_date, s.grade, s.school_id
@@ -55,32 +65,67 @@ class RankedCandidate:
     """A ranked SIS record, marked when a created record is already linked to it."""
 
     sis_record_id: int
-    score: float
+    score: float  # 0..1
     reasons: list[str]
     already_linked_created_record_id: int | None
+    weight: float = 0.0  # the summed evidence in bits
+    agreement: dict[str, str] = field(default_factory=dict)  # field -> level
+    tied: bool = False  # another listed record has the very same evidence
+    separating_fields: tuple[str, ...] = ()  # fields, not typed on the created record, that differ
 
 
-def _surname_keys(last: str) -> list[str]:
-    words = tokens(last)
-    return sorted({name_key(last), *words, "".join(w for w in words if w not in PARTICLES)} - {""})
+def edits_allowed(key: str) -> int:
+    return 2 if len(key) >= 4 else 1
 
 
-def _given_keys(first: str) -> list[str]:
-    """The typed given name and its nicknames, as keys."""
+def given_keys(first: str) -> set[str]:
+    """The typed given name as keys: whole, its first word, and the first word's nicknames."""
     words = tokens(first)
     if not words:
-        return []
+        return set()
     nicknames, canonicals = relatives(words[0])
-    return sorted({words[0], "".join(words), *(name_key(n) for n in nicknames | canonicals)} - {""})
+    return {name_key(first), words[0], *(name_key(n) for n in nicknames | canonicals)} - {""}
 
 
-def _range(prefix: str) -> tuple[str, str]:
-    """Keys starting with `prefix` sort in [prefix, prefix + "{"): C collation, a-z only."""
-    return prefix, prefix + "{"
+def family_keys(last: str) -> set[str]:
+    """The typed family name as keys: whole, each word, and the words without particles."""
+    words = tokens(last)
+    return {name_key(last), *words, "".join(w for w in words if w not in PARTICLES)} - {""}
+
+
+def _near(directory: NameDirectory, part: Any, keys: set[str], most: int = 2) -> set[str]:
+    found = set(keys)
+    for key in keys:
+        found.update(directory.near(part, key, min(most, edits_allowed(key))))
+        if part == "family" and len(key) >= 4:
+            found.update(directory.containing(part, key))
+    return found
+
+
+def _expected_rows(directory: NameDirectory, lasts: set[str], firsts: set[str]) -> float:
+    """Records expected with one of `lasts` and one of `firsts`, taking the two as independent."""
+    records = max(directory.frequencies.records, 1)
+    last_rows = sum(directory.count("family", k) for k in lasts)
+    return last_rows * sum(directory.count("given", k) for k in firsts) / records
+
+
+def _pair_block(directory: NameDirectory, lasts: set[str], firsts: set[str]) -> tuple[set[str], set[str]]:
+    """Family and given keys near the typed ones: two edits each, unless common names would make
+    that block larger than PAIR_ROWS; then one edit each, then a slip in one name only."""
+    for most in (2, 1):
+        near_lasts, near_firsts = (
+            _near(directory, "family", lasts, most),
+            _near(directory, "given", firsts, most),
+        )
+        if _expected_rows(directory, near_lasts, near_firsts) <= PAIR_ROWS:
+            return near_lasts, near_firsts
+    by_last = _expected_rows(directory, near_lasts, firsts)
+    by_first = _expected_rows(directory, lasts, near_firsts)
+    return (near_lasts, firsts) if by_last <= by_first else (lasts, near_firsts)
 
 
 class _Blocks:
-    """OR-ed index ranges and their bind parameters."""
+    """OR-ed index look-ups and their bind parameters."""
 
     def __init__(self) -> None:
         self.sql: list[str] = []
@@ -94,32 +139,44 @@ class _Blocks:
         self.sql.append(f"({condition})")
 
 
-_SAME_LAST = "s.search_last = ANY(CAST(:lasts AS text[]))"
-_LAST_RANGE = "s.search_last >= :lo AND s.search_last < :hi"
-_FIRST_RANGE = "s.search_first >= :flo AND s.search_first < :fhi"
-_SAME_FIRST = "s.search_first = ANY(CAST(:firsts AS text[]))"
+_PAIR = "s.search_last = ANY(CAST(:lasts AS text[])) AND s.search_first = ANY(CAST(:firsts AS text[]))"
+_LAST = "s.search_last = ANY(CAST(:lasts AS text[]))"
+_FIRST = "s.search_first = ANY(CAST(:firsts AS text[]))"
+_LAST_BORN = f"{_LAST} AND s.birth_date = :born"
+_INITIAL = f"{_LAST} AND s.search_first >= :flo AND s.search_first < :fhi"
 
 
-def blocking_query(name: PersonName) -> tuple[str, dict[str, Any]]:
-    """The blocking query and its parameters for one typed name."""
-    lasts, givens = _surname_keys(name.last), _given_keys(name.first)
-    blocks = _Blocks()
-    if lasts and givens:
-        flo, fhi = _range(tokens(name.first)[0][:1])
-        blocks.add(f"{_SAME_LAST} AND {_FIRST_RANGE}", lasts=lasts, flo=flo, fhi=fhi)
-        blocks.add(f"{_SAME_LAST} AND {_SAME_FIRST}", lasts=lasts, firsts=givens)
-        typed = name_key(name.last)
-        if len(typed) >= 3:
-            lo, hi = _range(typed)
-            blocks.add(f"{_LAST_RANGE} AND {_FIRST_RANGE}", lo=lo, hi=hi, flo=flo, fhi=fhi)
-        for prefix in sorted({key[:MISSPELT_PREFIX] for key in lasts}):
-            lo, hi = _range(prefix)
-            blocks.add(f"{_LAST_RANGE} AND {_SAME_FIRST}", lo=lo, hi=hi, firsts=givens)
-        # given and family swapped: the typed given name is the surname, the initial the family's
-        flo, fhi = _range(typed[:1])
-        blocks.add(f"{_SAME_LAST} AND {_FIRST_RANGE}", lasts=_surname_keys(name.first), flo=flo, fhi=fhi)
-    if not blocks.sql:
+def _one_name_blocks(blocks: _Blocks, created: CreatedRecord, directory: NameDirectory) -> None:
+    """A family name alone (a given name typed unlike the SIS one), or a given name alone."""
+    lasts = sorted(family_keys(created.name.last))
+    rows = sum(directory.count("family", k) for k in lasts)
+    if rows <= ONE_NAME_ROWS:
+        blocks.add(_LAST, lasts=lasts)
+    elif created.birth_date is not None and rows <= ONE_NAME_WITH_BIRTH_ROWS:
+        blocks.add(_LAST_BORN, lasts=lasts, born=created.birth_date)
+    firsts = sorted(given_keys(created.name.first))
+    given_rows = sum(directory.count("given", k) for k in firsts)
+    # no index leads with the given name: read the whole (small) district instead
+    if 0 < given_rows <= ONE_NAME_ROWS and directory.frequencies.records <= GIVEN_ALONE_DISTRICT:
+        blocks.add(_FIRST, firsts=firsts)
+
+
+def blocking_query(created: CreatedRecord, directory: NameDirectory) -> tuple[str, dict[str, Any]]:
+    """The blocking query and its parameters for one created record."""
+    name: PersonName = created.name
+    firsts, lasts = given_keys(name.first), family_keys(name.last)
+    if not firsts or not lasts:
         return "", {}
+    blocks = _Blocks()
+    for pair_lasts, pair_firsts in (
+        _pair_block(directory, lasts, firsts),
+        _pair_block(directory, family_keys(name.first), given_keys(name.last)),  # swapped
+    ):
+        blocks.add(_PAIR, lasts=sorted(pair_lasts), firsts=sorted(pair_firsts))
+    initial = tokens(name.first)[0]
+    if len(initial) == 1:
+        blocks.add(_INITIAL, lasts=sorted(lasts), flo=initial, fhi=initial + "{")
+    _one_name_blocks(blocks, created, directory)
     return _SELECT.format(blocks=" OR ".join(blocks.sql)), blocks.params
 
 
@@ -139,7 +196,7 @@ def _created_record(session: Session, district_id: str, created_record_id: int) 
     )
 
 
-def _candidate(district_id: str, row: Any) -> SisCandidate:
+def sis_candidate(district_id: str, row: Any) -> SisCandidate:
     return SisCandidate(
         row.id,
         district_id,
@@ -152,6 +209,22 @@ def _candidate(district_id: str, row: Any) -> SisCandidate:
     )
 
 
+def find_candidates(
+    session: Session, district_id: str, created: CreatedRecord, directory: NameDirectory
+) -> list[SisCandidate]:
+    """The district's active SIS records the blocking finds for one created record."""
+    query, params = blocking_query(created, directory)
+    if not query:
+        return []
+    # without parallel workers: on the partitioned students table the plan Postgres keeps for the
+    # driver's prepared statement starts two workers for a few milliseconds of work, which made
+    # the search about three times slower at a million records (docs/matching.md)
+    previous = session.execute(text(_NO_WORKERS), {"workers": "0"}).scalar_one()
+    rows = session.execute(text(query), {"d": district_id, "cap": MAX_BLOCK_ROWS, **params}).all()
+    session.execute(text(_NO_WORKERS), {"workers": previous})
+    return [sis_candidate(district_id, row) for row in rows]
+
+
 def rank_candidates(
     session: Session, district_id: str, created_record_id: int, limit: int = 20
 ) -> list[RankedCandidate]:
@@ -159,25 +232,19 @@ def rank_candidates(
     created = _created_record(session, district_id, created_record_id)
     if created is None:
         return []
-    query, params = blocking_query(created.name)
-    if not query:
-        return []
-    # without parallel workers: on the partitioned students table the plan Postgres keeps for the
-    # driver's prepared statement starts two workers for a few milliseconds of work, which made
-    # the search about three times slower at a million records (README, "Search by name")
-    previous = session.execute(text(_NO_WORKERS), {"workers": "0"}).scalar_one()
-    rows = session.execute(text(query), {"d": district_id, "cap": MAX_BLOCK_ROWS, **params}).all()
-    session.execute(text(_NO_WORKERS), {"workers": previous})
-    ranked = sorted(
-        (rank(created, _candidate(district_id, row)) for row in rows),
-        key=lambda r: (-r.score, r.sis_record_id),
-    )[:limit]
-    ids = [r.sis_record_id for r in ranked]
+    directory = name_directory(session, district_id)
+    candidates = find_candidates(session, district_id, created, directory)
+    ranked = rank(created, candidates, directory.frequencies, limit)
     linked: dict[int, int] = {
         row.sis_record_id: row.created_record_id
-        for row in session.execute(text(_LINKED), {"d": district_id, "ids": ids})
+        for row in session.execute(
+            text(_LINKED), {"d": district_id, "ids": [r.sis_record_id for r in ranked]}
+        )
     }
     return [
-        RankedCandidate(r.sis_record_id, r.score, list(r.reasons), linked.get(r.sis_record_id))
+        RankedCandidate(
+            r.sis_record_id, r.score, list(r.reasons), linked.get(r.sis_record_id), r.weight, r.agreement,
+            r.tied, r.separating_fields,
+        )
         for r in ranked
-    ]
+    ]  # fmt: skip

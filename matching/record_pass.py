@@ -8,7 +8,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from matching.apply import apply_decisions
-from matching.decide import Decision, Wait, decide
+from matching.core.decide import Decision, Wait, decide
 from matching.district_pass import thresholds
 from matching.gather import gather
 
@@ -35,6 +35,7 @@ def match_created_record(session: Session, district_id: str, created_record_id: 
         gathered.candidates.get(created_record_id, ()),
         thresholds(),
         gathered.dismissed.get(created_record_id, frozenset()),
+        gathered.frequencies,
     )
     apply_decisions(session, district_id, {created_record_id: decision})
     logger.info(

@@ -1,22 +1,20 @@
 """SQLAlchemy models, engine and session handling, and the Alembic migrations."""
 
+from matching.core.vocabulary import HoldReason, LinkMethod, SuggestionKind, Topic
 from models.app_secret import AppSecret
 from models.base import (
     AuditAction,
     Base,
     BatchKind,
     BatchStatus,
-    HoldReason,
-    LinkMethod,
     Origin,
     PlanStatus,
     StaffRole,
     StudentStatus,
-    SuggestionKind,
 )
 from models.batch import Batch, QuarantinedRow
 from models.district import District, School
-from models.linking import DismissedSuggestion, Hold, LinkAudit, Suggestion
+from models.linking import DismissedSuggestion, HoldRow, LinkAudit, SuggestionRow
 from models.outbox import OutboxEvent
 from models.plan import LearningPlan
 from models.source_state import SeenFile, SourceState
@@ -33,8 +31,8 @@ __all__ = [
     "BatchStatus",
     "DismissedSuggestion",
     "District",
-    "Hold",
     "HoldReason",
+    "HoldRow",
     "LearningPlan",
     "LinkAudit",
     "LinkMethod",
@@ -49,6 +47,7 @@ __all__ = [
     "StaffRole",
     "Student",
     "StudentStatus",
-    "Suggestion",
     "SuggestionKind",
+    "SuggestionRow",
+    "Topic",
 ]

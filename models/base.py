@@ -70,24 +70,6 @@ class BatchKind(enum.StrEnum):
     DELTA = "delta"
 
 
-class LinkMethod(enum.StrEnum):
-    SSID = "ssid"
-    OTHER_ID = "other_id"
-    NAME_SEARCH = "name_search"
-    MANUAL_SSID = "manual_ssid"
-    MANUAL_OTHER_ID = "manual_other_id"
-
-
-class HoldReason(enum.StrEnum):
-    IDS_DISAGREE = "ids_disagree"
-    NAME_MISMATCH = "name_mismatch"
-    AMBIGUOUS_OTHER_ID = "ambiguous_other_id"
-
-
-class SuggestionKind(enum.StrEnum):
-    POSSIBLE_SSID_TYPO = "possible_ssid_typo"
-
-
 class StaffRole(enum.StrEnum):
     REGISTRAR = "registrar"
     SECRETARY = "secretary"

@@ -10,13 +10,13 @@ from functools import lru_cache
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
+from config.services import database_url
+
 
 @lru_cache(maxsize=4)
 def get_engine(url: str | None = None) -> Engine:
     """One pooled engine per URL per process; the default URL comes from config.services."""
     if url is None:
-        from config.services import database_url
-
         url = database_url()
     engine = create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
     _ENGINES.append(engine)

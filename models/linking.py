@@ -20,7 +20,8 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from models.base import Base, HoldReason, LinkMethod, SuggestionKind, created_at_column, text_enum
+from matching.core.vocabulary import HoldReason, LinkMethod, SuggestionKind
+from models.base import Base, created_at_column, text_enum
 
 
 def _same_district_fk(column: str, name: str) -> ForeignKeyConstraint:
@@ -54,7 +55,7 @@ class LinkAudit(Base):
     )
 
 
-class Hold(Base):
+class HoldRow(Base):
     """A created record whose identifier match needs a person; one current hold per record."""
 
     __tablename__ = "holds"
@@ -75,7 +76,7 @@ class Hold(Base):
     )
 
 
-class Suggestion(Base):
+class SuggestionRow(Base):
     """A possible link shown to staff, never applied automatically."""
 
     __tablename__ = "suggestions"

@@ -7,6 +7,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine
 
 MIGRATIONS = Path(__file__).with_name("migrations")
@@ -54,7 +55,5 @@ def downgrade(engine: Engine, revision: str = "base") -> None:
 
 
 def current_heads(engine: Engine) -> set[str]:
-    from alembic.runtime.migration import MigrationContext
-
     with engine.connect() as connection:
         return set(MigrationContext.configure(connection).get_current_heads())

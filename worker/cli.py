@@ -10,10 +10,16 @@ import sys
 
 import typer
 
+from config.logging import configure_logging
+from config.redaction import SafeMessage
+from config.settings import get_settings
+from models.db import get_engine
+from models.migrate import current_heads, downgrade, upgrade
 from worker import cli_batches, cli_sources
 from worker.cli_ops import register as register_ops
 from worker.cli_output import console, err_console, fail
 from worker.cli_staff import staff_app
+from worker.demo import run_demo
 
 __all__ = ["app", "console", "err_console", "fail", "main"]
 
@@ -42,9 +48,6 @@ def _start() -> None:
     The tables are the CLI's output; its log lines go to stderr at WARNING and above unless
     LOG_LEVEL is set, so a script sees results on stdout and only real trouble on stderr.
     """
-    from config.logging import configure_logging
-    from config.settings import get_settings
-
     settings = get_settings()
     level = settings.log_level if "log_level" in settings.model_fields_set else "WARNING"
     configure_logging(settings.log_format, level)
@@ -53,9 +56,6 @@ def _start() -> None:
 @db_app.command("upgrade")
 def db_upgrade(revision: str = typer.Argument("head", help="Target revision.")) -> None:
     """Apply the database migrations (to the newest by default)."""
-    from models.db import get_engine
-    from models.migrate import current_heads, upgrade
-
     engine = get_engine()
     upgrade(engine, revision)
     console.print(f"database at revision {', '.join(sorted(current_heads(engine))) or 'base'}")
@@ -64,9 +64,6 @@ def db_upgrade(revision: str = typer.Argument("head", help="Target revision.")) 
 @db_app.command("downgrade")
 def db_downgrade(revision: str = typer.Argument(..., help="Target revision, e.g. base.")) -> None:
     """Revert the database migrations to REVISION."""
-    from models.db import get_engine
-    from models.migrate import current_heads, downgrade
-
     engine = get_engine()
     downgrade(engine, revision)
     console.print(f"database at revision {', '.join(sorted(current_heads(engine))) or 'base'}")
@@ -75,8 +72,6 @@ def db_downgrade(revision: str = typer.Argument(..., help="Target revision, e.g.
 @app.command("demo")
 def demo() -> None:
     """Run the whole flow end to end on a sample district and print what happened."""
-    from worker.demo import run_demo
-
     run_demo(console)
 
 
@@ -86,8 +81,6 @@ def main() -> None:
     except SystemExit:
         raise
     except Exception as exc:  # the one place that turns an unexpected error into one line
-        from config.redaction import SafeMessage
-
         reason = str(exc) if isinstance(exc, SafeMessage) else type(exc).__name__
         err_console.print(f"ale-sync: failed: {reason}", markup=False, highlight=False)
         sys.exit(1)

@@ -7,14 +7,31 @@ Exit codes: 0 applied (or already applied), 1 rejected, failed or not found, 2 b
 from __future__ import annotations
 
 import getpass
+from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.table import Table
+from sqlalchemy import select
 
+from config.settings import SourceConfig, get_settings
+from models import Batch, BatchStatus, QuarantinedRow
+from models.db import get_engine, transaction
+from worker.cli_origin import origin_lines
 from worker.cli_output import console, fail, print_json
+from worker.ingest import (
+    BatchNotFound,
+    BatchNotHeld,
+    IngestResult,
+    approve_batch,
+    dry_run,
+    ingest_batch,
+    reject_batch,
+)
+from worker.pull import register_delivery
+from worker.sources.delivery import format_of
 
 HELD_EXIT = 3
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts instead of a table.")]
@@ -42,32 +59,22 @@ def ingest(
     if dry_run:
         _print_plan(source, path, as_json)
         return
-    from models.db import get_engine, transaction
-    from worker.ingest import ingest_batch
-    from worker.pull import register_delivery
-
     engine = get_engine()
     with transaction(engine) as session:
         batch_id, _ = register_delivery(session, source, path)
     _finish(ingest_batch(engine, batch_id), as_json)
 
 
-def _source(path: Path, district: str | None) -> Any:
-    from config.settings import SourceConfig, get_settings
-
+def _source(path: Path, district: str | None) -> SourceConfig:
     configured = get_settings().sources_for(district)
     if district is None and len(configured) != 1:
         raise fail("say which district the delivery belongs to with --district", 2)
     if configured:
         return configured[0]
-    from worker.sources.delivery import format_of
-
     return SourceConfig(district=district or "", name="cli", inbox=path.parent, format=format_of(path))
 
 
-def _print_plan(source: Any, path: Path, as_json: bool) -> None:
-    from worker.ingest import dry_run
-
+def _print_plan(source: SourceConfig, path: Path, as_json: bool) -> None:
     plan = dry_run(path, source)
     code = 1 if plan.reject_reason else HELD_EXIT if plan.would_hold else 0
     if as_json:
@@ -98,9 +105,7 @@ def _counts_table(counts: dict[str, int]) -> Table:
     return table
 
 
-def _finish(result: Any, as_json: bool) -> None:
-    from models import BatchStatus
-
+def _finish(result: IngestResult, as_json: bool) -> None:
     code = {BatchStatus.APPLIED: 0, BatchStatus.HELD: HELD_EXIT}.get(result.status, 1)
     if as_json:
         print_json({**asdict(result), "status": str(result.status)})
@@ -122,11 +127,6 @@ def list_batches(
     as_json: JsonOption = False,
 ) -> None:
     """The newest batches with their status and counts."""
-    from sqlalchemy import select
-
-    from models import Batch
-    from models.db import transaction
-
     query = select(Batch).order_by(Batch.id.desc()).limit(limit)
     if district:
         query = query.where(Batch.district_id == district)
@@ -151,11 +151,6 @@ def list_batches(
 @batches_app.command("show")
 def show_batch(batch_id: int, as_json: JsonOption = False) -> None:
     """One batch: its ledger row and its quarantined rows (row number, reason)."""
-    from sqlalchemy import select
-
-    from models import Batch, QuarantinedRow
-    from models.db import transaction
-
     with transaction() as session:
         batch = session.get(Batch, batch_id)
         if batch is None:
@@ -173,8 +168,6 @@ def show_batch(batch_id: int, as_json: JsonOption = False) -> None:
     if as_json:
         print_json(row)
         return
-    from worker.cli_sources import origin_lines
-
     for key, value in row.items():
         if key not in ("quarantined_rows", "provenance", "archive_path"):
             console.print(f"{key:>12}: {value if value is not None else ''}", markup=False)
@@ -192,9 +185,6 @@ def show_batch(batch_id: int, as_json: JsonOption = False) -> None:
 @batches_app.command("approve")
 def approve(batch_id: int, by: ByOption = "", as_json: JsonOption = False) -> None:
     """Apply a held batch as it stands (the safety check is skipped; the decision is audited)."""
-    from models.db import get_engine
-    from worker.ingest import approve_batch
-
     _finish(_decide(lambda: approve_batch(get_engine(), batch_id, by or getpass.getuser())), as_json)
 
 
@@ -206,9 +196,6 @@ def reject(
     as_json: JsonOption = False,
 ) -> None:
     """Close a held batch without applying anything (audited)."""
-    from models.db import get_engine
-    from worker.ingest import reject_batch
-
     result = _decide(lambda: reject_batch(get_engine(), batch_id, by or getpass.getuser(), reason))
     if as_json:
         print_json({**asdict(result), "status": str(result.status)})
@@ -216,16 +203,14 @@ def reject(
     console.print(f"batch {result.batch_id} of district {result.district_id}: {result.status}")
 
 
-def _decide(action: Any) -> Any:
-    from worker.ingest import BatchNotFound, BatchNotHeld
-
+def _decide(action: Callable[[], IngestResult]) -> IngestResult:
     try:
         return action()
     except (BatchNotFound, BatchNotHeld) as refused:
         raise fail(str(refused)) from None
 
 
-def _batch_row(batch: Any) -> dict[str, Any]:
+def _batch_row(batch: Batch) -> dict[str, Any]:
     return {
         "id": batch.id,
         "district_id": batch.district_id,

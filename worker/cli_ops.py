@@ -1,4 +1,4 @@
-"""`ale-sync resync|status|unlinked|holds|staff`: the ops commands over worker/sync.py and ops_queries.
+"""`ale-sync resync|status|unlinked|holds`: the ops commands over worker/sync.py and ops_queries.
 
 Each command is an edge: it opens the transaction and passes the session down.
 """
@@ -10,8 +10,14 @@ from typing import Annotated, Any
 import typer
 from rich.progress import Progress
 from rich.table import Table
+from sqlalchemy import Engine
 
+from models.db import get_engine, transaction
 from worker.cli_output import age_text, console, fail, print_json, print_rows
+from worker.enqueue import enqueue_match_district, enqueue_pull
+from worker.ops_queries import district_status, held_records, unlinked_records
+from worker.sources.state import request_full_reads
+from worker.sync import DistrictSync, pass_counts, sync_district, sync_districts
 
 DistrictOption = Annotated[str | None, typer.Option("--district", "-d", help="Only this district.")]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts instead of a table.")]
@@ -29,16 +35,11 @@ def resync(
     as_json: JsonOption = False,
 ) -> None:
     """Pull every SIS source, ingest what arrived and re-match: queued for the worker, or here with --wait."""
-    from models.db import get_engine
-    from worker.sync import sync_districts
-
     engine = get_engine()
     districts = sync_districts(engine, district)
     if not districts:
         raise fail(f"no district {district} is configured or stored" if district else "no district to sync")
     if full:
-        from worker.sources.state import request_full_reads
-
         request_full_reads(engine, districts)
     if wait:
         _resync_inline(engine, districts, as_json)
@@ -47,8 +48,6 @@ def resync(
 
 
 def _resync_queued(districts: list[str], as_json: bool) -> None:
-    from worker.tasks import enqueue_match_district, enqueue_pull
-
     rows = [
         {"district_id": d, "pull_task_id": enqueue_pull(d), "match_task_id": enqueue_match_district(d)}
         for d in districts
@@ -68,9 +67,7 @@ def _task_text(task_id: str | None) -> str:
     return task_id if task_id else "already queued"
 
 
-def _resync_inline(engine: Any, districts: list[str], as_json: bool) -> None:
-    from worker.sync import sync_district
-
+def _resync_inline(engine: Engine, districts: list[str], as_json: bool) -> None:
     results = []
     with Progress(console=console, transient=True, disable=as_json) as progress:
         bar = progress.add_task("resync", total=len(districts))
@@ -97,9 +94,7 @@ def table_counts() -> tuple[str, ...]:
     return ("inserted", "updated", "deactivated", "quarantined")
 
 
-def _sync_row(done: Any) -> dict[str, Any]:
-    from worker.tasks import pass_counts
-
+def _sync_row(done: DistrictSync) -> dict[str, Any]:
     return {
         "district_id": done.district_id,
         "batches": [
@@ -112,9 +107,6 @@ def _sync_row(done: Any) -> dict[str, Any]:
 
 def status(district: DistrictOption = None, as_json: JsonOption = False) -> None:
     """Per district: the last batch and its counts, unlinked and held records, the last error."""
-    from models.db import transaction
-    from worker.ops_queries import district_status
-
     with transaction() as session:
         rows = district_status(session, district)
     if district and not rows:
@@ -157,9 +149,6 @@ def _counts_text(batch: dict[str, Any] | None) -> str:
 
 def unlinked(district: DistrictOption = None, as_json: JsonOption = False) -> None:
     """Created records not yet linked (the "Link Student to ALE" table), oldest first."""
-    from models.db import transaction
-    from worker.ops_queries import unlinked_records
-
     with transaction() as session:
         rows = unlinked_records(session, district)
 
@@ -183,9 +172,6 @@ def unlinked(district: DistrictOption = None, as_json: JsonOption = False) -> No
 
 def holds(district: DistrictOption = None, as_json: JsonOption = False) -> None:
     """Created records held for a person, with the reason and the SIS record the ids pointed at."""
-    from models.db import transaction
-    from worker.ops_queries import held_records
-
     with transaction() as session:
         rows = held_records(session, district)
 

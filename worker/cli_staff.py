@@ -13,6 +13,7 @@ from models.db import transaction
 from models.staff import hash_staff_token, new_staff_token
 from worker.cli_ops import DistrictOption, JsonOption
 from worker.cli_output import console, fail, print_json, print_rows
+from worker.ops_queries import staff_accounts
 
 staff_app = typer.Typer(
     help="Staff accounts (Registrar, Secretary, Teacher) and their tokens.", no_args_is_help=True
@@ -45,8 +46,6 @@ def staff_add(
 @staff_app.command("list")
 def staff_list(district: DistrictOption = None, as_json: JsonOption = False) -> None:
     """List staff accounts; revoked ones show when they were revoked."""
-    from worker.ops_queries import staff_accounts
-
     with transaction() as session:
         rows = staff_accounts(session, district)
 

@@ -12,6 +12,7 @@ import json
 import shutil
 import tempfile
 import time
+from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 
@@ -20,11 +21,13 @@ from sqlalchemy import Engine, delete, func, select, text, update
 from sqlalchemy.orm import Session
 
 from config.services import database_url, redis_url
+from matching.record_pass import match_created_record
 from models import Base, Batch, District, LearningPlan, Origin, Student
 from models.db import get_engine, transaction
 from models.migrate import upgrade
 from worker.demo_report import outcome_table
-from worker.outbox import CREATED_RECORD_SAVED, publish_pending, record_event
+from worker.enqueue import enqueue_pull
+from worker.outbox import publish_pending
 from worker.sample_roster import (
     CREATED_RECORDS,
     DEMO_DISTRICT,
@@ -52,7 +55,8 @@ def reset_demo_district(session: Session) -> None:
 
 
 def save_created_records(session: Session) -> None:
-    """As "Create Student for ALE" does: the record, a learning plan, and an event when ids were given."""
+    """As "Create Student for ALE" does: the record and a learning plan; one saved with an id is
+    matched in the same transaction (here it waits: no SIS batch has arrived yet)."""
     session.add(District(id=DEMO_DISTRICT, name=DEMO_DISTRICT_NAME))
     session.flush()
     for seed in CREATED_RECORDS:
@@ -76,7 +80,7 @@ def save_created_records(session: Session) -> None:
             )
         )
         if seed.ssid or seed.other_id:
-            record_event(session, CREATED_RECORD_SAVED, DEMO_DISTRICT, created_record_id=record.id)
+            match_created_record(session, DEMO_DISTRICT, record.id)
 
 
 def demo_inbox() -> Path:
@@ -86,7 +90,7 @@ def demo_inbox() -> Path:
     return inbox
 
 
-def deliver(inbox: Path, name: str, rows: list[tuple[str, ...]]) -> None:
+def deliver(inbox: Path, name: str, rows: Sequence[tuple[str, ...]]) -> None:
     """Write the bundle beside the inbox, then move it in whole: a pull never sees half a delivery."""
     staging = inbox.parent / f".{name}"
     shutil.rmtree(staging, ignore_errors=True)
@@ -101,8 +105,6 @@ def worker_env(inbox: Path) -> dict[str, str]:
 
 def sync_through_worker(engine: Engine, console: Console, label: str) -> None:
     """Queue a pull exactly as beat does, then wait for the pull, ingest and match to finish."""
-    from worker.tasks import enqueue_pull
-
     started = time.monotonic()
     enqueue_pull(DEMO_DISTRICT)
     wait_until_idle(engine, redis_url(), timeout=120)

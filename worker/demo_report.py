@@ -8,7 +8,7 @@ from rich.table import Table
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models import Hold, LinkAudit, Origin, Student, StudentStatus, Suggestion
+from models import HoldRow, LinkAudit, Origin, Student, StudentStatus, SuggestionRow
 from worker.sample_roster import CreatedRecordSeed
 
 
@@ -41,10 +41,12 @@ def describe(session: Session, record: Student) -> str:
             batch = f", batch {audit.batch_id}" if audit.batch_id else ""
             return f"linked by {audit.method} into SIS record {audit.sis_record_id}{batch}"
         return f"linked into SIS record {record.merged_into_id}"
-    hold = session.get(Hold, record.id)
+    hold = session.get(HoldRow, record.id)
     if hold is not None:
         return f"held: {hold.reason} (candidate SIS record {hold.candidate_sis_record_id})"
-    suggestion = session.scalars(select(Suggestion).where(Suggestion.created_record_id == record.id)).first()
+    suggestion = session.scalars(
+        select(SuggestionRow).where(SuggestionRow.created_record_id == record.id)
+    ).first()
     if suggestion is not None:
         return f"unlinked, suggested: {suggestion.kind} SIS record {suggestion.sis_record_id}"
     return "unlinked: waits in the unlinked table for staff"

@@ -16,13 +16,13 @@ from models import (
     Batch,
     BatchStatus,
     District,
-    Hold,
+    HoldRow,
     Origin,
     OutboxEvent,
     Staff,
     Student,
     StudentStatus,
-    Suggestion,
+    SuggestionRow,
 )
 
 COUNTS = ("inserted", "updated", "unchanged", "deactivated", "quarantined", "ignored")
@@ -56,9 +56,11 @@ def _one_district(session: Session, district_id: str, name: str, now: datetime) 
     ).one()
     held = session.scalar(
         select(func.count())
-        .select_from(Hold)
-        .join(Student, and_(Student.id == Hold.created_record_id, Student.district_id == Hold.district_id))
-        .where(Hold.district_id == district_id, _unlinked())
+        .select_from(HoldRow)
+        .join(
+            Student, and_(Student.id == HoldRow.created_record_id, Student.district_id == HoldRow.district_id)
+        )
+        .where(HoldRow.district_id == district_id, _unlinked())
     )
     return {
         "district_id": district_id,
@@ -104,10 +106,12 @@ def _last_error(session: Session, district_id: str) -> str | None:
 
 def unlinked_records(session: Session, district_id: str | None = None) -> list[dict[str, Any]]:
     """The unlinked table across districts (or one): oldest first, with any hold or suggestion."""
-    suggested = select(func.count()).where(Suggestion.created_record_id == Student.id).scalar_subquery()
+    suggested = select(func.count()).where(SuggestionRow.created_record_id == Student.id).scalar_subquery()
     query: Select[Any] = (
-        select(Student, Hold.reason, suggested)
-        .outerjoin(Hold, and_(Hold.created_record_id == Student.id, Hold.district_id == Student.district_id))
+        select(Student, HoldRow.reason, suggested)
+        .outerjoin(
+            HoldRow, and_(HoldRow.created_record_id == Student.id, HoldRow.district_id == Student.district_id)
+        )
         .where(_unlinked())
         .order_by(Student.district_id, Student.created_at, Student.id)
     )
@@ -134,17 +138,21 @@ def held_records(session: Session, district_id: str | None = None) -> list[dict[
     """Created records held for a person, with the named reason and the candidate SIS record."""
     candidate = aliased(Student)
     query: Select[Any] = (
-        select(Hold, Student, candidate)
-        .join(Student, and_(Student.id == Hold.created_record_id, Student.district_id == Hold.district_id))
+        select(HoldRow, Student, candidate)
+        .join(
+            Student, and_(Student.id == HoldRow.created_record_id, Student.district_id == HoldRow.district_id)
+        )
         .outerjoin(
             candidate,
-            and_(candidate.id == Hold.candidate_sis_record_id, candidate.district_id == Hold.district_id),
+            and_(
+                candidate.id == HoldRow.candidate_sis_record_id, candidate.district_id == HoldRow.district_id
+            ),
         )
         .where(_unlinked())
-        .order_by(Hold.district_id, Hold.first_held_at, Hold.created_record_id)
+        .order_by(HoldRow.district_id, HoldRow.first_held_at, HoldRow.created_record_id)
     )
     if district_id is not None:
-        query = query.where(Hold.district_id == district_id)
+        query = query.where(HoldRow.district_id == district_id)
     return [
         {
             "district_id": hold.district_id,

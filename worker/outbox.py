@@ -1,9 +1,10 @@
-"""Transactional outbox: follow-up work committed with the change that causes it, sent after commit.
+"""The outbox's publisher: committed events become Celery tasks, sent by name.
 
-The edge (task, request, CLI command) records events inside its transaction with
-`record_event` and calls `publish_pending` once that transaction has committed. If Redis is
-down then, the rows simply stay unpublished; the beat's sweep (`publish_pending` with an age
-floor) sends them when it is back. Delivery is at-least-once; the tasks are idempotent.
+The edge (task, request, CLI command) records events inside its transaction
+(`models.outbox.record_event`) and calls `publish_pending` once that transaction has
+committed. If Redis is down then, the rows simply stay unpublished; the beat's sweep
+(`publish_pending` with an age floor) sends them when it is back. Delivery is at-least-once;
+the tasks are idempotent.
 """
 
 from __future__ import annotations
@@ -11,31 +12,20 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import structlog
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
+from matching.core.vocabulary import Topic
 from models import OutboxEvent
 from models.db import transaction
+from worker.enqueue import enqueue_match_district
 
 logger = structlog.get_logger(__name__)
 
-# topics, and the task each one drives once published
-BATCH_APPLIED = "batch_applied"  # payload: batch_id -> match the batch's district
-CREATED_RECORD_SAVED = "created_record_saved"  # payload: created_record_id -> match that record
-RECORD_LINKED = "record_linked"  # payload: created_record_id, sis_record_id, audit_id
-
 # the sweep leaves events younger than this to the edge that is about to publish them
 SWEEP_MIN_AGE_SECONDS = 5.0
-
-
-def record_event(session: Session, topic: str, district_id: str | None, **payload: Any) -> OutboxEvent:
-    """Add an event to the caller's transaction; it is published only if that transaction commits."""
-    event = OutboxEvent(topic=topic, district_id=district_id, payload=payload)
-    session.add(event)
-    return event
 
 
 @dataclass(frozen=True)
@@ -46,17 +36,8 @@ class PublishReport:
 
 
 def _send_match_district(event: OutboxEvent) -> None:
-    from worker.tasks import enqueue_match_district
-
     if event.district_id is not None:
         enqueue_match_district(event.district_id, batch_id=event.payload.get("batch_id"))
-
-
-def _send_match_created_record(event: OutboxEvent) -> None:
-    from worker.tasks import enqueue_match_created_record
-
-    if event.district_id is not None:
-        enqueue_match_created_record(event.district_id, int(event.payload["created_record_id"]))
 
 
 def _nothing_to_send(event: OutboxEvent) -> None:
@@ -64,9 +45,8 @@ def _nothing_to_send(event: OutboxEvent) -> None:
 
 
 SENDERS: dict[str, Callable[[OutboxEvent], None]] = {
-    BATCH_APPLIED: _send_match_district,
-    CREATED_RECORD_SAVED: _send_match_created_record,
-    RECORD_LINKED: _nothing_to_send,
+    Topic.BATCH_APPLIED: _send_match_district,
+    Topic.RECORD_LINKED: _nothing_to_send,
 }
 
 

@@ -24,7 +24,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from config.settings import SourceConfig, get_settings
-from models import Batch, BatchStatus, District, SeenFile
+from models import Batch, BatchStatus, SeenFile
 from models.db import transaction
 from worker.sources import sftp
 from worker.sources.archive import (
@@ -37,7 +37,7 @@ from worker.sources.archive import (
 from worker.sources.delivery import is_delivery, open_delivery
 from worker.sources.errors import SourceUnavailable
 from worker.sources.oneroster_api.read import read_api_source
-from worker.sources.state import read_plan, record_read, waiting_batch
+from worker.sources.state import ensure_district, read_plan, record_read, waiting_batch
 
 logger = structlog.get_logger(__name__)
 
@@ -51,11 +51,6 @@ class Received:
     archive_path: Path
     provenance: dict[str, Any]
     refused: str | None = None  # an API read refused as incomplete: registered as rejected
-
-
-def ensure_district(session: Session, district_id: str) -> None:
-    """The tenant row, created on first sight; orgs.csv gives it its name at ingest."""
-    session.execute(insert(District).values(id=district_id, name=district_id).on_conflict_do_nothing())
 
 
 def register_delivery(

@@ -4,6 +4,7 @@ created records a registrar would have made before the SIS had the children."""
 from __future__ import annotations
 
 import csv
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -69,7 +70,7 @@ CREATED_RECORDS = [
 ]
 
 
-def write_bundle(folder: Path, rows: list[tuple[str, ...]]) -> Path:
+def write_bundle(folder: Path, rows: Sequence[tuple[str, ...]]) -> Path:
     """Write a OneRoster 1.1 bulk bundle (manifest, orgs, users, demographics) into FOLDER."""
     folder.mkdir(parents=True, exist_ok=True)
     write_csv(

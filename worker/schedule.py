@@ -15,30 +15,27 @@ from redbeat.schedulers import RedBeatScheduler
 
 from config.services import redis_py_url
 from config.settings import get_settings
+from worker.task_names import NIGHTLY_REMATCH, PUBLISH_OUTBOX, PULL_ALL_SOURCES
 
 logger = structlog.get_logger(__name__)
-
-PULL_TASK = "ale_sync.pull_all_sources"
-SWEEP_TASK = "ale_sync.publish_outbox"
-NIGHTLY_TASK = "ale_sync.nightly_rematch"
 
 
 def beat_schedule() -> dict[str, dict[str, Any]]:
     settings = get_settings()
     return {
         "pull-sis-sources": {
-            "task": PULL_TASK,
+            "task": PULL_ALL_SOURCES,
             "schedule": float(settings.pull_interval_seconds),
             # a pull older than its interval is superseded by the next one
             "options": {"expires": float(settings.pull_interval_seconds)},
         },
         "sweep-outbox": {
-            "task": SWEEP_TASK,
+            "task": PUBLISH_OUTBOX,
             "schedule": float(settings.outbox_sweep_seconds),
             "options": {"expires": float(settings.outbox_sweep_seconds)},
         },
         "nightly-rematch": {
-            "task": NIGHTLY_TASK,
+            "task": NIGHTLY_REMATCH,
             "schedule": crontab(minute=0, hour=settings.nightly_rematch_hour),
         },
     }
@@ -49,7 +46,7 @@ def redbeat_redis_url(broker_url: str) -> str:
     return redis_py_url(broker_url)
 
 
-class SteadyRedBeatScheduler(RedBeatScheduler):  # type: ignore[misc]
+class SteadyRedBeatScheduler(RedBeatScheduler):  # type: ignore[misc]  # redbeat ships no type hints
     """RedBeat that outlives a Redis restart instead of exiting.
 
     Plain RedBeat extends its lock on every tick and crashes when Redis is unreachable or

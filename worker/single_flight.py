@@ -17,6 +17,7 @@ import redis
 from sqlalchemy import Engine, text
 
 from models.db import district_lock_key
+from worker.celery_app import app
 from worker.limits import VISIBILITY_TIMEOUT_SECONDS
 from worker.schedule import redbeat_redis_url
 
@@ -27,8 +28,6 @@ def _client(url: str) -> redis.Redis:
 
 
 def _redis() -> redis.Redis:
-    from worker.celery_app import app
-
     return _client(str(app.conf.broker_url))
 
 

@@ -6,43 +6,51 @@ records in the outbox is published right after the commit.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
 
 from sqlalchemy import Engine, select
 
 from config.settings import get_settings
+from matching.apply import PassSummary
+from matching.district_pass import match_district
 from models import Batch, BatchStatus, District
 from models.db import transaction
+from worker.ingest import IngestResult, ingest_batch
 from worker.outbox import publish_pending
+from worker.pull import pull_sources
 from worker.single_flight import district_session_lock
 
 
-@dataclass
+@dataclass(frozen=True)
 class DistrictSync:
     """What one district's sync did, for the resync summary table."""
 
     district_id: str
-    batches: list[Any] = field(default_factory=list)  # IngestResult, in the order applied
-    match: Any = None  # PassSummary
+    batches: list[IngestResult]  # in the order applied
+    match: PassSummary
+
+
+def configured_districts(district_id: str | None = None) -> list[str]:
+    """Every district a configured source delivers for (or just DISTRICT_ID's, if it has one)."""
+    return sorted({s.district for s in get_settings().sources_for(district_id)})
+
+
+def stored_districts(engine: Engine, district_id: str | None = None) -> list[str]:
+    """Every district the database holds (or just DISTRICT_ID, if it does)."""
+    query = select(District.id).order_by(District.id)
+    if district_id is not None:
+        query = query.where(District.id == district_id)
+    with transaction(engine) as session:
+        return list(session.scalars(query))
 
 
 def sync_districts(engine: Engine, district_id: str | None = None) -> list[str]:
     """The districts a resync covers: every configured source's, and every one already stored."""
-    configured = {s.district for s in get_settings().sources_for(district_id)}
-    query = select(District.id)
-    if district_id is not None:
-        query = query.where(District.id == district_id)
-    with transaction(engine) as session:
-        stored = set(session.scalars(query))
-    return sorted(configured | stored)
+    return sorted({*configured_districts(district_id), *stored_districts(engine, district_id)})
 
 
 def pull_district(engine: Engine, district_id: str) -> list[int]:
     """Register the district's new deliveries; return every batch of it still waiting for ingest."""
-    from worker.pull import pull_sources
-
     # two pulls of one district at once would list and register the same deliveries
     with district_session_lock(engine, "pull", district_id):
         pull_sources(engine, district_id)
@@ -67,10 +75,8 @@ def batch_district(engine: Engine, batch_id: int) -> str | None:
         return session.scalar(select(Batch.district_id).where(Batch.id == batch_id))
 
 
-def ingest_in_order(engine: Engine, batch_id: int) -> list[Any]:
+def ingest_in_order(engine: Engine, batch_id: int) -> list[IngestResult]:
     """Ingest BATCH_ID after any older batch of its district still waiting: deliveries apply in order."""
-    from worker.ingest import ingest_batch
-
     district_id = batch_district(engine, batch_id)
     if district_id is None:
         return []
@@ -96,31 +102,34 @@ def newest_applied_batch(engine: Engine, district_id: str) -> int | None:
         return session.scalar(query)
 
 
-def match_one_district(engine: Engine, district_id: str, batch_id: int | None = None) -> Any:
-    from matching.district_pass import match_district
-
+def match_one_district(engine: Engine, district_id: str, batch_id: int | None = None) -> PassSummary:
+    """One pass over the district's unlinked created records; its links are credited to BATCH_ID."""
     with transaction(engine) as session:
         summary = match_district(session, district_id, batch_id)
     publish_pending(engine, district_id=district_id)
     return summary
 
 
+def match_after_batches(engine: Engine, district_id: str, batch_id: int | None) -> PassSummary:
+    """The pass a batch_applied event asks for; it may stand for several collapsed events, so its
+    links are credited to the newest applied batch."""
+    if batch_id is not None:
+        batch_id = newest_applied_batch(engine, district_id) or batch_id
+    return match_one_district(engine, district_id, batch_id)
+
+
+def pass_counts(summary: PassSummary) -> dict[str, int]:
+    """A pass's counts as the task's log line and the resync table show them."""
+    return {
+        "linked": summary.linked,
+        "held": summary.held,
+        "waiting": summary.waiting,
+        "suggested": summary.suggested,
+    }
+
+
 def sync_district(engine: Engine, district_id: str) -> DistrictSync:
     """Pull, ingest every waiting batch in order, then match the district: one resync."""
-    done = DistrictSync(district_id)
     waiting = pull_district(engine, district_id)
-    if waiting:
-        done.batches = ingest_in_order(engine, waiting[-1])
-    done.match = match_one_district(engine, district_id)
-    return done
-
-
-def run_resync(
-    engine: Engine, district_id: str | None = None, on_district: Callable[[str], None] | None = None
-) -> list[DistrictSync]:
-    results = []
-    for district in sync_districts(engine, district_id):
-        results.append(sync_district(engine, district))
-        if on_district is not None:
-            on_district(district)
-    return results
+    batches = ingest_in_order(engine, waiting[-1]) if waiting else []
+    return DistrictSync(district_id, batches, match_one_district(engine, district_id))

@@ -12,6 +12,7 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 import redis
 from sqlalchemy import Engine, func, select
@@ -90,7 +91,8 @@ def wait_until_ready(worker: WorkerProcess, timeout: float = 60.0) -> None:
 def queue_depth(broker_url: str) -> int:
     client = redis.Redis.from_url(redbeat_redis_url(broker_url))
     try:
-        return int(client.llen(QUEUE)) + int(client.hlen("unacked"))
+        # the sync client answers with ints; redis-py types each reply as `Awaitable[int] | int`
+        return cast(int, client.llen(QUEUE)) + cast(int, client.hlen("unacked"))
     finally:
         client.close()
 

@@ -10,15 +10,16 @@ from typing import Any
 
 import pytest
 import redis
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, select, update
 from typer.testing import CliRunner
 
-from models import Batch, District, Staff
+from matching.core.vocabulary import Topic
+from models import Batch, District, OutboxEvent, Staff
 from models.db import transaction
+from models.outbox import record_event
 from models.staff import hash_staff_token
 from tests.worker_harness import deliver, queued_task_names, save_created_record, sis_rows, source_env
 from worker.cli import app as cli_app
-from worker.outbox import record_event
 
 DISTRICT = "34001"
 
@@ -174,9 +175,10 @@ def test_status_names_the_last_error_a_failed_batch_or_events_the_worker_never_g
     with transaction(committed_engine) as session:
         session.add(District(id="34002", name="b"))
         session.flush()
-        record_event(
-            session, "created_record_saved", "34002", created_record_id=1
-        ).last_error = "OperationalError"
+        event_id = record_event(session, Topic.BATCH_APPLIED, "34002", batch_id=1)
+        session.execute(
+            update(OutboxEvent).where(OutboxEvent.id == event_id).values(last_error="OperationalError")
+        )
     [row] = json_of("status", "--district", "34002")
     assert row["last_error"] == "1 event(s) not yet sent to the worker: OperationalError"
     with transaction(committed_engine) as session:

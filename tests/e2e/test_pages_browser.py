@@ -9,6 +9,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import Page, expect, sync_playwright
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
@@ -38,9 +39,7 @@ def base_url(world: World, database_url: str, redis_url: str) -> Iterator[str]:
 
 
 @pytest.fixture
-def page(base_url: str) -> Iterator[object]:
-    from playwright.sync_api import sync_playwright
-
+def page(base_url: str) -> Iterator[Page]:
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=str(CHROMIUM),
@@ -56,11 +55,8 @@ def page(base_url: str) -> Iterator[object]:
 
 
 def test_a_registrar_creates_plans_and_links_a_student_by_name(
-    page: object, world: World, committed_engine: Engine
+    page: Page, world: World, committed_engine: Engine
 ) -> None:
-    from playwright.sync_api import Page, expect
-
-    assert isinstance(page, Page)
     SHOTS.mkdir(parents=True, exist_ok=True)
     sis_id = add_student(
         committed_engine,

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, func, select, text
 
+from config.settings import SourceConfig
 from models import Batch, BatchStatus, LinkAudit, OutboxEvent, Student, StudentStatus
 from models.db import transaction
 from tests.worker_harness import (
@@ -21,8 +22,10 @@ from tests.worker_harness import (
     source_env,
     worker_log_problems,
 )
+from worker.enqueue import enqueue_pull
+from worker.ingest import ingest_batch
 from worker.outbox import publish_pending
-from worker.tasks import enqueue_pull
+from worker.pull import register_delivery
 from worker.worker_process import WorkerProcess, start_worker, wait_until_idle, wait_until_ready
 
 pytestmark = pytest.mark.slow
@@ -169,8 +172,8 @@ def test_a_worker_killed_mid_ingest_leaves_the_batch_to_a_new_worker_which_appli
     assert worker_log_problems(second.log_path) == []
 
 
-def test_a_created_record_saved_while_redis_is_down_is_matched_once_redis_is_back(
-    committed_engine: Engine, own_redis: OwnRedis, inbox: Path, workers: StartWorker
+def test_a_batch_applied_while_redis_is_down_is_matched_once_redis_is_back(
+    committed_engine: Engine, own_redis: OwnRedis, inbox: Path, tmp_path: Path, workers: StartWorker
 ) -> None:
     worker = workers(beat=True, OUTBOX_SWEEP_SECONDS="5")
     deliver(inbox, "batch-1", sis_rows(5))
@@ -178,13 +181,27 @@ def test_a_created_record_saved_while_redis_is_down_is_matched_once_redis_is_bac
     wait_until_idle(committed_engine, own_redis.url)
 
     own_redis.stop()
-    record_id = save_created_record(committed_engine, DISTRICT, "Given", "Family2", ssid="5500000002")
+    # saved before its SIS record arrives: the in-request match leaves it waiting
+    record_id = save_created_record(committed_engine, DISTRICT, "Given", "Family5", ssid="5500000005")
+    # ops ingest the next delivery by hand while Redis is down; its batch_applied event waits
+    bundle = tmp_path / "by-hand"
+    bundle.mkdir()
+    deliver(bundle, "batch-2", sis_rows(6))
+    source = SourceConfig(district=DISTRICT, name=f"sis-{DISTRICT}", inbox=bundle)
+    with transaction(committed_engine) as session:
+        batch_id, _ = register_delivery(session, source, bundle / "batch-2")
+    assert ingest_batch(committed_engine, batch_id).status == BatchStatus.APPLIED
+    assert record_status(committed_engine, record_id) == StudentStatus.ACTIVE
     assert publish_pending(committed_engine).failed == 1  # the edge could not send it
     own_redis.start()
 
     wait_for(lambda: record_status(committed_engine, record_id) == StudentStatus.MERGED, timeout=60)
     with transaction(committed_engine) as session:
-        event = session.scalars(select(OutboxEvent).where(OutboxEvent.topic == "created_record_saved")).one()
+        event = session.scalars(
+            select(OutboxEvent).where(
+                OutboxEvent.topic == "batch_applied", OutboxEvent.payload["batch_id"].as_integer() == batch_id
+            )
+        ).one()
     assert event.published_at is not None and event.attempts == 1
     assert worker_log_problems(worker.log_path, broker_outage=True) == []
     # beat's lock and schedule went with the restarted Redis: it took them again, and kept going

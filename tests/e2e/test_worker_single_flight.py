@@ -16,6 +16,7 @@ import pytest
 from sqlalchemy import Engine, func, select, text
 from typer.testing import CliRunner
 
+from config.settings import get_settings
 from models import Batch, BatchStatus, LinkAudit, Student
 from models.db import transaction
 from tests.worker_harness import (
@@ -30,6 +31,8 @@ from worker.celery_app import app as celery
 from worker.cli import app as cli_app
 from worker.outbox import publish_pending
 from worker.schedule import beat_schedule
+from worker.sync import pull_district
+from worker.tasks import ingest_batch_task, match_district_task, pull_district_task
 from worker.worker_process import start_worker, wait_until_idle, wait_until_ready
 
 pytestmark = pytest.mark.slow
@@ -158,10 +161,6 @@ def test_duplicate_messages_that_bypass_the_redis_marks_still_ingest_and_link_on
     own_redis: OwnRedis,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from config.settings import get_settings
-    from worker.sync import pull_district
-    from worker.tasks import ingest_batch_task, match_district_task, pull_district_task
-
     district = DISTRICTS[0]
     inbox = tmp_path / "inbox"
     inbox.mkdir()

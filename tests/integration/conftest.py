@@ -7,6 +7,7 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import Engine
 
+from admin.app import app
 from tests.admin_support import TestClient, World, build_world
 
 
@@ -17,7 +18,5 @@ def world(redis_url: str, committed_engine: Engine) -> World:
 
 @pytest.fixture
 def client(world: World) -> Iterator[TestClient]:
-    from admin.app import app
-
     with TestClient(app, base_url="https://testserver") as test_client:
         yield test_client

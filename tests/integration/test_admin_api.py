@@ -10,8 +10,11 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from config.logging import configure_logging
+from matching.core.vocabulary import Topic
 from models import AuditAction, AuditEntry, LearningPlan, OutboxEvent, Student
+from models.db import get_engine
 from tests.admin_support import ELSEWHERE, TestClient, World, add_plan, add_student
+from tests.worker_harness import celery_pointed_at, queued_task_names
 
 
 def audit_actions(engine: Engine, student_id: int) -> list[str]:
@@ -93,8 +96,6 @@ def test_a_teacher_may_use_the_selector_but_not_create_link_or_delete(
 
 
 def _engine() -> Engine:
-    from models.db import get_engine
-
     return get_engine()
 
 
@@ -122,24 +123,21 @@ def test_a_registrar_creates_a_student_with_names_only_and_it_is_audited(
     assert audit_actions(_engine(), body["created_record_id"]) == [AuditAction.CREATE]
 
 
-def test_a_student_saved_with_an_ssid_has_its_match_sent_to_the_worker_right_after_the_answer(
+def test_a_student_linked_on_save_has_its_event_published_right_after_the_answer(
     client: TestClient, world: World, redis_url: str, redis_client: object
 ) -> None:
-    from tests.worker_harness import celery_pointed_at, queued_task_names
-
+    add_student(_engine(), sis_source_id="s-1", first_name="Noah", last_name="Okafor", ssid="5512345678")
     with celery_pointed_at(redis_url):
         answer = client.post(
             "/api/students",
             json={"first_name": "Noah", "last_name": "Okafor", "ssid": "5512345678"},
             headers=world.auth("registrar"),
         )
-        assert answer.status_code == 201
-        assert queued_task_names(redis_url) == ["ale_sync.match_created_record"]
+        assert (answer.status_code, answer.json()["match"]) == (201, "linked")
+        assert queued_task_names(redis_url) == []  # matched in the request: no second match queued
     with Session(_engine()) as session:
-        unpublished = session.execute(
-            select(func.count()).select_from(OutboxEvent).where(OutboxEvent.published_at.is_(None))
-        ).scalar_one()
-    assert unpublished == 0
+        events = session.execute(select(OutboxEvent.topic, OutboxEvent.published_at)).all()
+    assert [(topic, published is not None) for topic, published in events] == [(Topic.RECORD_LINKED, True)]
 
 
 @pytest.mark.parametrize(

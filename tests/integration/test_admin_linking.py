@@ -7,10 +7,11 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from matching.core.vocabulary import Topic
+from matching.district_pass import match_district
 from models import AuditAction, AuditEntry, LearningPlan, LinkAudit, OutboxEvent, Student, StudentStatus
-from models.db import get_engine
+from models.db import get_engine, transaction
 from tests.admin_support import ELSEWHERE, TestClient, World, add_plan, add_student
-from worker.outbox import CREATED_RECORD_SAVED
 
 
 def sis(district: str = "17001", **fields: object) -> int:
@@ -44,10 +45,10 @@ def test_a_student_saved_with_an_ssid_links_at_once_when_the_sis_has_them(
     assert unlinked_ids(client, world) == []
     with Session(get_engine()) as session:
         topics = session.execute(select(OutboxEvent.topic).order_by(OutboxEvent.id)).scalars().all()
-    assert CREATED_RECORD_SAVED in topics
+    assert topics == [Topic.RECORD_LINKED]  # matched in the save's transaction: nothing left to ask
 
 
-def test_a_student_saved_with_an_unknown_ssid_waits_and_the_worker_is_told(
+def test_a_student_saved_with_an_unknown_id_waits_for_the_district_pass(
     client: TestClient, world: World
 ) -> None:
     answer = client.post(
@@ -57,11 +58,13 @@ def test_a_student_saved_with_an_unknown_ssid_waits_and_the_worker_is_told(
     ).json()
     assert answer["match"] == "waiting"
     with Session(get_engine()) as session:
-        event = session.execute(
-            select(OutboxEvent).where(OutboxEvent.topic == CREATED_RECORD_SAVED)
-        ).scalar_one()
-    assert (event.district_id, event.payload) == ("17001", {"created_record_id": answer["created_record_id"]})
+        events = session.execute(select(OutboxEvent)).scalars().all()
+    assert events == []
     assert unlinked_ids(client, world) == [answer["created_record_id"]]
+    target = sis(sis_source_id="s-77", first_name="Ava", last_name="Nguyen", other_id="S-77")
+    with transaction(get_engine()) as session:
+        match_district(session, "17001")  # as after the batch that brings S-77
+    assert student(answer["created_record_id"]).merged_into_id == target
 
 
 def test_an_ssid_that_hits_a_child_with_another_name_is_held_and_listed(
@@ -181,7 +184,7 @@ def test_an_sis_record_another_created_record_was_merged_into_answers_409(
         ("link-by-other-id", {"other_id": "N-1"}),
     ):
         answer = client.post(f"/api/unlinked/{second}/{path}", json=body, headers=manager)
-        assert (answer.status_code, answer.json()["code"]) == (409, "already_linked_elsewhere")
+        assert (answer.status_code, answer.json()["code"]) == (409, "sis_record_taken")
     assert student(second).status == StudentStatus.ACTIVE
 
 
@@ -291,6 +294,6 @@ def test_ids_entered_later_on_an_unlinked_record_are_audited_and_matched_at_once
         ).scalars()
         topics = session.execute(select(OutboxEvent.topic).order_by(OutboxEvent.id)).scalars()
         assert AuditAction.EDIT_IDS in list(actions)
-        assert CREATED_RECORD_SAVED in list(topics)
+        assert list(topics) == [Topic.RECORD_LINKED]
     again = client.put(f"/api/unlinked/{created}/ids", json={"ssid": "0012345678"}, headers=manager)
     assert again.status_code == 404  # merged: no longer in the unlinked table

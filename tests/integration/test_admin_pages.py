@@ -9,7 +9,9 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from models import AuditAction, AuditEntry, LearningPlan, Student
+from admin.app import app
+from admin.session_secret import forget_cached_secret, session_secret
+from models import AppSecret, AuditAction, AuditEntry, LearningPlan, Student
 from models.db import get_engine
 from tests.admin_support import TestClient, World, add_plan, add_student
 
@@ -18,8 +20,6 @@ CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 @pytest.fixture
 def browser(world: World) -> Iterator[TestClient]:
-    from admin.app import app
-
     with TestClient(app, base_url="https://testserver", follow_redirects=False) as client:
         yield client
 
@@ -201,9 +201,6 @@ def test_the_held_records_page_names_the_reason_and_the_candidate(browser: TestC
 
 
 def test_web_processes_share_one_generated_session_key_kept_in_the_database(world: World) -> None:
-    from admin.session_secret import forget_cached_secret, session_secret
-    from models import AppSecret
-
     forget_cached_secret()  # this process starts afresh on the emptied tables
     first = session_secret()
     forget_cached_secret()  # as a second web process would start

@@ -9,10 +9,16 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, func, select, text
 
-from config.settings import SourceConfig, get_settings
+from config.settings import IdentifierSource, SourceConfig, get_settings
 from models import Batch, BatchStatus, LearningPlan, QuarantinedRow, Student
 from models.db import transaction
-from tests.fixtures.rosters.bundles import student, students, write_oneroster, zip_folder
+from tests.fixtures.rosters.bundles import (
+    configure_sources,
+    student,
+    students,
+    write_oneroster,
+    zip_folder,
+)
 from worker.ingest import ingest_batch
 from worker.pull import pull_sources, register_delivery
 
@@ -149,8 +155,6 @@ def test_the_same_delivery_again_is_a_reported_no_op(committed_engine, tmp_path)
 
 
 def test_pull_registers_each_new_folder_and_zip_in_the_inbox_once(committed_engine, tmp_path, monkeypatch):
-    from tests.fixtures.rosters.bundles import configure_sources
-
     inbox = tmp_path / "inbox"
     write_oneroster(inbox / "2026-11-01", students(5))
     zip_folder(write_oneroster(tmp_path / "z", students(6)), inbox / "2026-11-02.zip")
@@ -274,9 +278,6 @@ def test_a_new_row_claiming_the_ssid_of_an_unchanged_row_quarantines_both(commit
 def test_a_changed_identifier_mapping_remaps_rows_that_were_sent_unchanged(
     committed_engine, tmp_path, monkeypatch
 ):
-    from config.settings import IdentifierSource
-    from tests.fixtures.rosters.bundles import configure_sources
-
     deliver(committed_engine, tmp_path / "1", students(2))
     remapped = SourceConfig(
         district=DISTRICT, name="test", inbox=tmp_path, ssid_from=IdentifierSource(kind="none")

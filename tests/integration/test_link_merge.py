@@ -6,8 +6,19 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from matching.link import LinkOutcome, LinkRefused, link_created_record
-from models import AuditEntry, LearningPlan, LinkAudit, LinkMethod, OutboxEvent, Student, StudentStatus
+from matching.link import LinkOutcome, link_created_record
+from matching.refusals import Refusal, RefusalCode
+from models import (
+    AuditEntry,
+    Batch,
+    LearningPlan,
+    LinkAudit,
+    LinkMethod,
+    OutboxEvent,
+    Staff,
+    Student,
+    StudentStatus,
+)
 from tests.integration.test_match_support import count, created, district, plan, sis
 
 
@@ -38,6 +49,7 @@ def test_a_link_moves_every_plan_retires_the_record_and_audits_it(db_session: Se
     outcome = _link(db_session, record.id, target.id)
     db_session.expire_all()
     assert outcome.plans_moved == 2 and not outcome.already_linked
+    assert (outcome.created_record_id, outcome.sis_record_id) == (record.id, target.id)
     assert {db_session.get(LearningPlan, p.id).student_id for p in plans} == {target.id}
     retired = db_session.get(Student, record.id)
     assert retired is not None
@@ -67,8 +79,6 @@ def test_linking_the_same_pair_twice_changes_nothing_the_second_time(db_session:
 
 
 def test_a_staff_link_names_the_staff_member_and_the_batch_is_kept(db_session: Session) -> None:
-    from models import Batch, Staff
-
     d = district(db_session)
     staff = Staff(district_id=d, name="R", role="registrar", token_hash="x" * 64)
     batch = Batch(district_id=d, source_name="s", location="/in", checksum="c" * 64)
@@ -94,8 +104,8 @@ def test_a_staff_link_names_the_staff_member_and_the_batch_is_kept(db_session: S
         ("merged into another SIS record", "already_linked_elsewhere"),
         ("SIS record inactive", "sis_record_inactive"),
         ("other id contradicts", "ids_contradict"),
-        ("SIS record of another district", "not_found"),
-        ("created record unknown", "not_found"),
+        ("SIS record of another district", "sis_record_not_found"),
+        ("created record unknown", "created_record_not_found"),
     ],
 )
 def test_a_link_that_must_not_happen_is_refused_with_its_reason(
@@ -118,15 +128,15 @@ def test_a_link_that_must_not_happen_is_refused_with_its_reason(
         created_id = record.id + 1000
     db_session.flush()
     plans_before = count(db_session, LinkAudit)
-    with pytest.raises(LinkRefused) as refused:
+    with pytest.raises(Refusal) as refused:
         _link(db_session, created_id, sis_id)
     assert refused.value.code == code
     assert count(db_session, LinkAudit) == plans_before
 
 
 def test_a_refusal_message_names_ids_only() -> None:
-    refusal = LinkRefused("ids_contradict", 42)
-    assert str(refusal) == "link refused: ids_contradict (created record 42)"
+    refusal = Refusal(RefusalCode.IDS_CONTRADICT, 42)
+    assert str(refusal) == "refused: ids_contradict (created record 42)"
 
 
 def test_the_callers_loaded_records_show_the_merge_without_a_refresh(db_session: Session) -> None:

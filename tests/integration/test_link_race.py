@@ -10,7 +10,8 @@ from concurrent.futures import ThreadPoolExecutor
 from sqlalchemy import Engine, event, select, text
 
 from matching.district_pass import match_district
-from matching.link import LinkOutcome, LinkRefused, link_created_record
+from matching.link import LinkOutcome, link_created_record
+from matching.refusals import Refusal
 from models import LinkAudit, LinkMethod, Student, StudentStatus
 from models.db import transaction
 from tests.integration.test_match_support import count, created, district, plan, sis
@@ -25,7 +26,7 @@ def _setup(engine: Engine, targets: int) -> tuple[int, list[int]]:
         return record.id, ids
 
 
-def _link(engine: Engine, created_id: int, sis_id: int) -> LinkOutcome | LinkRefused:
+def _link(engine: Engine, created_id: int, sis_id: int) -> LinkOutcome | Refusal:
     try:
         with transaction(engine) as session:
             return link_created_record(
@@ -35,7 +36,7 @@ def _link(engine: Engine, created_id: int, sis_id: int) -> LinkOutcome | LinkRef
                 sis_record_id=sis_id,
                 method=LinkMethod.NAME_SEARCH,
             )
-    except LinkRefused as refused:
+    except Refusal as refused:
         return refused
 
 
@@ -85,7 +86,7 @@ def test_a_second_worker_waits_for_the_first_and_then_sees_the_record_merged(
     racer.join(30)
     assert isinstance(results["first"], LinkOutcome)
     second = results["second"]
-    assert isinstance(second, LinkRefused) and second.code == "already_linked_elsewhere"
+    assert isinstance(second, Refusal) and second.code == "already_linked_elsewhere"
     with transaction(committed_engine) as session:
         merged = session.get(Student, created_id)
         assert merged is not None and (merged.status, merged.merged_into_id) == (
@@ -102,9 +103,7 @@ def test_many_workers_racing_on_one_record_merge_it_exactly_once(committed_engin
     linked = [r for r in results if isinstance(r, LinkOutcome)]
     assert len(linked) == 1
     assert all(
-        isinstance(r, LinkRefused) and r.code == "already_linked_elsewhere"
-        for r in results
-        if r not in linked
+        isinstance(r, Refusal) and r.code == "already_linked_elsewhere" for r in results if r not in linked
     )
     with transaction(committed_engine) as session:
         audits = session.scalars(select(LinkAudit)).all()

@@ -1,23 +1,21 @@
 """District and single-record passes against real Postgres: the table applied, holds kept and
-re-evaluated, suggestions made and dismissed, nothing across districts, re-runs change nothing."""
+re-evaluated, suggestions made, nothing across districts, re-runs change nothing."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
-import pytest
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from matching.decide import Hold as HoldDecision
-from matching.decide import Link, Wait
+from matching.core.decide import Hold, Link, Wait
 from matching.district_pass import match_district
-from matching.link import LinkRefused
-from matching.manual import link_by_other_id, link_by_ssid
 from matching.record_pass import match_created_record
-from matching.review import dismiss_suggestion
-from models import Hold, LinkAudit, Staff, Student, Suggestion
+from matching.staff_links import dismiss_suggestion
+from models import HoldRow, LinkAudit, Student, SuggestionRow
 from tests.integration.test_match_support import count, created, district, plan, sis
+from tests.integration.test_staff_links import _staff
 
 
 def _status(session: Session, record: Student) -> tuple[str, int | None]:
@@ -36,13 +34,6 @@ def _snapshot(session: Session) -> dict[str, Any]:
         "outbox_events",
     )
     return {t: session.execute(text(f"SELECT * FROM {t} ORDER BY 1, 2")).all() for t in tables}
-
-
-def _staff(session: Session, d: str) -> int:
-    member = Staff(district_id=d, name="Reg", role="registrar", token_hash=f"{d:0>64}")
-    session.add(member)
-    session.flush()
-    return member.id
 
 
 def test_a_district_pass_applies_every_row_of_the_table(db_session: Session) -> None:
@@ -68,14 +59,15 @@ def test_a_district_pass_applies_every_row_of_the_table(db_session: Session) -> 
     assert _status(db_session, by_ssid) == ("merged", s1.id)
     assert _status(db_session, by_other) == ("merged", s2.id)
     holds = {
-        h.created_record_id: (h.reason, h.candidate_sis_record_id) for h in db_session.scalars(select(Hold))
+        h.created_record_id: (h.reason, h.candidate_sis_record_id)
+        for h in db_session.scalars(select(HoldRow))
     }
     assert holds == {
         apart.id: ("ids_disagree", s3.id),
         wrong_child.id: ("name_mismatch", s4.id),
         ambiguous.id: ("ambiguous_other_id", None),
     }
-    suggestion = db_session.scalars(select(Suggestion)).one()
+    suggestion = db_session.scalars(select(SuggestionRow)).one()
     assert (suggestion.created_record_id, suggestion.sis_record_id, suggestion.kind) == (
         typo.id,
         s7.id,
@@ -107,12 +99,12 @@ def test_a_hold_is_resolved_when_a_later_batch_corrects_the_sis_record(db_sessio
     record = created(db_session, d, "Ana", "Reyes", ssid="0000000001", other_id="S-1")
     target = sis(db_session, d, "Ana", "Reyes", ssid="0000000001", other_id="S-X")
     match_district(db_session, d)
-    assert db_session.get(Hold, record.id) is not None
+    assert db_session.get(HoldRow, record.id) is not None
     target.other_id = "S-1"
     db_session.flush()
     match_district(db_session, d)
     assert _status(db_session, record) == ("merged", target.id)
-    assert count(db_session, Hold) == 0
+    assert count(db_session, HoldRow) == 0
 
 
 def test_a_hold_keeps_its_reason_and_candidate_and_names_no_one(db_session: Session) -> None:
@@ -120,30 +112,11 @@ def test_a_hold_keeps_its_reason_and_candidate_and_names_no_one(db_session: Sess
     record = created(db_session, d, "Ana", "Reyes", ssid="0000000004")
     other_child = sis(db_session, d, "Marcus", "Okafor", ssid="0000000004")
     match_district(db_session, d)
-    hold = db_session.get(Hold, record.id)
+    hold = db_session.get(HoldRow, record.id)
     assert hold is not None
     assert (hold.reason, hold.candidate_sis_record_id) == ("name_mismatch", other_child.id)
     assert hold.detail is not None and set(hold.detail) == {"candidate_ids", "name_score"}
     assert hold.detail["candidate_ids"] == [other_child.id]
-
-
-def test_a_dismissed_suggestion_is_never_suggested_again(db_session: Session) -> None:
-    d = district(db_session)
-    record = created(db_session, d, "Lena", "Park", ssid="0000000070")
-    near = sis(db_session, d, "Lena", "Park", ssid="0000000007")
-    match_district(db_session, d)
-    assert count(db_session, Suggestion) == 1
-    dismiss_suggestion(
-        db_session,
-        district_id=d,
-        created_record_id=record.id,
-        sis_record_id=near.id,
-        staff_id=_staff(db_session, d),
-    )
-    assert count(db_session, Suggestion) == 0
-    match_district(db_session, d)
-    match_created_record(db_session, d, record.id)
-    assert count(db_session, Suggestion) == 0
 
 
 def test_other_id_never_links_across_districts(db_session: Session) -> None:
@@ -171,9 +144,9 @@ def test_the_single_record_pass_holds_and_waits_like_the_district_pass(db_sessio
     sis(db_session, d, "Marcus", "Okafor", ssid="0000000004")
     held = created(db_session, d, "Ana", "Reyes", ssid="0000000004")
     waiting = created(db_session, d, "Ana", "Reyes", ssid="0000000009")
-    assert isinstance(match_created_record(db_session, d, held.id), HoldDecision)
+    assert isinstance(match_created_record(db_session, d, held.id), Hold)
     assert match_created_record(db_session, d, waiting.id) == Wait()
-    assert db_session.get(Hold, held.id) is not None
+    assert db_session.get(HoldRow, held.id) is not None
 
 
 def test_editing_the_ids_of_a_held_record_clears_its_hold(db_session: Session) -> None:
@@ -184,7 +157,7 @@ def test_editing_the_ids_of_a_held_record_clears_its_hold(db_session: Session) -
     record.ssid = "0000000005"
     db_session.flush()
     assert match_created_record(db_session, d, record.id) == Wait()
-    assert count(db_session, Hold) == 0
+    assert count(db_session, HoldRow) == 0
 
 
 def test_a_single_record_pass_on_a_merged_record_does_nothing(db_session: Session) -> None:
@@ -194,53 +167,6 @@ def test_a_single_record_pass_on_a_merged_record_does_nothing(db_session: Sessio
     match_created_record(db_session, d, record.id)
     assert match_created_record(db_session, d, record.id) == Wait()
     assert _status(db_session, record) == ("merged", target.id)
-
-
-def test_staff_link_a_held_record_by_ssid(db_session: Session) -> None:
-    d = district(db_session)
-    record = created(db_session, d, "Ana", "Reyes", ssid="0000000004")
-    sis(db_session, d, "Marcus", "Okafor", ssid="0000000004")
-    right = sis(db_session, d, "Ana", "Reyes", ssid="0000000005")
-    plan(db_session, record)
-    match_district(db_session, d)
-    staff = _staff(db_session, d)
-    outcome = link_by_ssid(
-        db_session, district_id=d, created_record_id=record.id, ssid=" 0000000005 ", actor_staff_id=staff
-    )
-    assert outcome.plans_moved == 1
-    assert _status(db_session, record) == ("merged", right.id)
-    audit = db_session.scalars(select(LinkAudit)).one()
-    assert (audit.method, audit.actor_staff_id) == ("manual_ssid", staff)
-    assert count(db_session, Hold) == 0
-
-
-@pytest.mark.parametrize(
-    ("entered", "code"),
-    [
-        ("S-404", "not_found"),  # no active SIS record of the district has it
-        ("S-taken", "already_linked_elsewhere"),  # another created record is already merged into it
-        ("S-contradicts", "ids_contradict"),  # the SIS record carries another SSID than the created record
-        ("S-elsewhere", "not_found"),  # only another district has it
-    ],
-)
-def test_staff_link_by_other_id_is_refused_with_a_reason(
-    db_session: Session, entered: str, code: str
-) -> None:
-    d, elsewhere = district(db_session), district(db_session, "27010")
-    record = created(db_session, d, "Ana", "Reyes", ssid="0000000001")
-    taken = sis(db_session, d, "Ana", "Reyes", other_id="S-taken")
-    first = created(db_session, d, "Ana", "Reyes", other_id="S-taken")
-    match_created_record(db_session, d, first.id)
-    assert _status(db_session, first) == ("merged", taken.id)
-    sis(db_session, d, "Ana", "Reyes", other_id="S-contradicts", ssid="0000000002")
-    sis(db_session, elsewhere, "Ana", "Reyes", other_id="S-elsewhere")
-    staff = _staff(db_session, d)
-    with pytest.raises(LinkRefused) as refused:
-        link_by_other_id(
-            db_session, district_id=d, created_record_id=record.id, other_id=entered, actor_staff_id=staff
-        )
-    assert refused.value.code == code
-    assert _status(db_session, record) == ("active", None)
 
 
 def test_a_pass_leaves_no_hold_on_a_record_linked_meanwhile(db_session: Session) -> None:
@@ -254,5 +180,43 @@ def test_a_pass_leaves_no_hold_on_a_record_linked_meanwhile(db_session: Session)
         {"s": right.id, "c": record.id},
     )
     match_district(db_session, d)
-    assert count(db_session, Hold) == 0
+    assert count(db_session, HoldRow) == 0
     assert _status(db_session, record) == ("merged", right.id)
+
+
+def test_an_exact_other_id_with_a_one_digit_ssid_slip_is_held_on_that_one_record(db_session: Session) -> None:
+    d = district(db_session)
+    record = created(db_session, d, "Ana", "Reyes", ssid="0000000071", other_id="S-7")
+    target = sis(db_session, d, "Ana", "Reyes", ssid="0000000070", other_id="S-7")
+    match_district(db_session, d)
+    hold = db_session.get(HoldRow, record.id)
+    assert hold is not None and hold.detail is not None
+    # not "several SIS students share the Other ID": the typo lookup found the same record again
+    assert (hold.reason, hold.candidate_sis_record_id) == ("ids_disagree", target.id)
+    assert hold.detail["candidate_ids"] == [target.id]
+
+
+def test_a_record_without_ids_is_suggested_its_one_strong_candidate_until_dismissed(
+    db_session: Session,
+) -> None:
+    d = district(db_session)
+    born = date(2018, 4, 9)
+    record = created(db_session, d, "Lena", "Park", birth_date=born)
+    right = sis(db_session, d, "Lena", "Park", birth_date=born, sis_source_id="right")
+    sis(db_session, d, "Lena", "Park", birth_date=date(2015, 1, 1), sis_source_id="namesake")
+    match_district(db_session, d)
+    suggestion = db_session.scalars(select(SuggestionRow)).one()
+    assert (suggestion.sis_record_id, suggestion.kind) == (right.id, "possible_sis_match")
+    assert _status(db_session, record) == ("active", None)  # suggested, never linked
+    dismiss_suggestion(db_session, _staff(db_session, d), record.id, right.id)
+    match_district(db_session, d)
+    assert count(db_session, SuggestionRow) == 0
+
+
+def test_namesakes_without_a_birth_date_typed_give_no_possible_match(db_session: Session) -> None:
+    d = district(db_session)
+    created(db_session, d, "Lena", "Park")
+    sis(db_session, d, "Lena", "Park", birth_date=date(2018, 4, 9), sis_source_id="one")
+    sis(db_session, d, "Lena", "Park", birth_date=date(2015, 1, 1), sis_source_id="two")
+    match_district(db_session, d)
+    assert count(db_session, SuggestionRow) == 0

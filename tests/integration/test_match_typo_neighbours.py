@@ -6,8 +6,8 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from matching.core.typos import ssid_typo_variants
 from matching.gather import TYPO_VARIANTS
-from matching.typos import ssid_typo_variants
 
 
 @pytest.mark.parametrize("ssid", ["0123456789", "0000000000", "1122334455", "9"])

@@ -17,8 +17,9 @@ from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
 from matching.district_pass import match_district
-from matching.link import LinkRefused, link_created_record
+from matching.link import link_created_record
 from matching.record_pass import match_created_record
+from matching.refusals import Refusal
 from models import LinkMethod
 from tests.conftest import rolled_back
 from tests.integration.test_match_support import created, district, plan
@@ -134,7 +135,7 @@ def _apply(session: Session, op: tuple[Any, ...], plans: dict[int, int]) -> None
     elif kind == "link" and created_ids and sis_ids:
         cid, d = created_ids[op[1] % len(created_ids)]
         sid, _ = sis_ids[op[2] % len(sis_ids)]
-        with suppress(LinkRefused):
+        with suppress(Refusal):
             link_created_record(
                 session,
                 district_id=d,

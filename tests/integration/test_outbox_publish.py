@@ -10,17 +10,12 @@ import pytest
 import redis
 from sqlalchemy import Engine, func, select, text, update
 
+from matching.core.vocabulary import Topic
 from models import District, OutboxEvent
 from models.db import transaction
+from models.outbox import record_event
 from tests.worker_harness import OwnRedis, celery_pointed_at, queued_task_names
-from worker.outbox import (
-    BATCH_APPLIED,
-    CREATED_RECORD_SAVED,
-    RECORD_LINKED,
-    SWEEP_MIN_AGE_SECONDS,
-    publish_pending,
-    record_event,
-)
+from worker.outbox import SWEEP_MIN_AGE_SECONDS, publish_pending
 from worker.single_flight import release_pending
 
 DISTRICT = "31001"
@@ -39,11 +34,9 @@ def district(committed_engine: Engine) -> str:
     return DISTRICT
 
 
-def add_event(engine: Engine, topic: str, **payload: int) -> int:
+def add_event(engine: Engine, topic: Topic, **payload: int) -> int:
     with transaction(engine) as session:
-        event = record_event(session, topic, DISTRICT, **payload)
-        session.flush()
-        return event.id
+        return record_event(session, topic, DISTRICT, **payload)
 
 
 def unpublished(engine: Engine) -> list[OutboxEvent]:
@@ -62,7 +55,7 @@ def test_an_event_rolled_back_with_its_change_is_never_published(
     committed_engine: Engine, district: str, broker: str
 ) -> None:
     with pytest.raises(RuntimeError), transaction(committed_engine) as session:
-        record_event(session, BATCH_APPLIED, DISTRICT, batch_id=1)
+        record_event(session, Topic.BATCH_APPLIED, DISTRICT, batch_id=1)
         session.flush()
         raise RuntimeError("the change failed")
     assert publish_pending(committed_engine).published == 0
@@ -72,12 +65,12 @@ def test_an_event_rolled_back_with_its_change_is_never_published(
 def test_published_events_become_tasks_and_are_marked_sent(
     committed_engine: Engine, district: str, broker: str
 ) -> None:
-    add_event(committed_engine, BATCH_APPLIED, batch_id=7)
-    add_event(committed_engine, CREATED_RECORD_SAVED, created_record_id=11)
-    add_event(committed_engine, RECORD_LINKED, created_record_id=11, sis_record_id=12, audit_id=1)
+    add_event(committed_engine, Topic.BATCH_APPLIED, batch_id=7)
+    add_event(committed_engine, Topic.RECORD_LINKED, created_record_id=11, sis_record_id=12, audit_id=1)
     report = publish_pending(committed_engine, district_id=DISTRICT)
-    assert (report.published, report.failed) == (3, 0)
-    assert sorted(queued_task_names(broker)) == ["ale_sync.match_created_record", "ale_sync.match_district"]
+    assert (report.published, report.failed) == (2, 0)
+    # a link is informational: only the batch queues work
+    assert queued_task_names(broker) == ["ale_sync.match_district"]
     assert unpublished(committed_engine) == []
     assert publish_pending(committed_engine).published == 0
 
@@ -86,11 +79,11 @@ def test_events_of_one_district_while_a_match_is_queued_collapse_into_that_match
     committed_engine: Engine, district: str, broker: str
 ) -> None:
     for batch_id in (1, 2, 3):
-        add_event(committed_engine, BATCH_APPLIED, batch_id=batch_id)
+        add_event(committed_engine, Topic.BATCH_APPLIED, batch_id=batch_id)
     assert publish_pending(committed_engine).published == 3
     assert queued_task_names(broker) == ["ale_sync.match_district"]
     release_pending("match", DISTRICT)  # what the queued match does as it starts
-    add_event(committed_engine, BATCH_APPLIED, batch_id=4)
+    add_event(committed_engine, Topic.BATCH_APPLIED, batch_id=4)
     publish_pending(committed_engine)
     assert queued_task_names(broker) == ["ale_sync.match_district", "ale_sync.match_district"]
 
@@ -98,7 +91,7 @@ def test_events_of_one_district_while_a_match_is_queued_collapse_into_that_match
 def test_the_sweep_leaves_fresh_events_to_the_edge_that_is_publishing_them(
     committed_engine: Engine, district: str, broker: str
 ) -> None:
-    add_event(committed_engine, CREATED_RECORD_SAVED, created_record_id=5)
+    add_event(committed_engine, Topic.BATCH_APPLIED, batch_id=5)
     assert publish_pending(committed_engine, older_than_seconds=SWEEP_MIN_AGE_SECONDS).published == 0
     age_events(committed_engine, SWEEP_MIN_AGE_SECONDS + 1)
     assert publish_pending(committed_engine, older_than_seconds=SWEEP_MIN_AGE_SECONDS).published == 1
@@ -107,7 +100,7 @@ def test_the_sweep_leaves_fresh_events_to_the_edge_that_is_publishing_them(
 def test_a_publisher_skips_rows_another_publisher_is_sending_instead_of_sending_them_twice(
     committed_engine: Engine, district: str, broker: str
 ) -> None:
-    event_id = add_event(committed_engine, CREATED_RECORD_SAVED, created_record_id=5)
+    event_id = add_event(committed_engine, Topic.BATCH_APPLIED, batch_id=5)
     claimed, release = threading.Event(), threading.Event()
 
     def other_publisher() -> None:
@@ -137,14 +130,15 @@ def test_with_redis_down_the_event_waits_and_the_sweep_sends_it_once_redis_is_ba
     try:
         with celery_pointed_at(server.url):
             server.stop()
-            add_event(committed_engine, CREATED_RECORD_SAVED, created_record_id=9)
+            add_event(committed_engine, Topic.BATCH_APPLIED, batch_id=9)
             report = publish_pending(committed_engine)
             assert (report.published, report.failed) == (0, 1)
             [waiting] = unpublished(committed_engine)
-            assert (waiting.attempts, waiting.last_error) == (1, "OperationalError")
+            # the send stops at the match's single-flight mark, the first thing it asks Redis for
+            assert (waiting.attempts, waiting.last_error) == (1, "ConnectionError")
             server.start()
             age_events(committed_engine, SWEEP_MIN_AGE_SECONDS + 1)
             assert publish_pending(committed_engine, older_than_seconds=SWEEP_MIN_AGE_SECONDS).published == 1
-            assert queued_task_names(server.url) == ["ale_sync.match_created_record"]
+            assert queued_task_names(server.url) == ["ale_sync.match_district"]
     finally:
         server.stop()

@@ -9,6 +9,7 @@ from datetime import date
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, inspect, make_url, text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
@@ -19,8 +20,6 @@ from models.student import partition_name
 
 
 def head_revisions() -> set[str]:
-    from alembic.script import ScriptDirectory
-
     return set(ScriptDirectory.from_config(alembic_config()).get_heads())
 
 

@@ -14,7 +14,6 @@ from models import Batch, District, LinkAudit, Student
 from models.db import transaction
 from tests.worker_harness import celery_pointed_at, queued_task_names
 from worker.tasks import (
-    match_created_record_task,
     match_district_task,
     nightly_rematch_task,
     pull_all_sources_task,
@@ -50,14 +49,6 @@ def test_the_beat_pull_queues_one_pull_per_configured_district(
     finally:
         get_settings.cache_clear()
     assert queued_task_names(broker) == ["ale_sync.pull_district"] * 2
-
-
-def test_matching_a_created_record_that_is_gone_changes_nothing(
-    committed_engine: Engine, broker: str
-) -> None:
-    with transaction(committed_engine) as session:
-        session.add(District(id="37001", name="c"))
-    assert match_created_record_task(district_id="37001", created_record_id=424242) == {"outcome": "gone"}
 
 
 def test_a_match_standing_for_collapsed_batch_events_credits_its_links_to_the_newest_batch(

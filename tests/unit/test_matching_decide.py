@@ -1,18 +1,36 @@
-"""The design's matching table, one parametrized row per table row, plus the edges around it."""
+"""The decision table, one parametrized row per rule, each row saying which rule fired."""
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 
-from matching.decide import Hold, Link, Suggestion, Thresholds, Wait, decide
-from matching.records import CreatedRecord, PersonName, SisCandidate
+from config.settings import Settings
+from matching.core.decide import Hold, Link, Suggestion, Thresholds, Wait, decide
+from matching.core.records import CreatedRecord, PersonName, SisCandidate
 
 D = "17001"
 ANA = PersonName("Ana", "Reyes")
+BORN = date(2018, 4, 9)
 
 
-def created(ssid: str | None = None, other_id: str | None = None, name: PersonName = ANA) -> CreatedRecord:
-    return CreatedRecord(id=1, district_id=D, name=name, ssid=ssid, other_id=other_id)
+def thresholds() -> Thresholds:
+    """The shipped defaults (config/settings.py)."""
+    fields = Settings.model_fields
+    return Thresholds(
+        link=fields["match_link_weight"].default,
+        suggest=fields["match_suggest_names_weight"].default,
+        two_digit_ssid=fields["match_two_digit_ssid_weight"].default,
+        possible_match=fields["match_possible_weight"].default,
+        margin=fields["match_possible_margin"].default,
+    )
+
+
+def created(
+    ssid: str | None = None, other_id: str | None = None, name: PersonName = ANA, born: date | None = None
+) -> CreatedRecord:
+    return CreatedRecord(id=1, district_id=D, name=name, ssid=ssid, other_id=other_id, birth_date=born)
 
 
 def sis(
@@ -21,115 +39,184 @@ def sis(
     other_id: str | None = None,
     name: PersonName = ANA,
     district: str = D,
+    born: date | None = None,
 ) -> SisCandidate:
-    return SisCandidate(id=id, district_id=district, name=name, ssid=ssid, other_id=other_id)
+    return SisCandidate(id=id, district_id=district, name=name, ssid=ssid, other_id=other_id, birth_date=born)
 
 
+S = "0123456789"
 TABLE = [
-    # row 1: exactly one SIS record has the SSID, nothing contradicts, names corroborate -> link
-    (created(ssid="0123456789"), [sis(10, ssid="0123456789")], Link(10, "ssid")),
-    # row 1, "failing that": no SSID on the created record, one SIS record has its Other ID -> link
-    (created(other_id="S-77"), [sis(11, other_id="S-77")], Link(11, "other_id")),
-    # row 2: SSID and Other ID point at different SIS records -> hold ids_disagree
+    # one SIS record has the SSID, the names agree -> link
+    (created(ssid=S), [sis(10, ssid=S)], Link(10, "ssid"), "evidence_decides"),
+    # no SSID typed, one record has the Other ID -> link
+    (created(other_id="S-77"), [sis(11, other_id="S-77")], Link(11, "other_id"), "evidence_decides"),
+    # an ordinary slip in the given name (Mihcael for Michael) no longer stops an id link
     (
-        created(ssid="0123456789", other_id="S-77"),
-        [sis(10, ssid="0123456789", other_id="S-01"), sis(11, other_id="S-77")],
+        created(ssid=S, name=PersonName("Mihcael", "Green")),
+        [sis(10, ssid=S, name=PersonName("Michael", "Green"))],
+        Link(10, "ssid"),
+        "evidence_decides",
+    ),
+    # SSID and Other ID point at different records -> hold ids_disagree
+    (
+        created(ssid=S, other_id="S-77"),
+        [sis(10, ssid=S, other_id="S-01"), sis(11, other_id="S-77")],
         Hold("ids_disagree", 10, (10, 11)),
+        "ids_point_apart",
     ),
-    # row 2: the matched record carries a different value for the created record's other id
-    (
-        created(ssid="0123456789", other_id="S-77"),
-        [sis(10, ssid="0123456789", other_id="S-99")],
-        Hold("ids_disagree", 10, (10,)),
-    ),
-    # row 3: the id matches one record but the names clearly disagree -> hold name_mismatch
-    (
-        created(ssid="0123456789"),
-        [sis(12, ssid="0123456789", name=PersonName("Marcus", "Okafor"))],
-        Hold("name_mismatch", 12, (12,)),
-    ),
-    # row 4: the Other ID matches several SIS records of the district -> hold ambiguous_other_id
+    # the Other ID is carried by several records -> hold ambiguous_other_id
     (
         created(other_id="S-77"),
         [sis(13, other_id="S-77"), sis(14, other_id="S-77")],
         Hold("ambiguous_other_id", None, (13, 14)),
+        "ambiguous_other_id",
     ),
-    # row 5: no SIS record has the id yet -> wait
-    (created(ssid="0123456789"), [], Wait()),
-    # row 6: no match, but a same-named record's SSID is one swapped digit away -> wait with suggestion
-    (created(ssid="0123456789"), [sis(15, ssid="0123456798")], Wait(Suggestion(15, "possible_ssid_typo"))),
+    # the matched record carries another value for the other id -> hold ids_disagree
+    (
+        created(ssid=S, other_id="S-77"),
+        [sis(10, ssid=S, other_id="S-99")],
+        Hold("ids_disagree", 10, (10,)),
+        "matched_record_contradicts",
+    ),
+    # the exact Other ID plus a one-digit SSID slip: the one record, once, and its SSID contradicts
+    (
+        created(ssid="0123456780", other_id="S-77"),
+        [sis(10, ssid=S, other_id="S-77"), sis(10, ssid=S, other_id="S-77")],
+        Hold("ids_disagree", 10, (10,)),
+        "matched_record_contradicts",
+    ),
+    # the SSID hits a sibling (same family, another given name) -> held whatever the id says
+    (
+        created(ssid=S, name=PersonName("Noah", "Patel")),
+        [sis(12, ssid=S, name=PersonName("Liam", "Patel"))],
+        Hold("name_mismatch", 12, (12,)),
+        "sibling_shape",
+    ),
+    # twins whose names differ by one letter but are names in their own right (Eric, Erin)
+    (
+        created(ssid=S, name=PersonName("Erin", "Lee"), born=BORN),
+        [sis(12, ssid=S, name=PersonName("Eric", "Lee"), born=BORN)],
+        Hold("name_mismatch", 12, (12,)),
+        "sibling_shape",
+    ),
+    # an initial is not a given name
+    (
+        created(ssid=S, name=PersonName("J", "Smith")),
+        [sis(12, ssid=S, name=PersonName("Jacob", "Smith"))],
+        Hold("name_mismatch", 12, (12,)),
+        "sibling_shape",
+    ),
+    # a changed family name without a birth date typed -> held
+    (
+        created(ssid=S, name=PersonName("Ana", "Okafor")),
+        [sis(12, ssid=S, born=BORN)],
+        Hold("name_mismatch", 12, (12,)),
+        "surname_change",
+    ),
+    # a changed family name with the birth date typed and equal -> link
+    (
+        created(ssid=S, name=PersonName("Ana", "Okafor"), born=BORN),
+        [sis(12, ssid=S, born=BORN)],
+        Link(12, "ssid"),
+        "surname_change",
+    ),
+    # the id hits another child altogether -> hold name_mismatch
+    (
+        created(ssid=S),
+        [sis(12, ssid=S, name=PersonName("Marcus", "Okafor"))],
+        Hold("name_mismatch", 12, (12,)),
+        "evidence_decides",
+    ),
+    # no record has the id yet -> wait
+    (created(ssid=S), [], Wait(), "nothing_matched"),
+    # an SSID one swapped pair away on a record of the same name -> suggestion
+    (created(ssid=S), [sis(15, ssid="0123456798")], Wait(Suggestion(15)), "possible_ssid_typo"),
+    # one digit away with a slip in the given name: the names still corroborate
+    (
+        created(ssid=S, name=PersonName("Mihcael", "Green")),
+        [sis(15, ssid="0123456780", name=PersonName("Michael", "Green"))],
+        Wait(Suggestion(15)),
+        "possible_ssid_typo",
+    ),
+    # two digits wrong, names and birth date agree -> suggestion
+    (
+        created(ssid=S, born=BORN),
+        [sis(15, ssid="0123456700", born=BORN)],
+        Wait(Suggestion(15)),
+        "possible_ssid_typo",
+    ),
+    # two digits wrong without a birth date -> nothing
+    (created(ssid=S), [sis(15, ssid="0123456700")], Wait(), "nothing_matched"),
+    # no ids, one strong candidate by names and birth date -> possible SIS match
+    (
+        created(born=BORN),
+        [sis(20, born=BORN), sis(21, name=PersonName("Ana", "Reyes"), born=date(2015, 1, 1))],
+        Wait(Suggestion(20, "possible_sis_match")),
+        "possible_sis_match",
+    ),
+    # no ids, two namesakes and nothing to tell them apart -> no suggestion
+    (created(), [sis(20), sis(21)], Wait(), "nothing_matched"),
 ]
 
 
-@pytest.mark.parametrize(("record", "candidates", "expected"), TABLE)
-def test_each_row_of_the_design_table_decides_as_the_contract_says(
-    record: CreatedRecord, candidates: list[SisCandidate], expected: object
+@pytest.mark.parametrize(("record", "candidates", "expected", "rule"), TABLE)
+def test_each_row_of_the_decision_table_decides_and_names_its_rule(
+    record: CreatedRecord, candidates: list[SisCandidate], expected: object, rule: str
 ) -> None:
-    decision = decide(record, candidates)
-    if isinstance(expected, Hold) and isinstance(decision, Hold) and expected.name_score is None:
-        decision = Hold(decision.reason, decision.candidate_id, decision.candidate_ids)
+    decision = decide(record, candidates, thresholds())
     assert decision == expected
+    assert decision.rule == rule
 
 
-def test_a_link_keeps_the_name_score_it_was_decided_on() -> None:
-    decision = decide(
-        created(ssid="0123456789"), [sis(10, ssid="0123456789", name=PersonName("Ána", "Reyes"))]
-    )
-    assert decision == Link(10, "ssid", 1.0)
-
-
-def test_a_created_record_without_any_id_waits_for_staff() -> None:
-    assert decide(created(), [sis(10, ssid="0123456789")]) == Wait()
-
-
-def test_an_ssid_hit_resolves_an_other_id_shared_by_several_records() -> None:
-    record = created(ssid="0123456789", other_id="S-77")
-    candidates = [sis(10, ssid="0123456789", other_id="S-77"), sis(11, other_id="S-77")]
-    assert decide(record, candidates) == Link(10, "ssid")
-
-
-def test_an_other_id_hit_whose_record_has_another_ssid_is_held() -> None:
-    record = created(ssid="0123456789", other_id="S-77")
-    assert decide(record, [sis(11, ssid="9999999999", other_id="S-77")]) == Hold("ids_disagree", 11, (11,))
-
-
-def test_a_record_missing_the_other_id_does_not_contradict() -> None:
-    record = created(ssid="0123456789", other_id="S-77")
-    assert decide(record, [sis(10, ssid="0123456789")]) == Link(10, "ssid")
+def test_a_link_keeps_the_weight_it_was_decided_on() -> None:
+    decision = decide(created(ssid=S), [sis(10, ssid=S, name=PersonName("Ána", "Reyes"))], thresholds())
+    assert isinstance(decision, Link) and decision.weight >= thresholds().link
 
 
 def test_a_candidate_of_another_district_is_never_linked() -> None:
     record = created(other_id="S-77")
-    assert decide(record, [sis(11, other_id="S-77", district="27010")]) == Wait()
+    assert decide(record, [sis(11, other_id="S-77", district="27010")], thresholds()) == Wait()
 
 
-def test_names_between_the_thresholds_are_held_not_linked() -> None:
-    record = created(ssid="0123456789", name=PersonName("Jon", "Smith"))
-    decision = decide(
-        record, [sis(10, ssid="0123456789", name=PersonName("John", "Smyth"))], Thresholds(0.95)
+def test_a_record_missing_the_other_id_does_not_contradict() -> None:
+    record = created(ssid=S, other_id="S-77")
+    assert decide(record, [sis(10, ssid=S)], thresholds()) == Link(10, "ssid")
+
+
+def test_an_ssid_hit_resolves_an_other_id_shared_by_several_records() -> None:
+    record = created(ssid=S, other_id="S-77")
+    candidates = [sis(10, ssid=S, other_id="S-77"), sis(11, other_id="S-77")]
+    assert decide(record, candidates, thresholds()) == Link(10, "ssid")
+
+
+def test_a_higher_link_threshold_holds_what_the_default_links() -> None:
+    record, candidates = (
+        created(ssid=S, name=PersonName("Mihcael", "Green")),
+        [sis(10, ssid=S, name=PersonName("Michael", "Green"))],
     )
-    assert isinstance(decision, Hold)
-    assert decision.reason == "name_mismatch"
+    strict = Thresholds(**{**thresholds().__dict__, "link": 40.0})
+    assert isinstance(decide(record, candidates, thresholds()), Link)
+    assert decide(record, candidates, strict) == Hold("name_mismatch", 10, (10,))
 
 
 def test_a_typo_suggestion_needs_the_names_to_corroborate() -> None:
     stranger = sis(15, ssid="0123456798", name=PersonName("Marcus", "Okafor"))
-    assert decide(created(ssid="0123456789"), [stranger]) == Wait()
+    assert decide(created(ssid=S), [stranger], thresholds()) == Wait()
 
 
-def test_a_dismissed_pair_is_never_suggested_again() -> None:
-    record = created(ssid="0123456789")
-    assert decide(record, [sis(15, ssid="0123456798")], dismissed=frozenset({15})) == Wait()
+@pytest.mark.parametrize(
+    "candidates",
+    [
+        [sis(15, ssid="0123456798")],  # an SSID typo
+        [sis(20, born=BORN)],  # a possible SIS match
+    ],
+)
+def test_a_dismissed_pair_is_never_suggested_again(candidates: list[SisCandidate]) -> None:
+    record = created(ssid=S) if candidates[0].ssid else created(born=BORN)
+    assert decide(record, candidates, thresholds(), dismissed=frozenset({candidates[0].id})) == Wait()
 
 
-def test_an_ssid_two_typos_away_is_not_suggested() -> None:
-    assert decide(created(ssid="0123456789"), [sis(15, ssid="0123456700")]) == Wait()
-
-
-def test_the_best_named_typo_candidate_is_the_one_suggested() -> None:
+def test_the_best_evidenced_typo_candidate_is_the_one_suggested() -> None:
     near = sis(15, ssid="0123456788", name=PersonName("Anna", "Reyes"))
     exact = sis(16, ssid="1123456789")
-    decision = decide(created(ssid="0123456789"), [near, exact])
-    assert isinstance(decision, Wait)
-    assert decision.suggestion is not None
-    assert decision.suggestion.sis_record_id == 16
+    assert decide(created(ssid=S), [near, exact], thresholds()) == Wait(Suggestion(16))

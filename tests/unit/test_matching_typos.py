@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from matching.typos import is_one_typo_away, ssid_typo_variants
+from matching.core.typos import is_one_typo_away, ssid_typo_variants
 
 
 def test_a_ten_digit_ssid_has_ninety_substitutions_plus_its_distinct_adjacent_swaps() -> None:

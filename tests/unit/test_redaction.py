@@ -47,7 +47,7 @@ def assert_no_canary(stream: io.StringIO) -> None:
 def test_pii_keyword_values_are_masked(output: io.StringIO) -> None:
     log = structlog.get_logger("t")
     log.info(
-        "created_record_saved",
+        "created_record_added",
         first_name=FIRST,
         last_name=LAST,
         ssid=SSID,

@@ -7,6 +7,7 @@ import sys
 
 import pytest
 
+from config.services import redis_py_url
 from config.settings import Settings
 
 
@@ -73,6 +74,4 @@ def test_a_wrong_setting_stops_the_process_with_one_line_naming_it(name: str, va
 def test_the_broker_url_is_spelt_for_redis_py_with_its_database_number(
     celery_url: str, redis_py: str
 ) -> None:
-    from config.services import redis_py_url
-
     assert redis_py_url(celery_url) == redis_py

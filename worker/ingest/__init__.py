@@ -2,8 +2,8 @@
 
 from worker.ingest.decisions import approve_batch, reject_batch
 from worker.ingest.ledger import BatchNotFound, BatchNotHeld, IngestResult
+from worker.ingest.outcome import IngestPlan, QuarantineEntry
 from worker.ingest.pipeline import dry_run, ingest_batch
-from worker.ingest.plan import IngestPlan, QuarantineEntry
 
 __all__ = [
     "BatchNotFound",

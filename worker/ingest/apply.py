@@ -9,9 +9,11 @@ from __future__ import annotations
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from worker.ingest.copy_in import staged_columns
 from worker.ingest.first_load import insert_as_partition, statistics_table
-from worker.ingest.plan import UNCHANGED, VALID_ACTIVE
-from worker.ingest.staged import StagedDelivery
+from worker.ingest.rows import UNCHANGED, VALID_ACTIVE
+from worker.ingest.stage import StagedDelivery
+from worker.sql import compose
 
 DISTRICT_NAME = """
 UPDATE districts SET name = :name WHERE id = :district AND name IS DISTINCT FROM :name"""
@@ -30,32 +32,43 @@ WHERE district_id = :district AND id IN (SELECT id FROM to_deactivate)"""
 
 # an SSID can move between two records in one batch; the unique index is checked per row,
 # so records giving up their SSID let go of it first
-RELEASE_SSIDS = f"""
+RELEASE_SSIDS = compose(
+    """
 UPDATE students s SET ssid = NULL
 FROM ingest_rows r
-WHERE s.district_id = :district AND s.id = r.existing_id AND {VALID_ACTIVE} AND NOT ({UNCHANGED})
-  AND r.existing_ssid IS NOT NULL AND r.ssid IS DISTINCT FROM r.existing_ssid"""
+WHERE s.district_id = :district AND s.id = r.existing_id AND {valid_active} AND NOT ({unchanged})
+  AND r.existing_ssid IS NOT NULL AND r.ssid IS DISTINCT FROM r.existing_ssid""",
+    valid_active=VALID_ACTIVE,
+    unchanged=UNCHANGED,
+)
 
-UPDATE = f"""
+UPDATE = compose(
+    """
 UPDATE students s SET status = 'active', ssid = r.ssid, other_id = r.other_id, first_name = r.given,
   middle_name = r.middle, last_name = r.family, search_last = r.search_last,
   search_first = r.search_first, grade = r.grade, school_id = r.school,
   birth_date = CASE WHEN r.birth_sent THEN b.birth_date ELSE s.birth_date END, row_hash = r.row_hash,
   last_batch_id = :batch, updated_at = now()
 FROM ingest_rows r LEFT JOIN birth_dates b ON b.birth_text = r.birth_text
-WHERE s.district_id = :district AND s.id = r.existing_id AND {VALID_ACTIVE} AND NOT ({UNCHANGED})"""
+WHERE s.district_id = :district AND s.id = r.existing_id AND {valid_active} AND NOT ({unchanged})""",
+    valid_active=VALID_ACTIVE,
+    unchanged=UNCHANGED,
+)
 
 INSERTED_COLUMNS = """district_id, origin, status, sis_source_id, ssid, other_id, first_name,
   middle_name, last_name, search_last, search_first, birth_date, grade, school_id, row_hash, last_batch_id"""
 
-INSERTED = f"""
+INSERTED = compose(
+    """
 SELECT :district, 'sis', 'active', r.sid, r.ssid, r.other_id, r.given, r.middle, r.family,
   r.search_last, r.search_first, b.birth_date,
   r.grade, r.school, r.row_hash, :batch
 FROM ingest_rows r LEFT JOIN birth_dates b ON b.birth_text = r.birth_text
-WHERE {VALID_ACTIVE} AND r.existing_id IS NULL"""
+WHERE {valid_active} AND r.existing_id IS NULL""",
+    valid_active=VALID_ACTIVE,
+)
 
-INSERT = f"INSERT INTO students ({INSERTED_COLUMNS}){INSERTED}"
+INSERT = compose("INSERT INTO students ({columns}){select}", columns=INSERTED_COLUMNS, select=INSERTED)
 
 QUARANTINE = """
 INSERT INTO quarantined_rows (batch_id, district_id, file_name, row_number, reason_code, detail,
@@ -64,6 +77,8 @@ SELECT :batch, :district, :file_name, r.row_number, r.reason, r.detail, nullif(r
   jsonb_object(CAST(:names AS text[]), ARRAY[{cells}])
 FROM ingest_rows r JOIN stage_users u ON u.n = r.row_number - 1
 WHERE r.reason IS NOT NULL"""
+
+CLEAR_QUARANTINE = "DELETE FROM quarantined_rows WHERE batch_id = :batch"
 
 
 def apply_batch(
@@ -92,10 +107,11 @@ def apply_batch(
 
 
 # the columns queries filter or join on (the others' statistics change nothing in a plan)
-PLANNED_COLUMNS = (
-    "district_id", "origin", "status", "sis_source_id", "ssid", "other_id", "search_last", "search_first",
-    "created_at", "had_learning_plan",
-)  # fmt: skip
+ANALYZE = """
+ANALYZE {table} (district_id, origin, status, sis_source_id, ssid, other_id, search_last, search_first,
+  created_at, had_learning_plan)"""
+
+BELIEVED_ROWS = "SELECT reltuples FROM pg_class WHERE oid = CAST(:table AS regclass)"
 
 
 def refresh_statistics(session: Session, district_id: str, counts: dict[str, int]) -> None:
@@ -104,22 +120,20 @@ def refresh_statistics(session: Session, district_id: str, counts: dict[str, int
     old, smaller table). Queries name their district, so they are planned on its partition."""
     changed = counts["inserted"] + counts["updated"] + counts["deactivated"]
     table = statistics_table(session, district_id)
-    believed = session.execute(
-        text("SELECT reltuples FROM pg_class WHERE oid = CAST(:table AS regclass)"), {"table": table}
-    ).scalar_one()
+    believed = session.execute(text(BELIEVED_ROWS), {"table": table}).scalar_one()
     if changed > 1_000 and changed > 0.1 * max(float(believed), 0.0):
-        session.execute(text(f"ANALYZE {table} ({', '.join(PLANNED_COLUMNS)})"))
+        session.execute(text(compose(ANALYZE, table=table)))
 
 
 def write_quarantine(
     session: Session, district_id: str, batch_id: int, staged: StagedDelivery, any_rows: bool = True
 ) -> None:
     """Each bad row as sent (column name -> value), with its row number and reason; replaces earlier ones."""
-    session.execute(text("DELETE FROM quarantined_rows WHERE batch_id = :batch"), {"batch": batch_id})
+    session.execute(text(CLEAR_QUARANTINE), {"batch": batch_id})
     if not any_rows:
         return
-    cells = ", ".join(f"u.c{i}" for i in range(1, len(staged.header) + 1))
+    cells = staged_columns(len(staged.header), alias="u")
     session.execute(
-        text(QUARANTINE.replace("{cells}", cells)),
+        text(compose(QUARANTINE, cells=cells)),
         {"batch": batch_id, "district": district_id, "file_name": staged.users_file, "names": staged.header},
     )

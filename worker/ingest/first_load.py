@@ -5,7 +5,7 @@ no partition of its own gets its first SIS load written into a new table shaped 
 which is then attached as the district's partition. Each index is built once over the rows
 (with parallel workers) and the attach checks each foreign key with one query, instead of
 nine indexes maintained and three keys checked for every row inserted: on a million students
-this more than halves what the insert costs (README, "Ingest").
+this more than halves what the insert costs (docs/ingest.md, "A district's first load").
 
 Everything happens inside the batch's transaction: a crash or a rejected batch takes the table
 back with the rest. The attach scans `students_default` for the district's records and locks it
@@ -26,6 +26,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from models.student import partition_name
+from worker.sql import compose
 
 logger = structlog.get_logger(__name__)
 
@@ -43,6 +44,19 @@ SELECT to_regclass(format('%I.%I', n.nspname, CAST(:name AS text))) IS NULL AS f
   quote_literal(pg_get_serial_sequence('students', 'id')) AS sequence_literal
 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
 WHERE c.oid = CAST('students' AS regclass)"""
+
+# a table shaped like students for the district's records only; the check lets the attach skip
+# scanning the new rows for their district
+CREATE_PARTITION = """
+CREATE TABLE {table} (LIKE students INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING GENERATED,
+  CONSTRAINT first_load_district CHECK (district_id = {district}))"""
+# ids from students' own sequence, as an insert into students would take them
+INSERT_INTO_PARTITION = (
+    "INSERT INTO {table} (id, {columns}) SELECT nextval({sequence}::regclass), * FROM ({select}) r"
+)
+ATTACH = "ALTER TABLE students ATTACH PARTITION {table} FOR VALUES IN ({district})"
+DROP_CHECK = "ALTER TABLE {table} DROP CONSTRAINT first_load_district"
+LOCK_TIMEOUT = "SELECT set_config('lock_timeout', :wait, true)"
 
 
 def insert_as_partition(
@@ -62,30 +76,21 @@ def insert_as_partition(
     probe = session.execute(text(PROBE), {"district": district_id, "name": partition}).one()
     if not (probe.free and probe.owner and probe.empty):
         return False
-    table, value, sequence = probe.target, probe.district_literal, probe.sequence_literal
+    names = {"table": probe.target, "district": probe.district_literal}
+    insert = compose(
+        INSERT_INTO_PARTITION, **names, columns=columns, select=select, sequence=probe.sequence_literal
+    )
     try:
         with session.begin_nested():
-            # the check lets the attach skip scanning the new rows for their district
-            session.execute(
-                text(
-                    f"CREATE TABLE {table} (LIKE students INCLUDING DEFAULTS INCLUDING CONSTRAINTS"
-                    f" INCLUDING GENERATED, CONSTRAINT first_load_district CHECK (district_id = {value}))"
-                )
-            )
-            session.execute(
-                text(
-                    f"INSERT INTO {table} (id, {columns})"
-                    f" SELECT nextval({sequence}::regclass), * FROM ({select}) r"
-                ),
-                params,
-            )
+            session.execute(text(compose(CREATE_PARTITION, **names)))
+            session.execute(text(insert), params)
             session.execute(text("SET LOCAL maintenance_work_mem = '256MB'"))
-            build_indexes(session, table, partition)
+            build_indexes(session, probe.target, partition)
             previous = session.execute(text("SELECT current_setting('lock_timeout')")).scalar_one()
-            session.execute(text("SELECT set_config('lock_timeout', :wait, true)"), {"wait": LOCK_WAIT})
-            session.execute(text(f"ALTER TABLE students ATTACH PARTITION {table} FOR VALUES IN ({value})"))
-            session.execute(text("SELECT set_config('lock_timeout', :wait, true)"), {"wait": previous})
-            session.execute(text(f"ALTER TABLE {table} DROP CONSTRAINT first_load_district"))
+            session.execute(text(LOCK_TIMEOUT), {"wait": LOCK_WAIT})
+            session.execute(text(compose(ATTACH, **names)))
+            session.execute(text(LOCK_TIMEOUT), {"wait": previous})
+            session.execute(text(compose(DROP_CHECK, **names)))
     except DBAPIError as error:
         cause = error.orig
         if not isinstance(cause, pg_errors.LockNotAvailable | pg_errors.CheckViolation):
@@ -105,7 +110,12 @@ LEFT JOIN pg_constraint k ON k.conindid = x.indexrelid AND k.conrelid = x.indrel
 WHERE x.indrelid = CAST('students' AS regclass)
 ORDER BY i.relname"""
 
-INDEX_HEAD = re.compile(r"^(CREATE (?:UNIQUE )?INDEX )\S+ ON ONLY \S+ (USING .*)$", re.DOTALL)
+INDEX_HEAD = re.compile(
+    r"^(?P<create>CREATE (?:UNIQUE )?INDEX )\S+ ON ONLY \S+ (?P<method>USING .*)$", re.DOTALL
+)
+# the partition's copy of one index of students, under a name of its own
+ADD_KEY = "ALTER TABLE {table} ADD CONSTRAINT {name} {key}"
+CREATE_INDEX = "{create}{name} ON {table} {method}"
 
 
 def build_indexes(session: Session, table: str, partition: str) -> None:
@@ -115,21 +125,20 @@ def build_indexes(session: Session, table: str, partition: str) -> None:
     for index in session.execute(text(PARENT_INDEXES)).all():
         name = f"{partition}_{index.name.replace('students_', '', 1)}"[:63]
         if index.key:
-            session.execute(text(f"ALTER TABLE {table} ADD CONSTRAINT {name} {index.key}"))
+            session.execute(text(compose(ADD_KEY, table=table, name=name, key=index.key)))
         elif head := INDEX_HEAD.match(index.definition):
-            session.execute(text(f"{head.group(1)}{name} ON {table} {head.group(2)}"))
+            session.execute(text(compose(CREATE_INDEX, table=table, name=name, **head.groupdict())))
+
+
+# the partition holding the district's records: its own, or the default one
+DISTRICT_PARTITION = """
+SELECT coalesce(to_regclass(format('%I.%I', n.nspname, CAST(:name AS text))),
+  to_regclass(format('%I.students_default', n.nspname)))::text
+FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE c.oid = CAST('students' AS regclass)"""
 
 
 def statistics_table(session: Session, district_id: str) -> str:
     """The partition holding the district's records, quoted for SQL."""
-    return str(
-        session.execute(
-            text(
-                "SELECT coalesce(to_regclass(format('%I.%I', n.nspname, CAST(:name AS text))),"
-                " to_regclass(format('%I.students_default', n.nspname)))::text"
-                " FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
-                " WHERE c.oid = CAST('students' AS regclass)"
-            ),
-            {"name": partition_name(district_id)},
-        ).scalar_one()
-    )
+    found = session.execute(text(DISTRICT_PARTITION), {"name": partition_name(district_id)}).scalar_one()
+    return str(found)

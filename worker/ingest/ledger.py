@@ -9,8 +9,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from config.redaction import SafeMessage
-from models import Batch, BatchStatus
-from worker.ingest.plan import COUNT_KEYS
+from models import Batch, BatchKind, BatchStatus
+from worker.ingest.outcome import COUNT_KEYS
 
 FINISHED = {BatchStatus.APPLIED, BatchStatus.HELD, BatchStatus.REJECTED}
 
@@ -60,7 +60,7 @@ def record_outcome(
 ) -> None:
     batch.status = status
     batch.rows_total = rows_total
-    batch.kind = kind  # type: ignore[assignment]
+    batch.kind = BatchKind(kind) if kind else None
     for key in COUNT_KEYS:
         setattr(batch, key, counts.get(key, 0))
     batch.finished_at = now()

@@ -17,14 +17,15 @@ from sqlalchemy.orm import Session
 
 from config.logging import unit_of_work
 from config.settings import SourceConfig, get_settings
+from matching.core.vocabulary import Topic
 from models import Batch, BatchStatus
-from models.db import lock_district, transaction
+from models.db import get_engine, lock_district, session_factory, transaction
+from models.outbox import record_event
 from worker.ingest.apply import apply_batch, refresh_statistics, write_quarantine
 from worker.ingest.ledger import FINISHED, IngestResult, locked_batch, now, record_outcome, result_of
-from worker.ingest.plan import IngestPlan, count_outcomes, hold_reason, quarantine_entries
-from worker.ingest.staged import StagedDelivery, stage_delivery
+from worker.ingest.outcome import IngestPlan, count_outcomes, hold_reason, quarantine_entries
+from worker.ingest.stage import StagedDelivery, stage_delivery
 from worker.ingest.workspace import workspace
-from worker.outbox import BATCH_APPLIED, record_event
 from worker.sources.delivery import format_of, open_delivery
 from worker.sources.errors import DeliveryRejected
 from worker.sources.state import advance_watermark
@@ -71,7 +72,7 @@ def ingest_batch(engine: Engine, batch_id: int) -> IngestResult:
 
 
 @dataclass(frozen=True)
-class Outcome:
+class CheckedDelivery:
     """A staged delivery, what it would do, and whether that calls for a hold."""
 
     staged: StagedDelivery
@@ -80,7 +81,9 @@ class Outcome:
     hold_reason: str | None
 
 
-def plan_delivery(session: Session, path: Path, source: SourceConfig, *, check_hold: bool) -> Outcome:
+def check_delivery(
+    session: Session, path: Path, source: SourceConfig, *, check_hold: bool
+) -> CheckedDelivery:
     """Stage and check a delivery and count what it would do, in the caller's transaction."""
     settings = get_settings()
     staged = stage_delivery(session, open_delivery(path), source, settings.ssid_pattern)
@@ -94,7 +97,7 @@ def plan_delivery(session: Session, path: Path, source: SourceConfig, *, check_h
             bulk=staged.kind == "bulk",
             share=settings.deactivation_threshold,
         )
-    return Outcome(staged, counts, rows_total, held)
+    return CheckedDelivery(staged, counts, rows_total, held)
 
 
 def run_batch(session: Session, batch_id: int, force: bool) -> IngestResult:
@@ -105,38 +108,36 @@ def run_batch(session: Session, batch_id: int, force: bool) -> IngestResult:
     if batch.status in FINISHED and not force:
         return result_of(batch)
     with workspace(session):
-        outcome = plan_delivery(session, Path(batch.location), source_of(batch), check_hold=not force)
-        staged, counts = outcome.staged, outcome.counts
-        if outcome.hold_reason:
+        checked = check_delivery(session, Path(batch.location), source_of(batch), check_hold=not force)
+        staged, counts = checked.staged, checked.counts
+        if checked.hold_reason:
             write_quarantine(session, district_id, batch_id, staged, any_rows=counts["quarantined"] > 0)
-            batch.hold_reason = outcome.hold_reason
+            batch.hold_reason = checked.hold_reason
             status = BatchStatus.HELD
         else:
             apply_batch(session, district_id, batch_id, staged, counts)
             status = BatchStatus.APPLIED
     if status == BatchStatus.APPLIED:
         refresh_statistics(session, district_id, counts)
-        record_event(session, BATCH_APPLIED, district_id, batch_id=batch_id)
+        record_event(session, Topic.BATCH_APPLIED, district_id, batch_id=batch_id)
         advance_watermark(session, batch)
-    record_outcome(batch, status, counts, outcome.rows_total, staged.kind)
+    record_outcome(batch, status, counts, checked.rows_total, staged.kind)
     return result_of(batch)
 
 
 def dry_run(path: Path, source: SourceConfig) -> IngestPlan:
     """The plan for a delivery, computed in a transaction that is always rolled back."""
-    from models.db import get_engine, session_factory
-
     with session_factory(get_engine())() as session:
         try:
             with workspace(session):
-                outcome = plan_delivery(session, path, source, check_hold=True)
+                checked = check_delivery(session, path, source, check_hold=True)
                 return IngestPlan(
                     district_id=source.district,
-                    kind=outcome.staged.kind,
-                    counts=outcome.counts,
-                    rows_total=outcome.rows_total,
+                    kind=checked.staged.kind,
+                    counts=checked.counts,
+                    rows_total=checked.rows_total,
                     quarantined_rows=quarantine_entries(session),
-                    hold_reason=outcome.hold_reason,
+                    hold_reason=checked.hold_reason,
                 )
         except DeliveryRejected as rejected:
             return IngestPlan(

@@ -6,8 +6,10 @@ once per distinct value (working table birth_dates, which the writes join). A ro
 equals the stored one is carried through unmapped (its name, id, grade, school and birth-date
 fields NULL; nothing after this reads them for an unchanged row).
 
-Row-level reason codes (first that applies): wrong_field_count, missing_required,
-unknown_status, ssid_pattern, value_too_long, bad_date. Set-wise rules follow in validate.py.
+Row-level reason codes (first that applies): wrong_field_count, malformed_record (a record an
+API read could not map), missing_required, unknown_status, ssid_pattern, value_too_long,
+bad_date. Set-wise rules follow in validate.py.
+VALID_ACTIVE and UNCHANGED name ingest_rows' row classes for the counts and the writes.
 """
 
 from __future__ import annotations
@@ -19,10 +21,12 @@ import re
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from matching.search_keys import name_key_sql
+from matching.core.search_keys import name_key_sql
+from worker.ingest.copy_in import staged_columns
 from worker.ingest.workspace import create_work_table
 from worker.sources.columns import Header
 from worker.sources.oneroster import UserMapping
+from worker.sql import compose
 
 # birth dates: ISO yyyy-mm-dd (a time part after it is ignored); checked without casting
 # anything that could raise, so one bad value never aborts the statement
@@ -57,9 +61,12 @@ CASE
 END"""
 
 # each distinct birth-date text of the rows to write, checked once (a district has a few thousand)
-BIRTH_DATES = f"""
-SELECT birth_text, {BIRTH_DATE} AS birth_date
-FROM (SELECT DISTINCT birth_text FROM ingest_rows WHERE birth_text IS NOT NULL) d"""
+BIRTH_DATES = compose(
+    """
+SELECT birth_text, {birth_date} AS birth_date
+FROM (SELECT DISTINCT birth_text FROM ingest_rows WHERE birth_text IS NOT NULL) d""",
+    birth_date=BIRTH_DATE,
+)
 
 # bad_date comes last among the row-level reasons, so it only marks rows no other reason took
 BAD_DATE = """
@@ -75,69 +82,81 @@ def build_ingest_rows(
     """Create working table ingest_rows: one row per users.csv record, joined to its stored record,
     and (unless it is exactly the row stored last time) mapped and checked."""
     params = {"ssid_pattern": ssid_pattern, "seed": mapping_seed(mapping), **mapping.params}
-    statement = mapped_rows_statement(mapping)
     made = create_work_table(
-        session, "mapped_rows", select=statement.replace("{joins}", mapping.joins), params=params
+        session, "mapped_rows", select=mapped_rows_statement(mapping, mapping.joins), params=params
     )
     if mapping.joins_one_per_user is not None and made.rowcount != staged.rows:
         # a joined file repeats a user: join one row per user instead
         session.execute(text("DROP TABLE mapped_rows"))
-        select = statement.replace("{joins}", mapping.joins_one_per_user)
+        select = mapped_rows_statement(mapping, mapping.joins_one_per_user)
         create_work_table(session, "mapped_rows", select=select, params=params)
     create_work_table(session, "ingest_rows", select=COMPARED, params={"district": district_id})
     session.execute(text("DROP TABLE mapped_rows"))
 
 
-def mapped_rows_statement(mapping: UserMapping) -> str:
-    """Each staged record mapped and digested, in one flat statement (each expression appears once,
-    so Postgres can run it with parallel workers); `{joins}` is left for the caller to fill."""
-    f = mapping.fields
-    # the columns this source maps as sent, what joins add to them, and how the source maps them
-    # (the seed): equal digests mean nothing to map, check or write. Columns nothing reads
-    # (dateLastModified, email, ...) are left out, so an export that only restamps them is an
-    # unchanged re-sync. A 64-bit hash: cheap enough for every row of a million-row file, and a
-    # collision would only skip one rewrite.
-    read = sorted({int(n) for value in f.values() for n in re.findall(r"\bu\.c(\d+)\b", value)})
-    joined = [f["birth"], f"({f['is_student']})::text", f["school"]]
-    parts = [*(f"u.c{i}" for i in read), *joined, "u.extra::text"]  # a row with extra fields never matches
-    digest = f"int8send(hash_array_extended(ARRAY[{', '.join(parts)}]::text[], :seed))"
-    ssid = f"nullif(btrim({f['ssid']}), '')"
-    return f"""
-SELECT u.n + 1 AS row_number, u.extra, btrim(coalesce({f["sid"]}, '')) AS sid, {digest} AS row_hash,
-  CASE WHEN lower(btrim(coalesce({f["status"]}, ''))) = '' THEN 'active'
-       ELSE lower(btrim({f["status"]})) END AS status,
-  coalesce({f["is_student"]}, false) AS is_student,
-  {ssid} AS ssid, coalesce({ssid} ~ :ssid_pattern, true) AS ssid_ok,
-  btrim(coalesce({f["given"]}, '')) AS given, btrim(coalesce({f["family"]}, '')) AS family,
-  nullif(btrim({f["middle"]}), '') AS middle, nullif(btrim({f["other_id"]}), '') AS other_id,
-  nullif(btrim({f["grade"]}), '') AS grade, nullif(btrim({f["school"]}), '') AS school,
-  nullif(btrim({f["birth"]}), '') AS birth_text, {f["birth_sent"]} AS birth_sent,
-  nullif(btrim({f.get("problem", "NULL::text")}), '') AS problem
-FROM stage_users u {{joins}}"""
+# each staged record (alias u) mapped by the source's field expressions and digested, in one flat
+# statement (each expression appears once, so Postgres can run it with parallel workers)
+MAPPED_ROWS = """
+SELECT u.n + 1 AS row_number, u.extra, btrim(coalesce({sid}, '')) AS sid, {digest} AS row_hash,
+  CASE WHEN lower(btrim(coalesce({status}, ''))) = '' THEN 'active'
+       ELSE lower(btrim({status})) END AS status,
+  coalesce({is_student}, false) AS is_student,
+  nullif(btrim({ssid}), '') AS ssid, coalesce(nullif(btrim({ssid}), '') ~ :ssid_pattern, true) AS ssid_ok,
+  btrim(coalesce({given}, '')) AS given, btrim(coalesce({family}, '')) AS family,
+  nullif(btrim({middle}), '') AS middle, nullif(btrim({other_id}), '') AS other_id,
+  nullif(btrim({grade}), '') AS grade, nullif(btrim({school}), '') AS school,
+  nullif(btrim({birth}), '') AS birth_text, {birth_sent} AS birth_sent,
+  nullif(btrim({problem}), '') AS problem
+FROM stage_users u {joins}"""
+
+# the columns this source maps as sent, what joins add to them, and how the source maps them (the
+# seed): equal digests mean nothing to map, check or write. Columns nothing reads
+# (dateLastModified, email, ...) are left out, so an export that only restamps them is an
+# unchanged re-sync. A 64-bit hash: cheap enough for every row of a million-row file, and a
+# collision would only skip one rewrite. A row with extra fields never matches.
+DIGEST = (
+    "int8send(hash_array_extended("
+    "ARRAY[{read}, {birth}, ({is_student})::text, {school}, u.extra::text]::text[], :seed))"
+)
 
 
-# each mapped record joined to the district's stored SIS record of its sourcedId; a record whose
-# digest equals the stored one and is active is skipped (carried through unmapped: its name, ids,
-# grade, school and birth-date fields NULL; nothing after this reads them for such a row)
+def mapped_rows_statement(mapping: UserMapping, joins: str) -> str:
+    """The SELECT that fills working table mapped_rows, the source's JOINS feeding its fields."""
+    fields = mapping.fields
+    read = sorted({int(n) for value in fields.values() for n in re.findall(r"\bu\.c(\d+)\b", value)})
+    digest = compose(DIGEST, read=staged_columns(read, alias="u"), **fields)
+    return compose(MAPPED_ROWS, digest=digest, joins=joins, **fields)
+
+
+# which stored rows a mapped record is skipped for: its digest equals the stored one and the
+# record is active. A skipped row is carried through unmapped: its status and SSID as stored, its
+# other mapped fields NULL (nothing after this reads them for such a row).
 SKIP = "coalesce(s.existing_hash = m.row_hash AND s.existing_status = 'active', false)"
-COMPARED = f"""
-SELECT m.row_number, m.extra, m.sid,
-  CASE WHEN {SKIP} THEN 'active' ELSE m.status END AS status,
-  {SKIP} OR m.is_student AS is_student,
-  CASE WHEN {SKIP} THEN NULL ELSE m.given END AS given,
-  CASE WHEN {SKIP} THEN NULL ELSE m.family END AS family,
-  CASE WHEN {SKIP} THEN NULL ELSE m.middle END AS middle,
-  CASE WHEN {SKIP} THEN s.existing_ssid ELSE m.ssid END AS ssid,
-  CASE WHEN {SKIP} THEN NULL ELSE m.other_id END AS other_id,
-  CASE WHEN {SKIP} THEN NULL ELSE m.grade END AS grade,
-  CASE WHEN {SKIP} THEN NULL ELSE m.school END AS school,
-  CASE WHEN {SKIP} THEN NULL ELSE m.birth_text END AS birth_text,
-  CASE WHEN {SKIP} THEN NULL ELSE m.birth_sent END AS birth_sent,
-  CASE WHEN {SKIP} THEN NULL ELSE {name_key_sql("m.family")} END AS search_last,
-  CASE WHEN {SKIP} THEN NULL ELSE {name_key_sql("m.given")} END AS search_first,
-  m.row_hash, {SKIP} AS skip,
-  CASE WHEN {SKIP} THEN NULL ELSE split_part({PROBLEM}, '|', 1) END AS reason,
-  CASE WHEN {SKIP} THEN NULL ELSE split_part({PROBLEM}, '|', 2) END AS detail,
+UNLESS_SKIPPED = "CASE WHEN {skip} THEN {kept} ELSE {mapped} END AS {name}"
+# ingest_rows' column, what a skipped row carries, and what a mapped row does
+CARRIED = (
+    ("status", "'active'", "m.status"),
+    ("given", "NULL", "m.given"),
+    ("family", "NULL", "m.family"),
+    ("middle", "NULL", "m.middle"),
+    ("ssid", "s.existing_ssid", "m.ssid"),
+    ("other_id", "NULL", "m.other_id"),
+    ("grade", "NULL", "m.grade"),
+    ("school", "NULL", "m.school"),
+    ("birth_text", "NULL", "m.birth_text"),
+    ("birth_sent", "NULL", "m.birth_sent"),
+    ("search_last", "NULL", name_key_sql("m.family")),
+    ("search_first", "NULL", name_key_sql("m.given")),
+    ("reason", "NULL", compose("split_part({problem}, '|', 1)", problem=PROBLEM)),
+    ("detail", "NULL", compose("split_part({problem}, '|', 2)", problem=PROBLEM)),
+)
+
+# each mapped record joined to the district's stored SIS record of its sourcedId
+COMPARED = compose(
+    """
+SELECT m.row_number, m.extra, m.sid, {skip} OR m.is_student AS is_student,
+  {carried},
+  m.row_hash, {skip} AS skip,
   s.existing_id, s.existing_status, s.existing_ssid,
   coalesce(s.existing_hash = m.row_hash, false) AS same_hash
 FROM mapped_rows m
@@ -145,7 +164,19 @@ LEFT JOIN (
   SELECT sis_source_id AS existing_sid, id AS existing_id, status AS existing_status,
     ssid AS existing_ssid, row_hash AS existing_hash
   FROM students WHERE district_id = :district AND origin = 'sis'
-) s ON s.existing_sid = m.sid"""
+) s ON s.existing_sid = m.sid""",
+    skip=SKIP,
+    carried=",\n  ".join(
+        compose(UNLESS_SKIPPED, skip=SKIP, name=name, kept=kept, mapped=mapped)
+        for name, kept, mapped in CARRIED
+    ),
+)
+
+# ingest_rows' row classes (alias r), shared by the counts (outcome.py) and the writes (apply.py),
+# which must agree on them: a valid student row that is, or stays, active; and one sent exactly
+# as its active record stores it
+VALID_ACTIVE = "r.is_student AND r.reason IS NULL AND r.status = 'active'"
+UNCHANGED = "r.same_hash AND r.existing_status = 'active'"
 
 
 def resolve_birth_dates(session: Session, rows_to_write: int) -> None:

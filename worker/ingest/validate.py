@@ -12,8 +12,11 @@ from dataclasses import dataclass
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from worker.ingest.rows import UNCHANGED
 from worker.ingest.workspace import create_work_table
+from worker.sql import compose
 
+# rows of ingest_rows no rule has quarantined yet
 PENDING = "reason IS NULL AND is_student"
 
 # one pass over the batch for what the rules below need to know. Repeats are found by counting
@@ -31,41 +34,56 @@ SELECT count(*) AS rows,
        count(*) FILTER (WHERE reason IS NOT NULL) AS quarantined
 FROM ingest_rows"""
 
-SSID_REPEATS = f"""
+SSID_REPEATS = compose(
+    """
 SELECT count(*) <> count(DISTINCT hashtextextended(ssid, 0)) FROM ingest_rows
-WHERE {PENDING} AND status = 'active' AND ssid IS NOT NULL"""
+WHERE {pending} AND status = 'active' AND ssid IS NOT NULL""",
+    pending=PENDING,
+)
 
-DUPLICATE_SOURCED_ID = f"""
+DUPLICATE_SOURCED_ID = compose(
+    """
 UPDATE ingest_rows SET reason = 'duplicate_sourced_id', detail = 'sourcedId appears on several rows'
-WHERE {PENDING} AND sid IN (
-  SELECT sid FROM ingest_rows WHERE is_student GROUP BY sid HAVING count(*) > 1)"""
+WHERE {pending} AND sid IN (
+  SELECT sid FROM ingest_rows WHERE is_student GROUP BY sid HAVING count(*) > 1)""",
+    pending=PENDING,
+)
 
-UNKNOWN_ORG = f"""
+UNKNOWN_ORG = compose(
+    """
 UPDATE ingest_rows r SET reason = 'unknown_org', detail = 'the school is not in orgs.csv'
-WHERE {PENDING} AND r.status = 'active' AND r.school IS NOT NULL
+WHERE {pending} AND r.status = 'active' AND r.school IS NOT NULL
   AND NOT EXISTS (SELECT 1 FROM delivered_orgs o WHERE o.sid = r.school)
-  AND NOT EXISTS (SELECT 1 FROM schools k WHERE k.district_id = :district AND k.sis_source_id = r.school)"""
+  AND NOT EXISTS (SELECT 1 FROM schools k WHERE k.district_id = :district AND k.sis_source_id = r.school)""",
+    pending=PENDING,
+)
 
-DUPLICATE_SSID_IN_BATCH = f"""
+DUPLICATE_SSID_IN_BATCH = compose(
+    """
 UPDATE ingest_rows SET reason = 'duplicate_ssid', detail = 'another row of this delivery has the same SSID'
-WHERE {PENDING} AND status = 'active' AND ssid IN (
-  SELECT ssid FROM ingest_rows WHERE {PENDING} AND status = 'active' AND ssid IS NOT NULL
-  GROUP BY ssid HAVING count(*) > 1)"""
+WHERE {pending} AND status = 'active' AND ssid IN (
+  SELECT ssid FROM ingest_rows WHERE {pending} AND status = 'active' AND ssid IS NOT NULL
+  GROUP BY ssid HAVING count(*) > 1)""",
+    pending=PENDING,
+)
 
 # an SSID stays with an active record unless this batch deactivates that record or gives it
 # another SSID; rows whose hash and status are unchanged cannot newly collide
-SSID_KEPT_ELSEWHERE = f"""
+SSID_KEPT_ELSEWHERE = compose(
+    """
 UPDATE ingest_rows r SET reason = 'duplicate_ssid',
   detail = 'another active SIS record of the district has this SSID'
-WHERE {PENDING} AND r.status = 'active' AND r.ssid IS NOT NULL
-  AND NOT (r.same_hash AND r.existing_status = 'active')
+WHERE {pending} AND r.status = 'active' AND r.ssid IS NOT NULL AND NOT ({unchanged})
   AND EXISTS (
     SELECT 1 FROM students e
     WHERE e.district_id = :district AND e.origin = 'sis' AND e.status = 'active' AND e.ssid = r.ssid
       AND e.sis_source_id <> r.sid
       AND NOT EXISTS (SELECT 1 FROM to_deactivate t WHERE t.id = e.id)
       AND NOT EXISTS (SELECT 1 FROM ingest_rows o WHERE o.existing_id = e.id AND o.reason IS NULL
-                      AND o.is_student AND o.ssid IS DISTINCT FROM e.ssid))"""
+                      AND o.is_student AND o.ssid IS DISTINCT FROM e.ssid))""",
+    pending=PENDING,
+    unchanged=UNCHANGED,
+)
 
 BULK_ABSENT = """
 SELECT s.id FROM students s
@@ -79,6 +97,11 @@ WHERE district_id = :district AND origin = 'sis' AND status = 'active'"""
 MARKED_DELETED = """
 SELECT existing_id AS id FROM ingest_rows
 WHERE reason IS NULL AND is_student AND status = 'tobedeleted' AND existing_status = 'active'"""
+
+NONE_MARKED = "SELECT NULL::bigint AS id WHERE false"
+
+# working table to_deactivate for a bulk file: the records it no longer carries, and those it marks
+ABSENT_OR_MARKED = "{absent} UNION {marked}"
 
 
 @dataclass(frozen=True)
@@ -129,8 +152,8 @@ def find_deactivations(session: Session, district_id: str, bulk: bool, shape: Ba
     # repeats) leaves none absent: no anti-join
     absent = bulk and (shape.repeated_ids or shape.active_named != active)
     # rows sent as tobedeleted are never rows sent exactly as stored
-    marked = MARKED_DELETED if shape.changed else "SELECT NULL::bigint AS id WHERE false"
-    select = f"{BULK_ABSENT} UNION {marked}" if absent else marked
+    marked = MARKED_DELETED if shape.changed else NONE_MARKED
+    select = compose(ABSENT_OR_MARKED, absent=BULK_ABSENT, marked=marked) if absent else marked
     create_work_table(session, "to_deactivate", select=select, params=params)
     session.execute(text("ALTER TABLE to_deactivate ADD PRIMARY KEY (id)"))
     if shape.changed:

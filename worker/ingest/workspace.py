@@ -20,7 +20,18 @@ from sqlalchemy import CursorResult, text
 from sqlalchemy.exc import ProgrammingError
 from sqlalchemy.orm import Session
 
+from worker.sql import compose
+
 SHARED = "ale_ingest_work_schema"  # session.info key: the schema while a workspace is open
+
+CREATE_SCHEMA = "CREATE SCHEMA {schema}"
+DROP_SCHEMA = "DROP SCHEMA {schema} CASCADE"
+# working tables: UNLOGGED ones in the workspace's schema (a parallel scan can read them), or
+# temporary ones where the role may not create a schema
+UNLOGGED_TABLE = "CREATE UNLOGGED TABLE {name} ({columns})"
+UNLOGGED_TABLE_AS = "CREATE UNLOGGED TABLE {name} AS {select}"
+TEMP_TABLE = "CREATE TEMP TABLE {name} ({columns}) ON COMMIT DROP"
+TEMP_TABLE_AS = "CREATE TEMP TABLE {name} ON COMMIT DROP AS {select}"
 
 
 @contextmanager
@@ -30,7 +41,7 @@ def workspace(session: Session) -> Iterator[None]:
     schema = f"ale_ingest_{int(pid)}"
     try:
         with session.begin_nested():
-            session.execute(text(f"CREATE SCHEMA {schema}"))
+            session.execute(text(compose(CREATE_SCHEMA, schema=schema)))
     except ProgrammingError as error:
         if not isinstance(error.orig, psycopg.errors.InsufficientPrivilege):
             raise
@@ -43,7 +54,7 @@ def workspace(session: Session) -> Iterator[None]:
         yield
     finally:
         session.info.pop(SHARED, None)
-    session.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+    session.execute(text(compose(DROP_SCHEMA, schema=schema)))
     session.execute(text("SELECT set_config('search_path', :path, true)"), {"path": previous})
 
 
@@ -56,11 +67,12 @@ def create_work_table(
     params: dict[str, Any] | None = None,
 ) -> CursorResult[Any]:
     """CREATE working table NAME from a column list or a SELECT; the result carries its row count."""
-    body = f"({columns})" if columns is not None else ""
-    if SHARED in session.info:
-        statement = f"CREATE UNLOGGED TABLE {name} {body}"
-    else:
-        statement = f"CREATE TEMP TABLE {name} {body} ON COMMIT DROP"
+    unlogged = SHARED in session.info
     if select is not None:
-        statement += f" AS {select}"
-    return session.execute(text(statement), params or {})  # type: ignore[return-value]
+        statement = compose(UNLOGGED_TABLE_AS if unlogged else TEMP_TABLE_AS, name=name, select=select)
+    elif columns is not None:
+        statement = compose(UNLOGGED_TABLE if unlogged else TEMP_TABLE, name=name, columns=columns)
+    else:
+        raise ValueError("a working table needs its columns or a SELECT")
+    # the connection's execute returns the cursor result (and its row count) as such
+    return session.connection().execute(text(statement), params or {})

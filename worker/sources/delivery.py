@@ -5,13 +5,14 @@ Files are opened as byte streams so the ingest can hand them to COPY without loa
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO, Literal
+from typing import IO, Literal
 
 CHUNK = 1 << 20
 
@@ -31,11 +32,11 @@ class Delivery:
         return name.lower() in self.members
 
     @contextmanager
-    def open(self, name: str) -> Iterator[BinaryIO]:
+    def open(self, name: str) -> Iterator[IO[bytes]]:
         member = self.members[name.lower()]
         if self.is_zip:
             with zipfile.ZipFile(self.path) as archive, archive.open(member) as stream:
-                yield stream  # type: ignore[misc]
+                yield stream
         else:
             with Path(member).open("rb") as stream:
                 yield stream
@@ -46,7 +47,7 @@ class Delivery:
         for name in sorted(self.members):
             digest.update(name.encode() + b"\0")
             with self.open(name) as stream:
-                for chunk in iter(lambda s=stream: s.read(CHUNK), b""):  # type: ignore[misc]
+                for chunk in iter(functools.partial(stream.read, CHUNK), b""):
                     digest.update(chunk)
             digest.update(b"\0")
         return digest.hexdigest()

@@ -12,7 +12,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from config.settings import SourceConfig, get_settings
-from models import Batch, BatchStatus, SourceState
+from models import Batch, BatchStatus, District, SourceState
 from models.db import transaction
 from worker.sources.oneroster_api.read import ReadPlan, parse_time
 
@@ -73,10 +73,13 @@ def advance_watermark(session: Session, batch: Batch) -> None:
     logger.info("source.watermark_advanced", district_id=batch.district_id, batch_id=batch.id, bulk=bulk)
 
 
+def ensure_district(session: Session, district_id: str) -> None:
+    """The tenant row, created on first sight; orgs.csv gives it its name at ingest."""
+    session.execute(insert(District).values(id=district_id, name=district_id).on_conflict_do_nothing())
+
+
 def request_full_reads(engine: Engine, districts: list[str]) -> list[str]:
     """`ale-sync resync --full`: the next read of each API source of DISTRICTS is a bulk read."""
-    from worker.pull import ensure_district
-
     asked = []
     with transaction(engine) as session:
         for source in get_settings().sis_sources:
@@ -96,8 +99,6 @@ def request_full_reads(engine: Engine, districts: list[str]) -> list[str]:
 
 def record_read(engine: Engine, source: SourceConfig, error: str | None, at: datetime) -> None:
     """The last read's time and, when it failed, why (for `ale-sync sources`)."""
-    from worker.pull import ensure_district
-
     with transaction(engine) as session:
         ensure_district(session, source.district)
         session.execute(

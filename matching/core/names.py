@@ -17,7 +17,7 @@ from functools import lru_cache
 from nicknames import NickNamer
 from rapidfuzz.distance import Indel, JaroWinkler
 
-from matching.records import PersonName
+from matching.core.records import PersonName
 
 # letters that Unicode does not decompose into a base letter plus accents
 _LIGATURES = {"ß": "ss", "æ": "ae", "œ": "oe", "ø": "o", "ł": "l", "đ": "d", "ð": "d", "þ": "th", "ı": "i"}
@@ -61,6 +61,12 @@ def _direct(a: str, b: str) -> bool:
     return b in nick_a or b in canon_a
 
 
+def are_direct_nicknames(a: str, b: str) -> bool:
+    """One name is listed as a nickname of the other (Bill and William), not merely related."""
+    return _direct(a, b) or _direct(b, a)
+
+
+@lru_cache(maxsize=65_536)
 def are_nicknames(a: str, b: str) -> bool:
     """Bill and William; Katie and Katherine (Katie is short for Kathryn, a spelling of Katherine).
 
@@ -131,3 +137,10 @@ def name_similarity(a: PersonName, b: PersonName) -> NameScore:
     swapped = _ordered_score(a, swapped_b)
     swapped = NameScore(round(swapped.score * 0.97, 4), ("given and family name swapped", *swapped.reasons))
     return straight if straight.score >= swapped.score else swapped
+
+
+@lru_cache(maxsize=1)
+def nickname_lexicon() -> frozenset[str]:
+    """Every given name and nickname the nicknames dataset knows, folded."""
+    namer = _nicknamer()
+    return frozenset(namer.nickname_lookup) | frozenset(namer.canonical_lookup)

@@ -8,13 +8,14 @@ letters that do not decompose spelt as one plain letter (ø -> o, ß -> s, æ ->
 then everything but a-z goes (accents, spaces, hyphens, apostrophes). `search_last` is the
 whole surname so folded (García-López -> garcialopez, de la Cruz -> delacruz, Nguyễn ->
 nguyen, Ștefănescu -> stefanescu), `search_first` the given name. They cost about two
-microseconds a row, which the ingest spends in parallel workers (README, "Matching").
+microseconds a row, which the ingest spends in parallel workers (docs/matching.md, "Search by name").
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 # lower-case Latin letters with no decomposition, and the plain letter each is spelt with
 UNDECOMPOSED = {"ø": "o", "đ": "d", "ł": "l", "ß": "s", "æ": "a", "œ": "o", "þ": "t", "ð": "d", "ı": "i"}
@@ -22,6 +23,7 @@ _SPELT = str.maketrans(UNDECOMPOSED)
 _NOT_LETTER = re.compile(r"[^a-z]+")
 
 
+@lru_cache(maxsize=131_072)
 def name_key(text: str | None) -> str:
     """A name part folded to plain a-z with everything else (spaces, hyphens, apostrophes) removed."""
     lowered = (text or "").lower()

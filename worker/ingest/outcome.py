@@ -7,24 +7,30 @@ from dataclasses import dataclass, field
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from worker.ingest.staged import StagedDelivery
+from worker.ingest.rows import UNCHANGED, VALID_ACTIVE
+from worker.ingest.stage import StagedDelivery
+from worker.sql import compose
 
-# over ingest_rows as r
-VALID_ACTIVE = "r.is_student AND r.reason IS NULL AND r.status = 'active'"
-UNCHANGED = "r.same_hash AND r.existing_status = 'active'"
-
-COUNTS = f"""
+COUNTS = compose(
+    """
 SELECT
   count(*) AS rows_total,
-  count(*) FILTER (WHERE {VALID_ACTIVE} AND existing_id IS NULL) AS inserted,
-  count(*) FILTER (WHERE {VALID_ACTIVE} AND existing_id IS NOT NULL AND NOT ({UNCHANGED})) AS updated,
-  count(*) FILTER (WHERE {VALID_ACTIVE} AND existing_id IS NOT NULL AND {UNCHANGED})
+  count(*) FILTER (WHERE {valid_active} AND existing_id IS NULL) AS inserted,
+  count(*) FILTER (WHERE {valid_active} AND existing_id IS NOT NULL AND NOT ({unchanged})) AS updated,
+  count(*) FILTER (WHERE {valid_active} AND existing_id IS NOT NULL AND {unchanged})
     + count(*) FILTER (WHERE is_student AND reason IS NULL AND status = 'tobedeleted'
                        AND existing_status IS DISTINCT FROM 'active') AS unchanged,
   count(*) FILTER (WHERE reason IS NOT NULL) AS quarantined,
   count(*) FILTER (WHERE NOT is_student AND reason IS NULL) AS ignored,
-  count(*) FILTER (WHERE {VALID_ACTIVE}) AS valid_active
-FROM ingest_rows r"""
+  count(*) FILTER (WHERE {valid_active}) AS valid_active
+FROM ingest_rows r""",
+    valid_active=VALID_ACTIVE,
+    unchanged=UNCHANGED,
+)
+
+QUARANTINE_ENTRIES = """
+SELECT row_number, reason, detail, nullif(sid, '') AS sid FROM ingest_rows
+WHERE reason IS NOT NULL ORDER BY row_number LIMIT :limit"""
 
 COUNT_KEYS = ("inserted", "updated", "unchanged", "deactivated", "quarantined", "ignored")
 
@@ -93,11 +99,5 @@ def hold_reason(
 
 
 def quarantine_entries(session: Session, limit: int = 1000) -> list[QuarantineEntry]:
-    rows = session.execute(
-        text(
-            "SELECT row_number, reason, detail, nullif(sid, '') AS sid FROM ingest_rows "
-            "WHERE reason IS NOT NULL ORDER BY row_number LIMIT :limit"
-        ),
-        {"limit": limit},
-    ).all()
+    rows = session.execute(text(QUARANTINE_ENTRIES), {"limit": limit}).all()
     return [QuarantineEntry("users.csv", r.row_number, r.reason, r.detail, r.sid) for r in rows]

@@ -1,0 +1,129 @@
+"""What Link Student to ALE shows around the staff-linking service: SIS records as staff see them,
+the name search's ranked candidates, the SIS record an entered id points at, open suggestions,
+and a student's link history."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import Session, aliased
+
+from admin.auth import Caller
+from admin.errors import not_found
+from admin.identifiers import mask_ssid
+from matching.name_search import rank_candidates
+from matching.staff_links import EnteredId, find_created_record, find_sis_by_entered_id
+from models import DismissedSuggestion, LinkAudit, Origin, School, Staff, Student, SuggestionRow
+
+
+@dataclass(frozen=True)
+class SisSummary:
+    sis_record_id: int
+    first_name: str
+    last_name: str
+    ssid_masked: str | None
+    birth_date: date | None
+    grade: str | None
+    school: str | None
+
+
+@dataclass(frozen=True)
+class Candidate:
+    summary: SisSummary
+    score: float
+    reasons: list[str]
+    already_linked_created_record_id: int | None
+
+
+def sis_summaries(session: Session, district_id: str, ids: list[int]) -> dict[int, SisSummary]:
+    rows = session.execute(
+        select(Student, School.name)
+        .outerjoin(School, and_(School.district_id == district_id, School.sis_source_id == Student.school_id))
+        .where(Student.district_id == district_id, Student.origin == Origin.SIS, Student.id.in_(ids))
+    ).all()
+    return {
+        s.id: SisSummary(s.id, s.first_name, s.last_name, mask_ssid(s.ssid), s.birth_date, s.grade, school)
+        for s, school in rows
+    }
+
+
+def ranked_candidates(
+    session: Session, caller: Caller, created_record_id: int, limit: int
+) -> list[Candidate]:
+    """Search by name for one unlinked record: the district's SIS records, best first, each explained."""
+    find_created_record(session, caller.district_id, created_record_id)
+    ranked = rank_candidates(session, caller.district_id, created_record_id, limit=limit)
+    summaries = sis_summaries(session, caller.district_id, [r.sis_record_id for r in ranked])
+    return [
+        Candidate(summaries[r.sis_record_id], r.score, list(r.reasons), r.already_linked_created_record_id)
+        for r in ranked
+        if r.sis_record_id in summaries
+    ]
+
+
+def entered_sis_record(session: Session, caller: Caller, kind: EnteredId, value: str) -> SisSummary:
+    """The SIS record an entered SSID or Other ID points at, shown before the permanent merge."""
+    sis_record_id = find_sis_by_entered_id(session, caller.district_id, kind, value)
+    return sis_summaries(session, caller.district_id, [sis_record_id])[sis_record_id]
+
+
+def open_suggestions(session: Session, district_id: str, created_record_id: int) -> set[int]:
+    """SIS records matching suggested for this record (e.g. a possible SSID typo), not dismissed."""
+    dismissed = select(DismissedSuggestion.sis_record_id).where(
+        DismissedSuggestion.created_record_id == created_record_id
+    )
+    return set(
+        session.execute(
+            select(SuggestionRow.sis_record_id).where(
+                SuggestionRow.district_id == district_id,
+                SuggestionRow.created_record_id == created_record_id,
+                SuggestionRow.sis_record_id.not_in(dismissed),
+            )
+        ).scalars()
+    )
+
+
+@dataclass(frozen=True)
+class LinkHistoryEntry:
+    audit_id: int
+    created_record_id: int
+    sis_record_id: int
+    method: str
+    linked_by: str  # a staff member's name, or "automatic"
+    batch_id: int | None
+    plans_moved: int
+    linked_at: datetime
+
+
+def link_history(session: Session, caller: Caller, student_id: int) -> list[LinkHistoryEntry]:
+    """Every link that touched this student (as the created or the SIS side), oldest first."""
+    exists_here = session.execute(
+        select(Student.id).where(Student.id == student_id, Student.district_id == caller.district_id)
+    ).scalar_one_or_none()
+    if exists_here is None:
+        raise not_found()
+    actor = aliased(Staff)
+    rows = session.execute(
+        select(LinkAudit, actor.name)
+        .outerjoin(actor, actor.id == LinkAudit.actor_staff_id)
+        .where(
+            LinkAudit.district_id == caller.district_id,
+            or_(LinkAudit.created_record_id == student_id, LinkAudit.sis_record_id == student_id),
+        )
+        .order_by(LinkAudit.linked_at, LinkAudit.id)
+    ).all()
+    return [
+        LinkHistoryEntry(
+            a.id,
+            a.created_record_id,
+            a.sis_record_id,
+            str(a.method),
+            name or "automatic",
+            a.batch_id,
+            a.plans_moved,
+            a.linked_at,
+        )
+        for a, name in rows
+    ]

@@ -1,0 +1,89 @@
+"""What every staff page shares: rendering, redirects, error pages, the form fields and the caller.
+
+Names, SSIDs and Other IDs only ever travel in POST bodies; URLs carry record ids and page numbers.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import Depends, Form, Query, Request
+from fastapi import Path as PathParam
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+from sqlalchemy.orm import Session
+
+from admin.auth import Caller, NotAuthenticated, page_caller, page_staff
+from admin.errors import Refused, refused
+from admin.identifiers import mask_ssid
+from admin.linking import SisSummary
+from admin.roles import Permission
+from admin.staff_request import StaffRequest, staff_request
+from matching.refusals import Refusal
+from matching.staff_links import find_created_record
+from models import Student
+
+templates = Jinja2Templates(directory=Path(__file__).parents[1] / "templates")
+
+PageCaller = Annotated[Caller, Depends(page_caller)]
+Manager = Annotated[StaffRequest, staff_request(page_staff(Permission.MANAGE_RECORDS))]
+SelectorUser = Annotated[StaffRequest, staff_request(page_staff(Permission.USE_SELECTOR))]
+Csrf = Annotated[str, Form(max_length=200)]
+RecordIdForm = Annotated[int, Form(ge=1, le=2**63 - 1)]
+RecordIdPath = Annotated[int, PathParam(ge=1, le=2**63 - 1)]
+RecordIdQuery = Annotated[int, Query(ge=1, le=2**63 - 1)]
+NOT_PAGES = ("/api/", "/health", "/ready", "/openapi.json", "/docs", "/redoc", "/static/")
+
+
+def render(
+    request: Request, template: str, caller: Caller | None = None, status: int = 200, **context: Any
+) -> HTMLResponse:
+    return templates.TemplateResponse(request, template, {"caller": caller, **context}, status_code=status)
+
+
+def see(url: str) -> RedirectResponse:
+    return RedirectResponse(url, status_code=303)
+
+
+def is_page(request: Request) -> bool:
+    return not request.url.path.startswith(NOT_PAGES)
+
+
+def refusal_page(request: Request, error: Refused | Refusal) -> HTMLResponse:
+    answer = refused(error)
+    return error_page(request, answer.status, answer.message)
+
+
+def error_page(request: Request, status: int, message: str) -> HTMLResponse:
+    return render(request, "error.html", None, status=status, status_code=status, message=message)
+
+
+async def to_login(request: Request, _error: NotAuthenticated) -> Response:
+    return see("/login")
+
+
+def unlinked_record(session: Session, caller: Caller, created_record_id: int) -> Student:
+    return find_created_record(session, caller.district_id, created_record_id)
+
+
+def confirm_page(
+    request: Request, caller: Caller, record: Student, target: SisSummary, how: str, *, value: str = ""
+) -> HTMLResponse:
+    """The two records side by side before the permanent merge (chosen by name, or by an entered id)."""
+    created = {
+        "first_name": record.first_name,
+        "last_name": record.last_name,
+        "ssid_masked": mask_ssid(record.ssid),
+        "other_id": record.other_id,
+    }
+    return render(
+        request,
+        "link_confirm.html",
+        caller,
+        record=record,
+        created=created,
+        target=target,
+        how=how,
+        value=value,
+    )

@@ -1,0 +1,118 @@
+"""Each district's SIS names: every given and family name key (matching/core/search_keys.py) with
+the number of active SIS records carrying it.
+
+Two uses: the evidence model weighs an agreeing name by its share of the district (a shared
+"Smith" is weaker evidence than a shared "Wojciechowski"), and name search looks misspelt
+names up in it (every key within two edits of the typed one, first letters included) before
+it asks Postgres for the records. Read with one GROUP BY over the district's SIS records and
+kept per process; read again when the district has a newer record or a newer applied batch,
+and at the latest after MAX_AGE_SECONDS. A stale copy misses only a brand-new name's
+misspellings for a moment: name search always asks for the typed names themselves as well.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from rapidfuzz import process
+from rapidfuzz.distance import DamerauLevenshtein
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from matching.core.evidence import NameFrequencies
+
+MAX_AGE_SECONDS = 600
+MAX_DISTRICTS = 64
+
+Part = Literal["given", "family"]
+
+_VERSION = """
+SELECT (SELECT max(id) FROM students WHERE district_id = :d),
+       (SELECT max(id) FROM batches WHERE district_id = :d AND status = 'applied')
+"""
+
+# one pass over the district's SIS records, counted by given name and by family name
+_COUNTS = """
+SELECT GROUPING(search_first) = 0 AS is_given, coalesce(search_first, search_last) AS key, count(*) AS n
+FROM students WHERE district_id = :d AND origin = 'sis' AND status = 'active'
+GROUP BY GROUPING SETS ((search_first), (search_last))
+"""
+
+
+@dataclass(frozen=True)
+class NameDirectory:
+    """A district's name keys and their counts, with the keys grouped by length for look-ups."""
+
+    frequencies: NameFrequencies
+    version: tuple[Any, ...] = ()
+    read_at: float = 0.0
+    _by_length: dict[Part, dict[int, list[str]]] = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def of(
+        cls, given: dict[str, int], family: dict[str, int], records: int, version: tuple[Any, ...] = ()
+    ) -> NameDirectory:
+        by_length: dict[Part, dict[int, list[str]]] = {"given": {}, "family": {}}
+        for part, counts in (("given", given), ("family", family)):
+            for key in counts:
+                by_length[part].setdefault(len(key), []).append(key)  # type: ignore[index]
+        return cls(NameFrequencies(records, given, family), version, time.monotonic(), by_length)
+
+    _near: dict[tuple[Part, str, int], list[str]] = field(default_factory=dict, repr=False)
+
+    def near(self, part: Part, key: str, edits: int) -> list[str]:
+        """Keys of the district within `edits` edits (a swap of neighbours is one) of `key`."""
+        if not key:
+            return []
+        remembered = self._near.get((part, key, edits))
+        if remembered is None:
+            remembered = self._near[(part, key, edits)] = self._look_up(part, key, edits)
+        return remembered
+
+    def _look_up(self, part: Part, key: str, edits: int) -> list[str]:
+        lengths = self._by_length.get(part, {})
+        choices = [k for n in range(len(key) - edits, len(key) + edits + 1) for k in lengths.get(n, ())]
+        found = process.extract(
+            key, choices, scorer=DamerauLevenshtein.distance, score_cutoff=edits, limit=None
+        )
+        return [choice for choice, _, _ in found]
+
+    def containing(self, part: Part, key: str) -> list[str]:
+        """Longer keys made of `key` and more (a compound family name: garcia in garcialopez)."""
+        lengths = self._by_length.get(part, {})
+        return [k for n, keys in lengths.items() if n > len(key) for k in keys if key in k]
+
+    def count(self, part: Part, key: str) -> int:
+        counts = self.frequencies.given if part == "given" else self.frequencies.family
+        return counts.get(key, 0)
+
+
+_cache: dict[str, NameDirectory] = {}
+_lock = threading.Lock()
+
+
+def name_directory(session: Session, district_id: str) -> NameDirectory:
+    """The district's directory, read again only when its records or batches moved on."""
+    version = tuple(session.execute(text(_VERSION), {"d": district_id}).one())
+    with _lock:
+        cached = _cache.get(district_id)
+    if cached and cached.version == version and time.monotonic() - cached.read_at < MAX_AGE_SECONDS:
+        return cached
+    directory = _read(session, district_id, version)
+    with _lock:
+        if len(_cache) >= MAX_DISTRICTS and district_id not in _cache:
+            _cache.pop(next(iter(_cache)))
+        _cache[district_id] = directory
+    return directory
+
+
+def _read(session: Session, district_id: str, version: tuple[Any, ...]) -> NameDirectory:
+    given: dict[str, int] = {}
+    family: dict[str, int] = {}
+    for is_given, key, n in session.execute(text(_COUNTS), {"d": district_id}):
+        if key:
+            (given if is_given else family)[key] = n
+    return NameDirectory.of(given, family, sum(given.values()), version)
