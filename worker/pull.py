@@ -185,7 +185,10 @@ def pull_api(engine: Engine, source: SourceConfig) -> list[int]:
     received = Received(target, delivery.checksum, target, delivery.provenance, delivery.incomplete)
     with transaction(engine) as session:
         batch_id, new = register_batch(session, source, received)
-    return [batch_id] if new and delivery.incomplete is None else []
+    if delivery.incomplete is not None:
+        # registered rejected (nothing applied); the source's last error says so too
+        raise SourceUnavailable("incomplete_read", f"{delivery.incomplete} (batch {batch_id}, rejected)")
+    return [batch_id] if new else []
 
 
 def pull_sftp(engine: Engine, source: SourceConfig) -> list[int]:

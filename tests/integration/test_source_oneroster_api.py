@@ -337,6 +337,7 @@ def test_fewer_records_than_x_total_count_promised_is_refused_as_incomplete_and_
     refused = batches(committed_engine)[-1]
     assert refused.status == BatchStatus.REJECTED
     assert refused.reject_reason == "incomplete read: /students gave 35 of the 40 records promised"
+    assert state(committed_engine).last_error == f"{refused.reject_reason} (batch {refused.id}, rejected)"
     assert refused.provenance["attempts"] == 2
     stored = students(committed_engine)
     assert all(s.status == StudentStatus.ACTIVE for s in stored.values())  # nobody deactivated
