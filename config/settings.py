@@ -8,9 +8,11 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field, ValidationError, field_validator
+from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from pydantic_settings import SettingsError as SourceParseError
+
+from config.sources import OneRosterApiConfig, SftpConfig, SourceKind
 
 
 class IdentifierSource(BaseModel):
@@ -23,11 +25,15 @@ class IdentifierSource(BaseModel):
 
 
 class SourceConfig(BaseModel):
-    """One SIS source of one district: an inbox directory the puller lists for new deliveries."""
+    """One SIS source of one district: an inbox directory the puller lists for new deliveries, a
+    OneRoster REST API it reads, or an SFTP folder it downloads from (docs/sources.md)."""
 
     district: str = Field(min_length=1)
     name: str = Field(min_length=1)
-    inbox: Path
+    kind: SourceKind = "inbox"
+    inbox: Path | None = None
+    api: OneRosterApiConfig | None = None
+    sftp: SftpConfig | None = None
     format: Literal["oneroster", "csv"] = "oneroster"
     ssid_from: IdentifierSource = Field(
         default_factory=lambda: IdentifierSource(kind="user_ids", labels=["SSID", "ssid", "StateID"])
@@ -35,6 +41,16 @@ class SourceConfig(BaseModel):
     other_id_from: IdentifierSource = Field(default_factory=lambda: IdentifierSource(kind="column"))
     # plain CSV only: our field name -> the export's column name
     column_map: dict[str, str] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _kind_has_its_settings(self) -> SourceConfig:
+        needed = {"inbox": self.inbox, "oneroster-api": self.api, "sftp": self.sftp}
+        if needed[self.kind] is None:
+            block = {"inbox": "inbox", "oneroster-api": "api", "sftp": "sftp"}[self.kind]
+            raise ValueError(f'a source of kind "{self.kind}" needs its "{block}" settings')
+        if self.kind == "oneroster-api" and self.format != "oneroster":
+            raise ValueError('a "oneroster-api" source reads OneRoster; its format cannot be "csv"')
+        return self
 
 
 class Settings(BaseSettings):
@@ -47,6 +63,10 @@ class Settings(BaseSettings):
     database_url: str | None = None
     redis_url: str | None = None
     data_dir: Path | None = None  # embedded servers' home; default: the per-user data directory
+    # every delivery as received, by checksum (default: DATA_DIR/archive); a shared volume when
+    # workers run on several machines
+    archive_dir: Path | None = None
+    archive_retention_days: Annotated[int, Field(ge=1, le=36_500)] = 400
 
     sis_sources: list[SourceConfig] = Field(default_factory=list)
 

@@ -17,6 +17,7 @@ from models.district import District, School
 from models.linking import DismissedSuggestion, HoldRow, LinkAudit, SuggestionRow
 from models.outbox import OutboxEvent
 from models.plan import LearningPlan
+from models.source_state import SeenFile, SourceState
 from models.staff import AuditEntry, Staff
 from models.student import Student
 
@@ -40,6 +41,8 @@ __all__ = [
     "PlanStatus",
     "QuarantinedRow",
     "School",
+    "SeenFile",
+    "SourceState",
     "Staff",
     "StaffRole",
     "Student",

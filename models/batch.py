@@ -14,7 +14,7 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
-    UniqueConstraint,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
@@ -25,8 +25,15 @@ from models.base import Base, BatchKind, BatchStatus, created_at_column, text_en
 class Batch(Base):
     __tablename__ = "batches"
     __table_args__ = (
-        # a delivery is identified by its content: the same bytes again are a no-op
-        UniqueConstraint("district_id", "checksum"),
+        # a delivery is identified by its content: the same bytes again are a no-op (a replay of an
+        # archived delivery is the one deliberate second batch of the same content)
+        Index(
+            "uq_batches_district_id_checksum",
+            "district_id",
+            "checksum",
+            unique=True,
+            postgresql_where=text("replay_of IS NULL"),
+        ),
         Index("ix_batches_district_id_received_at", "district_id", "received_at"),
     )
 
@@ -54,6 +61,10 @@ class Batch(Base):
     received_at: Mapped[datetime] = created_at_column()
     started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # where the delivery came from: source kind, file or API read (watermark, pages, counts)
+    provenance: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    archive_path: Mapped[str | None] = mapped_column(Text)  # the delivery as received, compressed
+    replay_of: Mapped[int | None] = mapped_column(ForeignKey("batches.id"))
 
 
 class QuarantinedRow(Base):

@@ -71,6 +71,28 @@ def _clear_app_caches() -> None:
         cached.cache_clear()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def archive_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Every delivery a test registers is archived here, not in the user's data directory."""
+    folder = tmp_path_factory.mktemp("archive")
+    previous = os.environ.get("ARCHIVE_DIR")
+    os.environ["ARCHIVE_DIR"] = str(folder)
+    _clear_app_caches()
+    yield folder
+    if previous is None:
+        os.environ.pop("ARCHIVE_DIR", None)
+    else:
+        os.environ["ARCHIVE_DIR"] = previous
+
+
+@pytest.fixture
+def settings_restored(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Settings a test changed through the environment are undone, and re-read, after it."""
+    yield
+    monkeypatch.undo()
+    _clear_app_caches()
+
+
 @pytest.fixture(scope="session")
 def database_url() -> Iterator[str]:
     """A fresh database for this pytest process, migrated to head, dropped at the end."""

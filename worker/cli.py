@@ -15,7 +15,7 @@ from config.redaction import SafeMessage
 from config.settings import get_settings
 from models.db import get_engine
 from models.migrate import current_heads, downgrade, upgrade
-from worker import cli_batches
+from worker import cli_batches, cli_sources
 from worker.cli_ops import register as register_ops
 from worker.cli_output import console, err_console, fail
 from worker.cli_staff import staff_app
@@ -37,6 +37,8 @@ register_ops(app)
 app.add_typer(staff_app, name="staff")
 app.command("ingest")(cli_batches.ingest)
 app.add_typer(cli_batches.batches_app, name="batches")
+cli_batches.batches_app.command("replay")(cli_sources.replay)
+app.command("sources")(cli_sources.sources)
 
 
 @app.callback()

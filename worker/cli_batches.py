@@ -19,6 +19,7 @@ from sqlalchemy import select
 from config.settings import SourceConfig, get_settings
 from models import Batch, BatchStatus, QuarantinedRow
 from models.db import get_engine, transaction
+from worker.cli_origin import origin_lines
 from worker.cli_output import console, fail, print_json
 from worker.ingest import (
     BatchNotFound,
@@ -37,7 +38,9 @@ JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts
 ByOption = Annotated[str, typer.Option("--by", help="Who decides (default: the login name).")]
 
 batches_app = typer.Typer(
-    help="The batch ledger: list, show, approve or reject held batches.", no_args_is_help=True
+    help="The batch ledger: list, show (with where each delivery came from), approve or reject held "
+    "batches, replay an archived delivery.",
+    no_args_is_help=True,
 )
 
 
@@ -166,8 +169,10 @@ def show_batch(batch_id: int, as_json: JsonOption = False) -> None:
         print_json(row)
         return
     for key, value in row.items():
-        if key != "quarantined_rows":
+        if key not in ("quarantined_rows", "provenance", "archive_path"):
             console.print(f"{key:>12}: {value if value is not None else ''}", markup=False)
+    for label, text in origin_lines(row):
+        console.print(f"{label:>12}: {text}", markup=False, soft_wrap=True)
     if row["quarantined_rows"]:
         table = Table(title="quarantined rows")
         for column in ("file", "row", "reason", "detail"):
@@ -219,4 +224,7 @@ def _batch_row(batch: Batch) -> dict[str, Any]:
         "decided_by": batch.decided_by,
         "received_at": batch.received_at.isoformat() if batch.received_at else None,
         "finished_at": batch.finished_at.isoformat() if batch.finished_at else None,
+        "replay_of": batch.replay_of,
+        "provenance": batch.provenance,
+        "archive_path": batch.archive_path,
     }

@@ -16,6 +16,7 @@ from models.db import get_engine, transaction
 from worker.cli_output import age_text, console, fail, print_json, print_rows
 from worker.enqueue import enqueue_match_district, enqueue_pull
 from worker.ops_queries import district_status, held_records, unlinked_records
+from worker.sources.state import request_full_reads
 from worker.sync import DistrictSync, pass_counts, sync_district, sync_districts
 
 DistrictOption = Annotated[str | None, typer.Option("--district", "-d", help="Only this district.")]
@@ -28,6 +29,9 @@ def resync(
         bool,
         typer.Option("--wait", help="Run here with a progress bar instead of queueing it for the worker."),
     ] = False,
+    full: Annotated[
+        bool, typer.Option("--full", help="Read OneRoster API sources in full (bulk), not as a delta.")
+    ] = False,
     as_json: JsonOption = False,
 ) -> None:
     """Pull every SIS source, ingest what arrived and re-match: queued for the worker, or here with --wait."""
@@ -35,6 +39,8 @@ def resync(
     districts = sync_districts(engine, district)
     if not districts:
         raise fail(f"no district {district} is configured or stored" if district else "no district to sync")
+    if full:
+        request_full_reads(engine, districts)
     if wait:
         _resync_inline(engine, districts, as_json)
     else:

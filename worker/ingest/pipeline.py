@@ -28,6 +28,7 @@ from worker.ingest.stage import StagedDelivery, stage_delivery
 from worker.ingest.workspace import workspace
 from worker.sources.delivery import format_of, open_delivery
 from worker.sources.errors import DeliveryRejected
+from worker.sources.state import advance_watermark
 
 logger = structlog.get_logger(__name__)
 
@@ -119,6 +120,7 @@ def run_batch(session: Session, batch_id: int, force: bool) -> IngestResult:
     if status == BatchStatus.APPLIED:
         refresh_statistics(session, district_id, counts)
         record_event(session, Topic.BATCH_APPLIED, district_id, batch_id=batch_id)
+        advance_watermark(session, batch)
     record_outcome(batch, status, counts, checked.rows_total, staged.kind)
     return result_of(batch)
 

@@ -6,8 +6,9 @@ once per distinct value (working table birth_dates, which the writes join). A ro
 equals the stored one is carried through unmapped (its name, id, grade, school and birth-date
 fields NULL; nothing after this reads them for an unchanged row).
 
-Row-level reason codes (first that applies): wrong_field_count, missing_required,
-unknown_status, ssid_pattern, value_too_long, bad_date. Set-wise rules follow in validate.py.
+Row-level reason codes (first that applies): wrong_field_count, malformed_record (a record an
+API read could not map), missing_required, unknown_status, ssid_pattern, value_too_long,
+bad_date. Set-wise rules follow in validate.py.
 VALID_ACTIVE and UNCHANGED name ingest_rows' row classes for the counts and the writes.
 """
 
@@ -47,6 +48,7 @@ PROBLEM = """
 CASE
   WHEN extra THEN 'wrong_field_count|the row has more fields than the header'
   WHEN NOT is_student THEN NULL
+  WHEN problem IS NOT NULL THEN problem
   WHEN sid = '' THEN 'missing_required|sourcedId is empty'
   WHEN status NOT IN ('active', 'tobedeleted') THEN 'unknown_status|status is not active or tobedeleted'
   WHEN status = 'tobedeleted' THEN NULL
@@ -103,7 +105,8 @@ SELECT u.n + 1 AS row_number, u.extra, btrim(coalesce({sid}, '')) AS sid, {diges
   btrim(coalesce({given}, '')) AS given, btrim(coalesce({family}, '')) AS family,
   nullif(btrim({middle}), '') AS middle, nullif(btrim({other_id}), '') AS other_id,
   nullif(btrim({grade}), '') AS grade, nullif(btrim({school}), '') AS school,
-  nullif(btrim({birth}), '') AS birth_text, {birth_sent} AS birth_sent
+  nullif(btrim({birth}), '') AS birth_text, {birth_sent} AS birth_sent,
+  nullif(btrim({problem}), '') AS problem
 FROM stage_users u {joins}"""
 
 # the columns this source maps as sent, what joins add to them, and how the source maps them (the

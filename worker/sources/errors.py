@@ -12,3 +12,13 @@ class DeliveryRejected(SafeMessage, Exception):
         super().__init__(reason)
         self.code = code
         self.reason = reason
+
+
+class SourceUnavailable(SafeMessage, Exception):
+    """A source could not be read this time (unreachable, refused, busy, changing under the read).
+    Nothing is registered; the next pull tries again. The message names URLs, files and counts only."""
+
+    def __init__(self, code: str, reason: str) -> None:
+        super().__init__(reason)
+        self.code = code
+        self.reason = reason

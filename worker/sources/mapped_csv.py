@@ -37,6 +37,7 @@ def mapped_users(source: SourceConfig, header: Header) -> UserMapping:
         "school": header.column("u", columns["school_id"]),
         "birth": header.column("u", columns["birth_date"]),
         "birth_sent": "true" if header.position(columns["birth_date"]) else "false",
+        "problem": "NULL::text",  # only an API read marks a record it could not map
         "is_student": "true",
     }
     return UserMapping(fields=fields, params={**ssid_params, **other_params})

@@ -53,6 +53,8 @@ def users_mapping(
         "birth": "d.birth" if demographics else "NULL::text",
         # the delivery says something about this user's birth date (an empty value clears it)
         "birth_sent": "d.user_sid IS NOT NULL" if demographics else "false",
+        # a record an API read could not map (worker/sources/oneroster_api/records.py): "reason|detail"
+        "problem": users.column("u", "ale.problem"),
     }
     role = users.column("u", "role")
     orgs = f"split_part({users.column('u', 'orgSourcedIds')}, ',', 1)"
