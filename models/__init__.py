@@ -17,6 +17,7 @@ from models.district import District, School
 from models.linking import DismissedSuggestion, HoldRow, LinkAudit, SuggestionRow
 from models.outbox import OutboxEvent
 from models.plan import LearningPlan
+from models.sign_in import IdentityProvider, SignInAttempt, StaffSession
 from models.staff import AuditEntry, Staff
 from models.student import Student
 
@@ -32,6 +33,7 @@ __all__ = [
     "District",
     "HoldReason",
     "HoldRow",
+    "IdentityProvider",
     "LearningPlan",
     "LinkAudit",
     "LinkMethod",
@@ -40,8 +42,10 @@ __all__ = [
     "PlanStatus",
     "QuarantinedRow",
     "School",
+    "SignInAttempt",
     "Staff",
     "StaffRole",
+    "StaffSession",
     "Student",
     "StudentStatus",
     "SuggestionKind",
