@@ -158,9 +158,9 @@ def test_an_expired_id_token_is_refused(
     with running_provider(token_max_age_seconds=-300) as stale_issuer:
         configure_district(committed_engine, district_provider(stale_issuer))
         add_person(stale_issuer, "rita-77", name="Rita", groups=["ALE Registrars"])
-        with running_admin(database_url, redis_url, log_path, **{SECRET_VARIABLE: SECRET}) as base:
-            with httpx.Client() as client:
-                refused = sign_in_at_provider(client, base, "rita-77")
+        secret = {SECRET_VARIABLE: SECRET}
+        with running_admin(database_url, redis_url, log_path, **secret) as base, httpx.Client() as client:
+            refused = sign_in_at_provider(client, base, "rita-77")
     assert refused.status_code == 401
     assert denied_reasons(log_path) == ["id_token_expired"]
 
