@@ -47,13 +47,13 @@ def sso_start(request: Request, district: DistrictCode = "") -> Response:
     try:
         with transaction() as session:
             provider = provider_settings(session, district) if district else None
-            if provider is None:
-                return login_page(request, district)
-            started = start_sign_in(session, provider, callback_url(request))
+            started = start_sign_in(session, provider, callback_url(request)) if provider else None
     except (SignInRefused, SecretUnavailable) as problem:
         reason = problem.reason if isinstance(problem, SignInRefused) else "client_secret_unavailable"
         log_denied(request, reason)
         return login_page(request, district, "provider_unreachable", 502)
+    if started is None:  # no such district, or one whose staff sign in with tokens
+        return login_page(request, district)
     response = RedirectResponse(started.provider_url, status_code=303)
     # Lax, not Strict: the provider's redirect back is a cross-site navigation that must carry it
     response.set_cookie(
