@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Depends, Query, Response
 
 from admin import linking, selector, unlinked_table
 from admin.auth import api_staff
@@ -17,6 +17,7 @@ from admin.created_records import (
 )
 from admin.identifiers import clean_entered_id
 from admin.linking import Candidate, LinkHistoryEntry
+from admin.rate_limits import limit_requests_by_address
 from admin.roles import Permission
 from admin.schemas import (
     CallerOut,
@@ -46,10 +47,12 @@ ERRORS: dict[int | str, dict[str, Any]] = {
         404: "no such record in your district",
         409: "the record's state does not allow this",
         422: "the request is not valid",
+        429: "too many requests from this address or staff member (see Retry-After)",
+        500: "the request failed on the server's side",
     }.items()
 }
 
-router = APIRouter(prefix="/api", responses=ERRORS)
+router = APIRouter(prefix="/api", responses=ERRORS, dependencies=[Depends(limit_requests_by_address)])
 
 Manager = Annotated[StaffRequest, staff_request(api_staff(Permission.MANAGE_RECORDS))]
 SelectorUser = Annotated[StaffRequest, staff_request(api_staff(Permission.USE_SELECTOR))]

@@ -20,9 +20,11 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from admin import api, pages
 from admin.auth import NotAuthenticated, route_name
 from admin.errors import Refused, refused
+from admin.rate_limits import RateLimited
 from admin.schemas import ErrorOut, HealthOut, ReadyOut
 from config.logging import configure_from_settings, unit_of_work
 from config.services import redis_client_url
+from config.settings import get_settings
 from matching.refusals import Refusal
 from models.db import get_engine
 
@@ -38,6 +40,8 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "no-referrer",
     "Content-Security-Policy": "default-src 'self'; frame-ancestors 'none'; form-action 'self'",
 }
+# with Secure cookies the service is reached over HTTPS only, and browsers are told to keep to it
+HSTS = {"Strict-Transport-Security": "max-age=31536000"}
 HTTP_CODES = {
     400: "bad_request",
     401: "not_authenticated",
@@ -45,7 +49,12 @@ HTTP_CODES = {
     404: "not_found",
     405: "method_not_allowed",
     409: "conflict",
+    429: "rate_limited",
 }
+SERVER_ERROR = (
+    "Something went wrong on our side. Please try again; if it keeps happening,"
+    " give your administrator the reference {reference}."
+)
 
 
 def route_server_logs() -> None:
@@ -74,6 +83,7 @@ def create_app() -> FastAPI:
             RequestValidationError: invalid_request_answer,
             StarletteHTTPException: http_error_answer,
             NotAuthenticated: pages.to_login,
+            RateLimited: rate_limited_answer,
         },
     )
     app.include_router(api.router)
@@ -92,12 +102,23 @@ def create_app() -> FastAPI:
     return app
 
 
+def security_headers() -> dict[str, str]:
+    return {**SECURITY_HEADERS, **HSTS} if get_settings().cookie_secure else SECURITY_HEADERS
+
+
 async def request_context(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-    """One canonical log line per request, with its id bound for everything logged inside it."""
+    """One canonical log line per request, with its id bound for everything logged inside it; an
+    unexpected failure is answered here, so it too has its headers, its body and its line."""
     started = time.perf_counter()
-    with unit_of_work(request_id=uuid.uuid4().hex[:16]):
-        response = await call_next(request)
-        response.headers.update(SECURITY_HEADERS)
+    request_id = uuid.uuid4().hex[:16]
+    with unit_of_work(request_id=request_id):
+        try:
+            response = await call_next(request)
+        except Exception:
+            # type and frames only: the redaction drops the message (driver errors quote values)
+            logger.error("admin_request_failed", route=route_name(request), exc_info=True)
+            response = server_error_answer(request, request_id)
+        response.headers.update(security_headers())
         logger.info(
             "admin_request",
             method=request.method,
@@ -117,6 +138,20 @@ def _error(
 ) -> JSONResponse:
     body = ErrorOut(code=code, message=message, fields=fields or [])
     return JSONResponse(body.model_dump(), status_code=status, headers=headers)
+
+
+def server_error_answer(request: Request, reference: str) -> Response:
+    message = SERVER_ERROR.format(reference=reference)
+    if pages.is_page(request):
+        return pages.error_page(request, 500, message)
+    return _error(500, "internal_error", message)
+
+
+async def rate_limited_answer(request: Request, error: RateLimited) -> Response:
+    headers = {"Retry-After": str(error.retry_after)}
+    if pages.is_page(request):
+        return pages.error_page(request, 429, "Too many requests. Wait a minute and try again.", headers)
+    return _error(429, "rate_limited", f"too many requests; retry in {error.retry_after} s", headers=headers)
 
 
 async def refused_answer(request: Request, error: Refused | Refusal) -> Response:

@@ -1,4 +1,4 @@
-"""Who is calling: a staff API token (JSON API) or a signed session cookie (pages), plus role checks.
+"""Who is calling: a staff API token (JSON API) or a server-side session (pages), plus role checks.
 
 A caller is always one staff member of one district; every query below takes its
 district, so an id from another district is simply not found.
@@ -7,7 +7,6 @@ district, so an id from another district is simply not found.
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
@@ -18,34 +17,28 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from admin.roles import Permission, allows
+from admin.caller import Caller
+from admin.rate_limits import limit_staff_requests
+from admin.roles import Permission
 from admin.session_secret import session_secret
-from models import Staff, StaffRole
+from admin.sessions import SESSION_COOKIE, SessionEnded, current_session
+from models import Staff
 from models.db import get_engine, transaction
 from models.staff import hash_staff_token
 
 logger = structlog.get_logger(__name__)
 
-SESSION_COOKIE = "ale_session"
 LOGIN_CSRF_COOKIE = "ale_login_csrf"
-SESSION_MAX_AGE = 8 * 3600  # one working day
 LAST_USED_GRANULARITY = timedelta(minutes=5)
 
 
-@dataclass(frozen=True)
-class Caller:
-    staff_id: int
-    district_id: str
-    role: StaffRole
-    name: str
-    csrf_token: str = ""  # pages only: the token every form post must echo
-
-    def may(self, permission: Permission) -> bool:
-        return allows(self.role, permission)
-
-
 class NotAuthenticated(Exception):
-    """The page request carries no valid session: the page answers with the login form."""
+    """The page request carries no valid session: the page answers with the login form
+    (saying the session ended when the browser had one)."""
+
+    def __init__(self, had_session: bool = False) -> None:
+        super().__init__(had_session)
+        self.had_session = had_session
 
 
 def _serializer(purpose: str) -> URLSafeTimedSerializer:
@@ -94,6 +87,13 @@ def api_caller(
     if caller is None:
         log_denied(request, "unknown_or_revoked_token")
         raise HTTPException(401, "unknown or revoked token", {"WWW-Authenticate": "Bearer"})
+    return admitted(request, caller)
+
+
+def admitted(request: Request, caller: Caller) -> Caller:
+    """The caller, counted against their request limit and kept for the error pages' navigation."""
+    limit_staff_requests(caller.staff_id)
+    request.state.caller = caller
     return caller
 
 
@@ -113,28 +113,30 @@ def api_staff(permission: Permission) -> Any:
     return Depends(dependency)
 
 
-# --- pages: a signed session cookie, a CSRF token per session ---
+# --- pages: a server-side session (admin/sessions.py), a CSRF token per session ---
 
 
-def new_session_cookie(staff_id: int) -> str:
-    return _serializer("session").dumps({"sid": staff_id, "csrf": secrets.token_urlsafe(24)})
+def signed_in(request: Request) -> Caller:
+    """The page's staff member from the session cookie, or `SessionEnded` (nothing logged)."""
+    session_id = request.cookies.get(SESSION_COOKIE)
+    if not session_id:
+        raise SessionEnded("no_session")
+    with transaction(get_engine()) as session:
+        found = current_session(session, session_id)
+    if isinstance(found, SessionEnded):
+        raise found
+    return found
 
 
 def page_caller(request: Request) -> Caller:
-    raw = request.cookies.get(SESSION_COOKIE)
-    if not raw:
-        raise NotAuthenticated
     try:
-        data = _serializer("session").loads(raw, max_age=SESSION_MAX_AGE)
-    except BadSignature:
-        log_denied(request, "bad_session")
-        raise NotAuthenticated from None
-    with transaction(get_engine()) as session:
-        staff = _active_staff(session, Staff.id == int(data["sid"]))
-        if staff is None:
-            log_denied(request, "revoked_session", int(data["sid"]))
-            raise NotAuthenticated
-        return Caller(staff.id, staff.district_id, staff.role, staff.name, str(data["csrf"]))
+        caller = signed_in(request)
+    except SessionEnded as ended:
+        if ended.reason == "no_session":
+            raise NotAuthenticated from None
+        log_denied(request, ended.reason, ended.staff_id)
+        raise NotAuthenticated(had_session=True) from None
+    return admitted(request, caller)
 
 
 def page_staff(permission: Permission) -> Any:

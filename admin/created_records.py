@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
-from admin.auth import Caller
+from admin.caller import Caller
 from admin.errors import Refused
 from admin.identifiers import clean_other_id, clean_ssid
 from matching.core.decide import Hold, Link

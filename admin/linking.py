@@ -10,7 +10,7 @@ from datetime import date, datetime
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session, aliased
 
-from admin.auth import Caller
+from admin.caller import Caller
 from admin.errors import not_found
 from admin.identifiers import mask_ssid
 from matching.name_search import rank_candidates

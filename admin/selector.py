@@ -10,7 +10,7 @@ import structlog
 from sqlalchemy import ColumnElement, Text, and_, exists, literal, literal_column, or_, select
 from sqlalchemy.orm import Session
 
-from admin.auth import Caller
+from admin.caller import Caller
 from admin.errors import Refused, not_found
 from matching.core.search_keys import UNDECOMPOSED, name_key
 from matching.staff_links import audit_staff_action

@@ -14,7 +14,7 @@ from typing import Any, Concatenate, ParamSpec, TypeVar
 from fastapi import BackgroundTasks, Depends
 from sqlalchemy.orm import Session
 
-from admin.auth import Caller
+from admin.caller import Caller
 from models.db import get_engine, transaction
 from worker.outbox import publish_pending
 

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import ScalarSelect, Select, and_, exists, func, select
 from sqlalchemy.orm import Session, aliased
 
-from admin.auth import Caller
+from admin.caller import Caller
 from admin.identifiers import mask_ssid
 from models import DismissedSuggestion, HoldRow, Origin, School, Staff, Student, StudentStatus, SuggestionRow
 

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 import sys
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
+from limits import parse_many
+from pydantic import AnyHttpUrl, BaseModel, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from pydantic_settings import SettingsError as SourceParseError
 
@@ -93,6 +95,19 @@ class Settings(BaseSettings):
 
     session_secret: str | None = None
     cookie_secure: bool = True
+    # staff page sessions end after this long without a request, and this long after sign-in
+    session_idle_minutes: Annotated[int, Field(ge=1, le=24 * 60)] = 30
+    session_lifetime_hours: Annotated[int, Field(ge=1, le=7 * 24)] = 8
+    # where staff reach the pages (https://ale.example.org); the district sign-in's return address
+    # is built on it. Unset: taken from each request (fine for one host without a proxy)
+    public_url: AnyHttpUrl | None = None
+    # proxies whose X-Forwarded-For is believed (addresses or networks); empty: the socket's address
+    trusted_proxies: list[str] = Field(default_factory=list)
+    # `limits` notation, several joined by ";" (e.g. "30/minute;300/hour"); kept in Redis
+    rate_limit_sign_in_per_address: str = "30/minute;300/hour"
+    rate_limit_sign_in_per_staff: str = "10/minute;60/hour"
+    rate_limit_requests_per_address: str = "1200/minute"
+    rate_limit_requests_per_staff: str = "300/minute"
 
     @field_validator("ssid_pattern")
     @classmethod
@@ -101,6 +116,30 @@ class Settings(BaseSettings):
             re.compile(value)
         except re.error as exc:
             raise ValueError(f"not a valid regular expression ({exc.msg})") from None
+        return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies_are_networks(cls, value: list[str]) -> list[str]:
+        for entry in value:
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError:
+                raise ValueError(f"{entry!r} is not an address or network") from None
+        return value
+
+    @field_validator(
+        "rate_limit_sign_in_per_address",
+        "rate_limit_sign_in_per_staff",
+        "rate_limit_requests_per_address",
+        "rate_limit_requests_per_staff",
+    )
+    @classmethod
+    def _rate_limit_parses(cls, value: str) -> str:
+        try:
+            parse_many(value)
+        except ValueError:
+            raise ValueError("not a rate limit like 30/minute or 10/minute;100/hour") from None
         return value
 
     @field_validator("database_url")

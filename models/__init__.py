@@ -17,6 +17,7 @@ from models.district import District, School
 from models.linking import DismissedSuggestion, HoldRow, LinkAudit, SuggestionRow
 from models.outbox import OutboxEvent
 from models.plan import LearningPlan
+from models.sign_in import IdentityProvider, SignInAttempt, StaffSession
 from models.source_state import SeenFile, SourceState
 from models.staff import AuditEntry, Staff
 from models.student import Student
@@ -33,6 +34,7 @@ __all__ = [
     "District",
     "HoldReason",
     "HoldRow",
+    "IdentityProvider",
     "LearningPlan",
     "LinkAudit",
     "LinkMethod",
@@ -42,9 +44,11 @@ __all__ = [
     "QuarantinedRow",
     "School",
     "SeenFile",
+    "SignInAttempt",
     "SourceState",
     "Staff",
     "StaffRole",
+    "StaffSession",
     "Student",
     "StudentStatus",
     "SuggestionKind",

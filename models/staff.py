@@ -1,4 +1,5 @@
-"""Staff accounts (per-district, one role, a hashed API token) and the audit log of their actions."""
+"""Staff accounts (per-district, one role; a hashed API token, a district sign-in identity, or both)
+and the audit log of their actions."""
 
 from __future__ import annotations
 
@@ -7,7 +8,17 @@ import secrets
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, CheckConstraint, DateTime, ForeignKey, Identity, Index, String, Text
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Identity,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -26,13 +37,23 @@ def hash_staff_token(token: str) -> str:
 
 
 class Staff(Base):
+    """One staff member of one district. An account made by `ale-sync staff add` has an API token;
+    one made at its first district sign-in is keyed by the provider's issuer and subject."""
+
     __tablename__ = "staff"
+    __table_args__ = (
+        UniqueConstraint("district_id", "issuer", "subject"),
+        CheckConstraint("(issuer IS NULL) = (subject IS NULL)", name="identity_whole"),
+        CheckConstraint("token_hash IS NOT NULL OR subject IS NOT NULL", name="can_sign_in"),
+    )
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
     district_id: Mapped[str] = mapped_column(ForeignKey("districts.id"), nullable=False)
     name: Mapped[str] = mapped_column(Text, nullable=False)
     role: Mapped[StaffRole] = mapped_column(text_enum(StaffRole, "staff_role"), nullable=False)
-    token_hash: Mapped[str] = mapped_column(String(64), nullable=False, unique=True)  # sha256 hex
+    token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)  # sha256 hex
+    issuer: Mapped[str | None] = mapped_column(Text)  # the district provider's issuer URL
+    subject: Mapped[str | None] = mapped_column(Text)  # the provider's stable id for the person
     created_at: Mapped[datetime] = created_at_column()
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -124,7 +124,17 @@ def running_admin(
     }
     log = open(log_path or os.devnull, "wb")  # noqa: SIM115 - closed with the server below
     server = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "admin.app:app", "--host", "127.0.0.1", "--port", str(port)],
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "admin.app:app",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--no-proxy-headers",
+        ],
         cwd=ROOT,
         env=environment,
         stdout=log,

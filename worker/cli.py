@@ -18,6 +18,7 @@ from models.migrate import current_heads, downgrade, upgrade
 from worker import cli_batches, cli_sources
 from worker.cli_ops import register as register_ops
 from worker.cli_output import console, err_console, fail
+from worker.cli_sso import sso_app
 from worker.cli_staff import staff_app
 from worker.demo import run_demo
 
@@ -35,6 +36,7 @@ app.add_typer(db_app, name="db")
 
 register_ops(app)
 app.add_typer(staff_app, name="staff")
+app.add_typer(sso_app, name="sso")
 app.command("ingest")(cli_batches.ingest)
 app.add_typer(cli_batches.batches_app, name="batches")
 cli_batches.batches_app.command("replay")(cli_sources.replay)

@@ -10,7 +10,8 @@ from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
 from admin import unlinked_table
-from admin.auth import Caller, check_csrf
+from admin.auth import check_csrf
+from admin.caller import Caller
 from admin.errors import Refused
 from admin.linking import SisSummary, open_suggestions, ranked_candidates, sis_summaries
 from admin.pages.rendering import (

@@ -14,7 +14,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from sqlalchemy.orm import Session
 
-from admin.auth import Caller, NotAuthenticated, page_caller, page_staff
+from admin.auth import NotAuthenticated, page_caller, page_staff, signed_in
+from admin.caller import Caller
 from admin.errors import Refused, refused
 from admin.identifiers import mask_ssid
 from admin.linking import SisSummary
@@ -55,12 +56,29 @@ def refusal_page(request: Request, error: Refused | Refusal) -> HTMLResponse:
     return error_page(request, answer.status, answer.message)
 
 
-def error_page(request: Request, status: int, message: str) -> HTMLResponse:
-    return render(request, "error.html", None, status=status, status_code=status, message=message)
+def error_page(
+    request: Request, status: int, message: str, headers: dict[str, str] | None = None
+) -> HTMLResponse:
+    """The error page, with the navigation and the signed-in staff member when there is one."""
+    page = render(
+        request, "error.html", _caller_if_any(request), status=status, status_code=status, message=message
+    )
+    page.headers.update(headers or {})
+    return page
 
 
-async def to_login(request: Request, _error: NotAuthenticated) -> Response:
-    return see("/login")
+def _caller_if_any(request: Request) -> Caller | None:
+    known = getattr(request.state, "caller", None)
+    if isinstance(known, Caller):
+        return known
+    try:  # an unknown path, or a failure before the caller was looked up
+        return signed_in(request)
+    except Exception:  # no session, an ended one, or the database itself failing: no name shown
+        return None
+
+
+async def to_login(request: Request, error: NotAuthenticated) -> Response:
+    return see("/login?notice=session_ended" if error.had_session else "/login")
 
 
 def unlinked_record(session: Session, caller: Caller, created_record_id: int) -> Student:

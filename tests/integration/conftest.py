@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+import redis
 from sqlalchemy import Engine
 
 from admin.app import app
@@ -12,7 +13,8 @@ from tests.admin_support import TestClient, World, build_world
 
 
 @pytest.fixture
-def world(redis_url: str, committed_engine: Engine) -> World:
+def world(redis_client: redis.Redis, committed_engine: Engine) -> World:
+    """The seeded district, with this test's Redis emptied (rate-limit counts start at zero)."""
     return build_world(committed_engine)
 
 

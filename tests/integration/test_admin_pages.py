@@ -26,7 +26,7 @@ def browser(world: World) -> Iterator[TestClient]:
 
 def log_in(client: TestClient, token: str) -> str:
     """Sign in through the login form; returns the session's CSRF token from the next page."""
-    form = client.get("/login")
+    form = client.get("/login?district=17001")
     answer = client.post("/login", data={"token": token, "csrf_token": CSRF.search(form.text).group(1)})  # type: ignore[union-attr]
     assert answer.status_code == 303
     page = client.get(answer.headers["location"], follow_redirects=True)
@@ -44,7 +44,7 @@ def test_a_page_without_a_session_sends_the_visitor_to_the_login_form(browser: T
 
 
 def test_login_sets_a_secure_httponly_samesite_session_cookie(browser: TestClient, world: World) -> None:
-    form = browser.get("/login")
+    form = browser.get("/login?district=17001")
     answer = browser.post(
         "/login",
         data={"token": world.tokens["registrar"], "csrf_token": CSRF.search(form.text).group(1)},  # type: ignore[union-attr]
@@ -56,7 +56,7 @@ def test_login_sets_a_secure_httponly_samesite_session_cookie(browser: TestClien
 
 
 def test_login_refuses_a_wrong_token_and_a_missing_form_token(browser: TestClient, world: World) -> None:
-    form = browser.get("/login")
+    form = browser.get("/login?district=17001")
     csrf = CSRF.search(form.text).group(1)  # type: ignore[union-attr]
     wrong = browser.post("/login", data={"token": "nope", "csrf_token": csrf})
     assert wrong.status_code == 401
