@@ -66,11 +66,22 @@ class Student(Base):
             "search_first",
             postgresql_where=text("origin = 'sis'"),
         ),
-        # the Student Selector (admin/selector.py): surname prefixes over active records of both origins
+        # the Student Selector (admin/selector.py): active records of both origins, one page in name
+        # order read from the index, by surname prefix or by given-name prefix
         Index(
-            "ix_students_selector_last",
+            "ix_students_selector_names",
             "district_id",
             "search_last",
+            "search_first",
+            "id",
+            postgresql_where=text("status = 'active'"),
+        ),
+        Index(
+            "ix_students_selector_given",
+            "district_id",
+            "search_first",
+            "search_last",
+            "id",
             postgresql_where=text("status = 'active'"),
         ),
         Index(

@@ -1,0 +1,51 @@
+"""the staff workspace: Student Selector indexes that serve a page in name order, recent links
+
+Revision ID: 0011
+Revises: 0007
+Create Date: 2026-12-10
+
+The Student Selector reads one page of active students in name order straight from an index,
+whatever the size of a surname block: `(district_id, search_last, search_first, id)` replaces the
+surname-only index (which left a block of 80,000 Nguyens to be sorted for every page), and
+`(district_id, search_first, search_last, id)` serves a search by given name alone. Link Student
+to ALE's "Recently linked" reads the district's links of the last 30 days newest first from
+`(district_id, linked_at)`.
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0011"
+down_revision: str | None = "0007"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+ACTIVE = sa.text("status = 'active'")
+
+
+def upgrade() -> None:
+    op.drop_index("ix_students_selector_last", table_name="students")
+    op.create_index(
+        "ix_students_selector_names",
+        "students",
+        ["district_id", "search_last", "search_first", "id"],
+        postgresql_where=ACTIVE,
+    )
+    op.create_index(
+        "ix_students_selector_given",
+        "students",
+        ["district_id", "search_first", "search_last", "id"],
+        postgresql_where=ACTIVE,
+    )
+    op.create_index("ix_link_audit_district_linked_at", "link_audit", ["district_id", "linked_at"])
+
+
+def downgrade() -> None:
+    op.drop_index("ix_link_audit_district_linked_at", table_name="link_audit")
+    op.drop_index("ix_students_selector_given", table_name="students")
+    op.drop_index("ix_students_selector_names", table_name="students")
+    op.create_index(
+        "ix_students_selector_last", "students", ["district_id", "search_last"], postgresql_where=ACTIVE
+    )
