@@ -96,9 +96,11 @@ def _branch(reading: Reading, excluded: str, cursor: Cursor | None, limit: int, 
             where.append(f"({k1}, {k2}, s.id) > ('{cursor.k1}', '{cursor.k2}', {cursor.id})")
     if reading.order is Order.GIVEN and excluded:
         where.append(f"NOT ({excluded})")  # found by surname already
-    order = f" ORDER BY {k1}, {k2}, s.id" if ordered else ""
+    # in index order even to count: an ordered index scan stops at the limit, where a bitmap scan
+    # would first read the whole surname block
     columns = f"s.id, {k1} AS k1, {k2} AS k2, {int(reading.order)} AS o" if ordered else "s.id"
-    return f"(SELECT {columns} FROM students s WHERE {' AND '.join(where)}{order} LIMIT {limit})"
+    order = f"ORDER BY {k1}, {k2}, s.id LIMIT {limit}"
+    return f"(SELECT {columns} FROM students s WHERE {' AND '.join(where)} {order})"
 
 
 def _branches(found: list[Reading], cursor: Cursor | None, limit: int, ordered: bool) -> list[str]:

@@ -46,30 +46,60 @@ class Sort(enum.StrEnum):
 
 
 _HELD = "EXISTS (SELECT 1 FROM holds h WHERE h.created_record_id = s.id AND h.district_id = :d)"
-# a suggestion for the record (alias s) that staff have not dismissed
-_OPEN_SUGGESTION = (
-    "g.created_record_id = s.id AND g.district_id = :d AND NOT EXISTS (SELECT 1 FROM dismissed_suggestions x"
+_NOT_DISMISSED = (
+    "NOT EXISTS (SELECT 1 FROM dismissed_suggestions x"
     " WHERE x.created_record_id = g.created_record_id AND x.sis_record_id = g.sis_record_id)"
 )
+# a suggestion for the record (alias s) that staff have not dismissed
+_OPEN_SUGGESTION = f"g.created_record_id = s.id AND g.district_id = :d AND {_NOT_DISMISSED}"
 _SUGGESTED = f"EXISTS (SELECT 1 FROM suggestions g WHERE {_OPEN_SUGGESTION})"
+_IN_HOLDS = "s.id IN (SELECT h.created_record_id FROM holds h WHERE h.district_id = :d)"
+_IN_SUGGESTIONS = (
+    f"s.id IN (SELECT g.created_record_id FROM suggestions g WHERE g.district_id = :d AND {_NOT_DISMISSED})"
+)
+# written as the partial indexes' predicates, so that each state is read along its own index
 _HAS_ID = "(s.ssid IS NOT NULL OR s.other_id IS NOT NULL)"
-_NEITHER = f"NOT {_HELD} AND NOT {_SUGGESTED}"
-FILTERS: dict[Filter, str] = {
-    Filter.NEEDS_PERSON: f"({_HELD} OR {_SUGGESTED} OR NOT {_HAS_ID})",
-    Filter.HELD: _HELD,
-    Filter.SUGGESTED: f"NOT {_HELD} AND {_SUGGESTED}",
-    Filter.NO_ID: f"{_NEITHER} AND NOT {_HAS_ID}",
-    Filter.WAITING: f"{_NEITHER} AND {_HAS_ID}",
-    Filter.ALL: "TRUE",
+_NO_ID = "s.ssid IS NULL AND s.other_id IS NULL"
+_STATE_SQL: dict[RowState, str] = {
+    RowState.HELD: _IN_HOLDS,  # few: read from the holds
+    RowState.SUGGESTED: f"{_IN_SUGGESTIONS} AND NOT {_HELD}",
+    RowState.NO_ID: f"{_NO_ID} AND NOT {_HELD} AND NOT {_SUGGESTED}",
+    RowState.WAITING: f"{_HAS_ID} AND NOT {_HELD} AND NOT {_SUGGESTED}",
+}
+# each filter as disjoint branches, each read in creation order along its own index and merged
+BRANCHES: dict[Filter, list[str]] = {
+    Filter.NEEDS_PERSON: [
+        _STATE_SQL[RowState.HELD],
+        _STATE_SQL[RowState.SUGGESTED],
+        _STATE_SQL[RowState.NO_ID],
+    ],
+    Filter.HELD: [_STATE_SQL[RowState.HELD]],
+    Filter.SUGGESTED: [_STATE_SQL[RowState.SUGGESTED]],
+    Filter.NO_ID: [_STATE_SQL[RowState.NO_ID]],
+    Filter.WAITING: [_STATE_SQL[RowState.WAITING]],
+    Filter.ALL: ["TRUE"],
 }
 _UNLINKED = "s.district_id = :d AND s.origin = 'created' AND s.status = 'active'"
-_COUNTS = f"""
+# with names typed (a few records): each record's state, counted
+_COUNTS_NAMED = f"""
 SELECT count(*) FILTER (WHERE held) AS held,
        count(*) FILTER (WHERE NOT held AND suggested) AS suggested,
        count(*) FILTER (WHERE NOT held AND NOT suggested AND NOT has_id) AS no_id,
        count(*) FILTER (WHERE NOT held AND NOT suggested AND has_id) AS waiting
 FROM (SELECT {_HELD} AS held, {_SUGGESTED} AS suggested, {_HAS_ID} AS has_id
       FROM students s WHERE {_UNLINKED} AND ({{names}})) x
+"""
+# the whole table: two counts from the indexes alone, and the (few) held and suggested records
+_COUNTS = f"""
+WITH held AS (SELECT {_NO_ID} AS no_id FROM students s
+               WHERE {_UNLINKED} AND {_STATE_SQL[RowState.HELD]}),
+     suggested AS (SELECT {_NO_ID} AS no_id FROM students s
+                    WHERE {_UNLINKED} AND {_STATE_SQL[RowState.SUGGESTED]})
+SELECT (SELECT count(*) FROM students s WHERE {_UNLINKED}) AS total,
+       (SELECT count(*) FROM students s WHERE {_UNLINKED} AND {_NO_ID}) AS without_ids,
+       (SELECT count(*) FROM held) AS held, (SELECT count(*) FROM held WHERE no_id) AS held_no_id,
+       (SELECT count(*) FROM suggested) AS suggested,
+       (SELECT count(*) FROM suggested WHERE no_id) AS suggested_no_id
 """
 _ROWS = f"""
 SELECT s.id, s.first_name, s.last_name, s.ssid, s.other_id, s.created_at, s.had_learning_plan,
@@ -132,25 +162,30 @@ class UnlinkedPage:
 
 
 def _names_condition(names: str) -> str:
-    return any_reading_condition(names) if words(names) else "TRUE"
+    return f"({any_reading_condition(names)})" if words(names) else "TRUE"
 
 
 def _page_ids(session: Session, district_id: str, query: TableQuery) -> tuple[list[Any], bool]:
-    """The page's ids in display order, read along the unlinked index with the state's conditions,
-    and whether more rows lie beyond it in the direction read."""
+    """The page's ids in display order, each branch of the filter read along its index in creation
+    order and merged, and whether more rows lie beyond the page in the direction read."""
     backwards = query.before is not None and query.after is None
     descending = (query.sort is Sort.NEWEST) != backwards
-    where = [_UNLINKED, FILTERS[query.state], _names_condition(query.names)]
     params: dict[str, Any] = {"d": district_id}
+    where = [_UNLINKED, _names_condition(query.names)]
     cursor = query.before if backwards else query.after
     if cursor:
         params["at"], params["id"] = parse_cursor(cursor)
         where.append(f"(s.created_at, s.id) {'<' if descending else '>'} (:at, :id)")
     direction = "DESC" if descending else "ASC"
+    order = f" ORDER BY created_at {direction}, id {direction}"
+    limit = query.page_size + 1 + (0 if cursor else query.offset)
+    read = "SELECT s.id, s.created_at FROM students s WHERE"
+    branches = [
+        f"({read} {' AND '.join([*where, branch])}{order} LIMIT {limit})" for branch in BRANCHES[query.state]
+    ]
     statement = (
-        f"SELECT s.id, s.created_at FROM students s WHERE {' AND '.join(where)}"
-        f" ORDER BY s.created_at {direction}, s.id {direction}"
-        f" LIMIT {query.page_size + 1} OFFSET {0 if cursor else query.offset}"
+        f"SELECT id, created_at FROM ({' UNION ALL '.join(branches)}) u"
+        f"{order} LIMIT {query.page_size + 1} OFFSET {limit - query.page_size - 1}"
     )
     found = list(session.execute(text(statement), params).all())
     page = found[: query.page_size]
@@ -158,15 +193,32 @@ def _page_ids(session: Session, district_id: str, query: TableQuery) -> tuple[li
 
 
 def state_counts(session: Session, district_id: str, names: str = "") -> dict[str, int]:
-    statement = text(_COUNTS.format(names=_names_condition(names)))
-    counts = dict(session.execute(statement, {"d": district_id}).mappings().one())
+    """Records per state (and needs a person, all); with names typed, of the records they name."""
+    if words(names):
+        statement = text(_COUNTS_NAMED.format(names=_names_condition(names)))
+        counts = dict(session.execute(statement, {"d": district_id}).mappings().one())
+    else:
+        c = session.execute(text(_COUNTS), {"d": district_id}).one()
+        with_ids = c.total - c.without_ids
+        counts = {
+            "held": c.held,
+            "suggested": c.suggested,
+            "no_id": c.without_ids - c.held_no_id - c.suggested_no_id,
+            "waiting": with_ids - (c.held - c.held_no_id) - (c.suggested - c.suggested_no_id),
+        }
     counts[Filter.NEEDS_PERSON] = counts["held"] + counts["suggested"] + counts["no_id"]
     counts[Filter.ALL] = counts[Filter.NEEDS_PERSON] + counts["waiting"]
     return counts
 
 
+# a plan made for this district's numbers on every call: a prepared statement's generic plan
+# (psycopg prepares a statement after its fifth run) joined the holds to every unlinked record
+_CUSTOM_PLANS = "SET LOCAL plan_cache_mode = force_custom_plan"
+
+
 def unlinked_page(session: Session, caller: Caller, query: TableQuery) -> UnlinkedPage:
     """One page of the table in the chosen state, sort and names, with the counts per state."""
+    session.execute(text(_CUSTOM_PLANS))
     shown, more = _page_ids(session, caller.district_id, query)
     rows = page_rows(session, caller.district_id, [r.id for r in shown])
     counts = state_counts(session, caller.district_id, query.names)

@@ -98,6 +98,39 @@ class Student(Base):
             "id",
             postgresql_where=text("origin = 'created' AND status = 'active'"),
         ),
+        # Link Student to ALE's states, each read in creation order from an index of its own
+        Index(
+            "ix_students_unlinked_no_id",
+            "district_id",
+            "created_at",
+            "id",
+            postgresql_where=text(
+                "origin = 'created' AND status = 'active' AND ssid IS NULL AND other_id IS NULL"
+            ),
+        ),
+        Index(
+            "ix_students_unlinked_with_id",
+            "district_id",
+            "created_at",
+            "id",
+            postgresql_where=text(
+                "origin = 'created' AND status = 'active' AND (ssid IS NOT NULL OR other_id IS NOT NULL)"
+            ),
+        ),
+        # the names box of Link Student to ALE: names looked up among the unlinked records only
+        Index(
+            "ix_students_unlinked_names",
+            "district_id",
+            "search_last",
+            "search_first",
+            postgresql_where=text("origin = 'created' AND status = 'active'"),
+        ),
+        Index(
+            "ix_students_unlinked_given",
+            "district_id",
+            "search_first",
+            postgresql_where=text("origin = 'created' AND status = 'active'"),
+        ),
         # one partition per district that has had a first load (worker/ingest/first_load.py);
         # records of any other district live in students_default (migration 0006)
         {"postgresql_partition_by": "LIST (district_id)"},
