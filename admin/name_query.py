@@ -5,6 +5,8 @@ matching/core/search_keys.py), then readings: which words make the surname (a ru
 joined, so "st john", "st. john" and "de los santos" reach St. John and De los Santos), which
 begin the given name, with the particles left out ("de los santos" also finds Santos) or put in
 ("santos" also finds De los Santos, "brien" O'Brien), and a word alone as a given name ("ava").
+A leading name typed with a second one is read as itself and as the longer names it begins
+("nguyen thi": Nguyen, then Nguyenvan...), so that both names are index ranges.
 Each reading is an index range, written here as SQL text over the keys (plain a-z, so safe to
 write into a statement); admin/selector.py and admin/unlinked_table.py run them.
 """
@@ -12,7 +14,7 @@ write into a statement); admin/selector.py and admin/unlinked_table.py run them.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import IntEnum
 
 from matching.core.names import PARTICLES, tokens
@@ -36,14 +38,24 @@ class Order(IntEnum):
     GIVEN = 1
 
 
+class Lead(IntEnum):
+    """How the leading name (the surname, or the given name for Order.GIVEN) is matched."""
+
+    BEGINS = 0  # begins with the key
+    IS = 1  # is the key: with a second name typed, both are index ranges, so a page reads a page
+    LONGER = 2  # begins with the key and is longer (compound surnames: garcialopez for garcia)
+    ONE_OF = 3  # is one of the keys (surnames with a particle put in: few, read whole)
+
+
 @dataclass(frozen=True, order=True)
 class Reading:
     """Students whose surname key begins with one of `lasts` and whose given-name key begins with
-    `first` (an empty prefix allows any)."""
+    `first` (an empty prefix allows any); `lead` says how the leading name is matched."""
 
     order: Order
     lasts: tuple[str, ...]
     first: str
+    lead: Lead = Lead.BEGINS
 
 
 def words(query: str) -> list[str]:
@@ -58,9 +70,18 @@ def readings(query: str) -> list[Reading]:
     found: set[Reading] = set()
     for variant in _variants(keys):
         found.update(_surname_readings(variant))
-    if keys:
-        found.add(Reading(Order.GIVEN, ("".join(keys[1:]),), keys[0]))
-    return sorted(found)
+    if len(keys) == 1:  # with more words, the surname readings already cover it
+        found.add(Reading(Order.GIVEN, ("",), keys[0]))
+    return sorted({split for reading in found for split in _split(reading)})
+
+
+def _split(reading: Reading) -> list[Reading]:
+    """A leading name that only begins, with a second name typed, as two readings: the name
+    itself (both names index ranges) and the longer names that begin with it."""
+    second = reading.first if reading.order is Order.SURNAME else reading.lasts[0]
+    if reading.lead is not Lead.BEGINS or len(reading.lasts) != 1 or not second:
+        return [reading]
+    return [replace(reading, lead=Lead.IS), replace(reading, lead=Lead.LONGER)]
 
 
 def _variants(keys: list[str]) -> list[list[str]]:
@@ -80,9 +101,9 @@ def _surname_readings(keys: list[str]) -> set[Reading]:
                 continue
             first = "".join(rest)
             out.update(Reading(Order.SURNAME, (surname,), first) for surname in _spellings(keys[start:end]))
-            if end - start == 1 and len(keys) <= 2 and len(last) >= 3 and last not in SURNAME_PREFIXES:
-                # one reading for all of them: such surnames are few, read together in one range scan each
-                out.add(Reading(Order.SURNAME, tuple(p + last for p in SURNAME_PREFIXES), first))
+            if len(keys) == 1 and len(last) >= 3 and last not in SURNAME_PREFIXES:
+                # one reading for all of them, each the whole surname: few to plan, few to read
+                out.add(Reading(Order.SURNAME, tuple(p + last for p in SURNAME_PREFIXES), first, Lead.ONE_OF))
     return out
 
 
@@ -106,9 +127,31 @@ def _begins(column: str, prefixes: tuple[str, ...]) -> str | None:
     return "(" + " OR ".join(f"{column} LIKE '{p}%'" for p in prefixes) + ")"
 
 
+def _is_one_of(column: str, keys: tuple[str, ...]) -> str:
+    if not all(KEY.fullmatch(k) and k for k in keys):
+        raise ValueError("a name key holds more than a-z")
+    return "(" + " OR ".join(f"{column} = '{k}'" for k in keys) + ")"
+
+
+def _longer(column: str, keys: tuple[str, ...]) -> str:
+    return f"({_begins(column, keys)} AND {column} > '{keys[0]}')"
+
+
+_LEADS = {Lead.BEGINS: _begins, Lead.IS: _is_one_of, Lead.LONGER: _longer, Lead.ONE_OF: _is_one_of}
+
+
 def reading_condition(reading: Reading) -> str:
     """SQL true for a student (table alias `s`) that the reading names."""
-    parts = [_begins("s.search_last", reading.lasts), _begins("s.search_first", (reading.first,))]
+    if reading.order is Order.SURNAME:
+        parts = [
+            _LEADS[reading.lead]("s.search_last", reading.lasts),
+            _begins("s.search_first", (reading.first,)),
+        ]
+    else:
+        parts = [
+            _LEADS[reading.lead]("s.search_first", (reading.first,)),
+            _begins("s.search_last", reading.lasts),
+        ]
     return " AND ".join(p for p in parts if p) or "TRUE"
 
 
