@@ -11,16 +11,22 @@ from sqlalchemy.orm import Session
 
 from admin.auth import Caller
 
-_LAST = """
-SELECT status, received_at, finished_at, started_at, inserted, updated, deactivated
-FROM batches WHERE district_id = :d {only} ORDER BY received_at DESC, id DESC LIMIT 1
-"""
-_WAITING_FOR_OPS = "SELECT count(*) FROM batches WHERE district_id = :d AND status = 'held'"
-# what matching did after the delivery: links it made by itself, records it held for a person
-_SINCE = """
-SELECT (SELECT count(*) FROM link_audit WHERE district_id = :d AND actor_kind = 'system'
-          AND linked_at >= :since) AS linked,
-       (SELECT count(*) FROM holds WHERE district_id = :d AND first_held_at >= :since) AS held
+# one statement: the newest delivery, the newest applied one, deliveries held for ops, and what
+# matching did since the applied one began (links it made by itself, records it held for a person)
+_SUMMARY = """
+WITH newest AS (SELECT status, received_at FROM batches WHERE district_id = :d
+                ORDER BY received_at DESC, id DESC LIMIT 1),
+     applied AS (SELECT received_at, started_at, finished_at, inserted, updated, deactivated FROM batches
+                 WHERE district_id = :d AND status = 'applied' ORDER BY received_at DESC, id DESC LIMIT 1),
+     since AS (SELECT coalesce(started_at, received_at) AS moment FROM applied)
+SELECT newest.status, newest.received_at, applied.finished_at, applied.received_at AS applied_received,
+       applied.inserted, applied.updated, applied.deactivated,
+       (SELECT count(*) FROM batches WHERE district_id = :d AND status = 'held') AS waiting,
+       (SELECT count(*) FROM link_audit WHERE district_id = :d AND actor_kind = 'system'
+          AND linked_at >= (SELECT moment FROM since)) AS linked,
+       (SELECT count(*) FROM holds WHERE district_id = :d
+          AND first_held_at >= (SELECT moment FROM since)) AS held
+FROM (SELECT 1) AS one LEFT JOIN newest ON TRUE LEFT JOIN applied ON TRUE
 """
 
 
@@ -45,28 +51,23 @@ def _state(last_status: str, waiting: int) -> str:
 
 
 def sync_summary(session: Session, caller: Caller) -> SyncSummary:
-    district = {"d": caller.district_id}
-    last = session.execute(text(_LAST.format(only="")), district).first()
-    if last is None:
+    r = session.execute(text(_SUMMARY), {"d": caller.district_id}).one()
+    if r.received_at is None:
         return SyncSummary(None, None, None)
-    applied = session.execute(text(_LAST.format(only="AND status = 'applied'")), district).first()
-    waiting = session.execute(text(_WAITING_FOR_OPS), district).scalar_one()
-    if applied is None:
-        state = _state(str(last.status), waiting)
+    state = _state(str(r.status), r.waiting)
+    if r.applied_received is None:
         return SyncSummary(
-            last.received_at, str(last.status), None, deliveries_waiting_for_ops=waiting, state=state
+            r.received_at, str(r.status), None, deliveries_waiting_for_ops=r.waiting, state=state
         )
-    since = applied.started_at or applied.received_at
-    linked, held = session.execute(text(_SINCE), {**district, "since": since}).one()
     return SyncSummary(
-        last.received_at,
-        str(last.status),
-        applied.finished_at or applied.received_at,
-        applied.inserted,
-        applied.updated,
-        applied.deactivated,
-        linked,
-        held,
-        waiting,
-        _state(str(last.status), waiting),
+        r.received_at,
+        str(r.status),
+        r.finished_at or r.applied_received,
+        r.inserted,
+        r.updated,
+        r.deactivated,
+        r.linked,
+        r.held,
+        r.waiting,
+        state,
     )

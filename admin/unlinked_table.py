@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from admin.auth import Caller
 from admin.identifiers import mask_ssid
-from admin.linking import SisSummary, sis_summaries
+from admin.linking import SisSummary
 from admin.name_query import any_reading_condition, words
 from admin.paging import cursor_text, parse_cursor
 
@@ -211,6 +211,12 @@ def state_counts(session: Session, district_id: str, names: str = "") -> dict[st
     return counts
 
 
+# the SIS students holds and suggestions point at, as staff see them, with their ids to compare
+_POINTED = """
+SELECT s.id, s.first_name, s.last_name, s.ssid, s.other_id, s.birth_date, s.grade, sc.name AS school
+FROM students s LEFT JOIN schools sc ON sc.district_id = s.district_id AND sc.sis_source_id = s.school_id
+WHERE s.district_id = :d AND s.origin = 'sis' AND s.id = ANY(CAST(:ids AS bigint[]))
+"""
 # a plan made for this district's numbers on every call: a prepared statement's generic plan
 # (psycopg prepares a statement after its fifth run) joined the holds to every unlinked record
 _CUSTOM_PLANS = "SET LOCAL plan_cache_mode = force_custom_plan"
@@ -278,26 +284,15 @@ def _pointed_ids(r: Any) -> list[int]:
 def _pointed_at(session: Session, district_id: str, rows: list[Any]) -> dict[int, list[Pointed]]:
     wanted = {r.id: _pointed_ids(r) for r in rows}
     every = sorted({i for ids in wanted.values() for i in ids})
-    summaries = sis_summaries(session, district_id, every) if every else {}
-    ids_of = _ids_of(session, district_id, every)
-    out: dict[int, list[Pointed]] = {}
-    for r in rows:
-        out[r.id] = [
-            Pointed(summaries[i], _shares(r, *ids_of.get(i, (None, None))))
-            for i in wanted[r.id]
-            if i in summaries
-        ]
-    return out
+    found = {}
+    if every:
+        found = {s.id: s for s in session.execute(text(_POINTED), {"d": district_id, "ids": every})}
+    return {r.id: [_pointed(r, found[i]) for i in wanted[r.id] if i in found] for r in rows}
 
 
-def _ids_of(session: Session, district_id: str, ids: list[int]) -> dict[int, tuple[str | None, str | None]]:
-    if not ids:
-        return {}
-    statement = (
-        "SELECT id, ssid, other_id FROM students WHERE district_id = :d AND id = ANY(CAST(:ids AS bigint[]))"
-    )
-    found = session.execute(text(statement), {"d": district_id, "ids": ids})
-    return {r.id: (r.ssid, r.other_id) for r in found}
+def _pointed(record: Any, s: Any) -> Pointed:
+    summary = SisSummary(s.id, s.first_name, s.last_name, mask_ssid(s.ssid), s.birth_date, s.grade, s.school)
+    return Pointed(summary, _shares(record, s.ssid, s.other_id))
 
 
 def _shares(record: Any, ssid: str | None, other_id: str | None) -> list[str]:
