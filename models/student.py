@@ -58,16 +58,9 @@ class Student(Base):
             postgresql_where=text("origin = 'sis' AND status = 'active' AND ssid IS NOT NULL"),
         ),
         Index("ix_students_district_other_id", "district_id", "other_id"),
-        # name search (matching/name_search.py): surname blocks and prefixes, narrowed by given name
-        Index(
-            "ix_students_name_search",
-            "district_id",
-            "search_last",
-            "search_first",
-            postgresql_where=text("origin = 'sis'"),
-        ),
-        # the Student Selector (admin/selector.py): active records of both origins, one page in name
-        # order read from the index, by surname prefix or by given-name prefix
+        # name search and matching's name blocks (matching/name_search.py, gather.py: active SIS
+        # records by exact keys) and the Student Selector (admin/selector.py: active records of both
+        # origins, one page in name order read from the index, by surname or by given name)
         Index(
             "ix_students_selector_names",
             "district_id",

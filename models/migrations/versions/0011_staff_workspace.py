@@ -5,8 +5,10 @@ Revises: 0007
 Create Date: 2026-12-10
 
 The Student Selector reads one page of active students in name order straight from an index,
-whatever the size of a surname block: `(district_id, search_last, search_first, id)` replaces the
-surname-only index (which left a block of 80,000 Nguyens to be sorted for every page), and
+whatever the size of a surname block: `(district_id, search_last, search_first, id)` over active
+records replaces both the selector's surname-only index (which left a block of 80,000 Nguyens to
+be sorted for every page) and name search's `(district_id, search_last, search_first)` over SIS
+records (matching only ever looks at active ones), so an SIS row still enters two name indexes;
 `(district_id, search_first, search_last, id)` serves a search by given name alone. Link Student
 to ALE reads each state of an unlinked record (no id / with an id) in creation order, and counts
 it, from an index of its own, and looks the names typed in its search box up among the unlinked
@@ -41,6 +43,7 @@ UNLINKED_STATES = {
 
 def upgrade() -> None:
     op.drop_index("ix_students_selector_last", table_name="students")
+    op.drop_index("ix_students_name_search", table_name="students")
     op.create_index(
         "ix_students_selector_names",
         "students",
@@ -68,4 +71,10 @@ def downgrade() -> None:
     op.drop_index("ix_students_selector_names", table_name="students")
     op.create_index(
         "ix_students_selector_last", "students", ["district_id", "search_last"], postgresql_where=ACTIVE
+    )
+    op.create_index(
+        "ix_students_name_search",
+        "students",
+        ["district_id", "search_last", "search_first"],
+        postgresql_where=sa.text("origin = 'sis'"),
     )
