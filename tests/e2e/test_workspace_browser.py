@@ -438,6 +438,30 @@ def test_a_record_without_ids_is_linked_by_name_in_three_clicks(site: Site, size
     page.context.close()
 
 
+def test_entering_an_id_keeps_it_beside_its_error_and_delete_asks_or_says_why_not(
+    site: Site, size: str
+) -> None:
+    cases = seed_cases(site, {"laptop": "Kettering", "phone": "Lindgren"}[size])
+    page = open_page(site, size)
+    page.goto(f"/link/{cases.no_id}/enter/ssid")
+    check(site, page, "enter-ssid")
+    page.get_by_label("SSID").fill("0000000000")
+    page.get_by_role("button", name="Find student").click()
+    field = page.get_by_label("SSID")
+    expect(field).to_have_value("0000000000")
+    expect(field).to_be_focused()
+    expect(page.locator("#value-error")).to_contain_text("No active SIS student of your district has that id")
+    assert "value-error" in (field.get_attribute("aria-describedby") or "")
+    check(site, page, "enter-ssid-error")
+    page.goto(f"/link/{cases.no_id}/delete")
+    expect(page.get_by_role("button", name="Yes, delete this record")).to_be_visible()
+    check(site, page, "delete-confirm")
+    page.goto(f"/link/{cases.with_plan}/delete")
+    expect(page.get_by_role("alert")).to_contain_text("cannot be deleted")
+    check(site, page, "delete-refused")
+    page.context.close()
+
+
 # --- Student Selector ---------------------------------------------------------------------------
 
 
