@@ -18,6 +18,7 @@ from admin.created_records import (
 from admin.identifiers import clean_entered_id
 from admin.linking import Candidate, LinkHistoryEntry
 from admin.rate_limits import limit_requests_by_address
+from admin.recent_links import RecentLinksPage, recent_links
 from admin.roles import Permission
 from admin.schemas import (
     CallerOut,
@@ -30,10 +31,12 @@ from admin.schemas import (
     LinkIn,
     RecordId,
     SelectorSearchIn,
+    UnlinkedSearchIn,
 )
 from admin.selector import PlanOutcome, SelectorPage
 from admin.staff_request import StaffRequest, staff_request
-from admin.unlinked_table import HeldRow, UnlinkedPage
+from admin.sync_summary import SyncSummary, sync_summary
+from admin.unlinked_table import Filter, Sort, TableQuery, UnlinkedPage
 from matching import staff_links
 from matching.link import LinkOutcome
 from matching.staff_links import EnteredId
@@ -58,6 +61,7 @@ Manager = Annotated[StaffRequest, staff_request(api_staff(Permission.MANAGE_RECO
 SelectorUser = Annotated[StaffRequest, staff_request(api_staff(Permission.USE_SELECTOR))]
 Page = Annotated[int, Query(ge=1, le=10_000)]
 PageSize = Annotated[int, Query(ge=1, le=100)]
+Cursor = Annotated[str | None, Query(max_length=60, description="a page's cursor from the previous answer")]
 
 
 @router.get("/me", response_model=CallerOut, tags=["staff"])
@@ -77,9 +81,11 @@ def create_student(body: CreateStudentIn, staff: Manager) -> Any:
 
 @router.post("/selector/search", response_model=SelectorPage, tags=["selector"])
 def search_selector(body: SelectorSearchIn, staff: SelectorUser) -> Any:
-    """The Student Selector: active students of both origins whose names begin with the words."""
+    """The Student Selector: active students of both origins whose first or last names begin with the
+    words, surname matches first; `next_after` asks for the next page. `total` is exact up to 1,000
+    (`total_exact` false past it)."""
     selector.refuse_if_blank(body.query)
-    return staff.read(selector.search_selector, body.query, body.page, body.page_size)
+    return staff.read(selector.search_selector, body.query, body.page_size, body.after)
 
 
 @router.post(
@@ -104,9 +110,29 @@ def link_history(student_id: RecordId, staff: Manager) -> Any:
 
 
 @router.get("/unlinked", response_model=UnlinkedPage, tags=["link"])
-def unlinked(staff: Manager, page: Page = 1, page_size: PageSize = 50) -> Any:
-    """Link Student to ALE: the district's created records not yet linked, newest first."""
-    return staff.read(unlinked_table.unlinked_page, page, page_size)
+def unlinked(
+    *,
+    staff: Manager,
+    state: Filter = Filter.ALL,
+    sort: Sort = Sort.OLDEST,
+    after: Cursor = None,
+    before: Cursor = None,
+    page: Page = 1,
+    page_size: PageSize = 50,
+) -> Any:
+    """Link Student to ALE: the district's created records not yet linked, each with its state
+    (`held`, `suggested`, `no_id`, `waiting`), the counts per state, and `total` in the chosen one.
+    Pages by `next_after` / `previous_before` (or by `page`)."""
+    offset = (page - 1) * page_size
+    query = TableQuery(state, sort, "", after, before, page_size, offset)
+    return staff.read(unlinked_table.unlinked_page, query)
+
+
+@router.post("/unlinked/search", response_model=UnlinkedPage, tags=["link"])
+def unlinked_search(body: UnlinkedSearchIn, staff: Manager) -> Any:
+    """The unlinked table narrowed to the names typed (sent in the body, so never in a URL)."""
+    query = TableQuery(body.state, body.sort, body.names, body.after, body.before, body.page_size)
+    return staff.read(unlinked_table.unlinked_page, query)
 
 
 @router.get("/unlinked/{created_record_id}/candidates", response_model=list[Candidate], tags=["link"])
@@ -157,7 +183,21 @@ def dismiss_suggestion(created_record_id: RecordId, body: DismissIn, staff: Mana
     return Response(status_code=204)
 
 
-@router.get("/held", response_model=list[HeldRow], tags=["link"])
-def held(staff: Manager) -> Any:
-    """Records whose id match needs a person, with the reason and the candidate it pointed at."""
-    return staff.read(unlinked_table.held_records)
+@router.get("/held", response_model=UnlinkedPage, tags=["link"])
+def held(staff: Manager, after: Cursor = None, page_size: PageSize = 50) -> Any:
+    """Records whose id match needs a person, oldest first, with the reason and the students the
+    ids point at (`pointed_at`, each with the ids it shares); `total` counts them all."""
+    query = TableQuery(Filter.HELD, Sort.OLDEST, "", after, None, page_size)
+    return staff.read(unlinked_table.unlinked_page, query)
+
+
+@router.get("/links/recent", response_model=RecentLinksPage, tags=["link"])
+def links_recent(staff: Manager, after: Cursor = None, page_size: PageSize = 50) -> Any:
+    """Links of the last 30 days, newest first: automatic and by whom; `total` counts them all."""
+    return staff.read(recent_links, page_size, after)
+
+
+@router.get("/sync-summary", response_model=SyncSummary, tags=["link"])
+def sync(staff: Manager) -> Any:
+    """When the SIS last delivered, what the last applied delivery did, and deliveries held for ops."""
+    return staff.read(sync_summary)

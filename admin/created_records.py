@@ -8,6 +8,7 @@ runs after every batch.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import delete
@@ -42,11 +43,33 @@ class CreateOutcome:
 
 def clean_name(value: str, field: str) -> str:
     text = " ".join(value.split())
+    words = field.replace("_", " ")
     if not text:
-        raise Refused(422, f"{field}_required", f"the {field.replace('_', ' ')} is required")
+        raise Refused(422, f"{field}_required", f"Enter the student's {words}.")
     if len(text) > NAME_MAX:
-        raise Refused(422, f"{field}_too_long", f"the {field.replace('_', ' ')} is too long")
+        raise Refused(
+            422, f"{field}_too_long", f"The {words} is too long: use at most {NAME_MAX} characters."
+        )
+    if "\x00" in text:
+        raise Refused(422, "invalid_text", f"The {words} holds a character that cannot be saved.")
     return text
+
+
+def form_errors(new: NewCreatedRecord) -> dict[str, str]:
+    """Every field the create form would refuse, with the sentence to show next to it, in form order."""
+    checks: dict[str, Callable[[], object]] = {
+        "first_name": lambda: clean_name(new.first_name, "first_name"),
+        "last_name": lambda: clean_name(new.last_name, "last_name"),
+        "ssid": lambda: clean_ssid(new.ssid),
+        "other_id": lambda: clean_other_id(new.other_id),
+    }
+    errors = {}
+    for field, check in checks.items():
+        try:
+            check()
+        except Refused as refusal:
+            errors[field] = refusal.message
+    return errors
 
 
 def create_created_record(session: Session, caller: Caller, new: NewCreatedRecord) -> CreateOutcome:

@@ -30,31 +30,42 @@ class Answer(NamedTuple):
 
 ANSWERS: dict[RefusalCode, Answer] = {
     RefusalCode.CREATED_RECORD_NOT_FOUND: Answer(
-        404, "not_found", "no such unlinked record in your district"
+        404,
+        "not_found",
+        "This record is no longer waiting to be linked: it was linked or deleted,"
+        " or it is not in your district.",
     ),
     RefusalCode.SIS_RECORD_NOT_FOUND: Answer(
-        404, "not_found", "no active SIS record of your district has that id"
+        404, "not_found", "No active SIS student of your district has that id. Check it, or search by name."
     ),
     RefusalCode.ALREADY_LINKED_ELSEWHERE: Answer(
-        409, "already_linked_elsewhere", "this record was already linked to another SIS record"
+        409, "already_linked_elsewhere", "This record was already linked to another SIS student."
     ),
     RefusalCode.SIS_RECORD_TAKEN: Answer(
-        409, "sis_record_taken", "that SIS record already has a created record linked to it"
+        409,
+        "sis_record_taken",
+        "That SIS student already has a created record linked to them."
+        " Check that you chose the right student.",
     ),
-    RefusalCode.NOT_ACTIVE: Answer(409, "not_active", "this record is already linked or no longer exists"),
+    RefusalCode.NOT_ACTIVE: Answer(409, "not_active", "This record is already linked or no longer exists."),
     RefusalCode.SIS_RECORD_INACTIVE: Answer(
-        409, "sis_record_inactive", "that SIS record is no longer active"
+        409, "sis_record_inactive", "That SIS student is no longer active in the SIS."
     ),
     RefusalCode.IDS_CONTRADICT: Answer(
-        422, "ids_contradict", "the ids on the two records contradict each other"
+        422,
+        "ids_contradict",
+        "The two records carry different SSIDs or Other IDs, so they cannot be linked. Correct the id first.",
     ),
     RefusalCode.AMBIGUOUS_OTHER_ID: Answer(
         409,
         "ambiguous_other_id",
-        "several SIS students of your district have this Other ID; link by name instead",
+        "Several SIS students of your district have this Other ID. Search by name instead.",
     ),
     RefusalCode.HAS_LEARNING_PLAN: Answer(
-        409, "has_learning_plan", "a learning plan was created on this record; it cannot be deleted"
+        409,
+        "has_learning_plan",
+        "A learning plan was started on this record, so it cannot be deleted."
+        " Link it to the SIS student instead.",
     ),
 }
 
@@ -67,4 +78,4 @@ def refused(error: Refused | Refusal) -> Refused:
 
 
 def not_found(what: str = "student") -> Refused:
-    return Refused(404, "not_found", f"no such {what} in your district")
+    return Refused(404, "not_found", f"There is no such {what} in your district.")

@@ -9,6 +9,13 @@ from config.settings import get_settings
 from matching.staff_links import EnteredId
 
 OTHER_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+DIGITS = re.compile(r"^\^?\[0-9\]\{(\d+)\}\$?$")
+
+
+def ssid_format() -> str:
+    """The state's SSID format in words, for the sentences staff read (e.g. "10 digits")."""
+    digits = DIGITS.fullmatch(get_settings().ssid_pattern)
+    return f"{digits[1]} digits" if digits else "the state's format"
 
 
 def clean_ssid(value: str | None) -> str | None:
@@ -17,7 +24,9 @@ def clean_ssid(value: str | None) -> str | None:
     if not text:
         return None
     if not get_settings().ssid_regex().fullmatch(text):
-        raise Refused(422, "invalid_ssid", "the SSID does not have the state's format")
+        raise Refused(
+            422, "invalid_ssid", f"Check the SSID: it is the state's student number, {ssid_format()}."
+        )
     return text
 
 
@@ -26,7 +35,11 @@ def clean_other_id(value: str | None) -> str | None:
     if not text:
         return None
     if not OTHER_ID.fullmatch(text):
-        raise Refused(422, "invalid_other_id", "the Other ID may hold letters, digits, '.', '_' and '-'")
+        raise Refused(
+            422,
+            "invalid_other_id",
+            "Check the Other ID: it may hold only letters, digits, full stops, underscores and hyphens.",
+        )
     return text
 
 
@@ -34,7 +47,8 @@ def clean_entered_id(kind: EnteredId, value: str | None) -> str:
     """An SSID or Other ID typed to link with: checked as above, and required."""
     cleaned = clean_ssid(value) if kind is EnteredId.SSID else clean_other_id(value)
     if cleaned is None:
-        raise Refused(422, f"{kind}_required", "enter the id to link with")
+        what = "SSID" if kind is EnteredId.SSID else "Other ID"
+        raise Refused(422, f"{kind}_required", f"Enter the {what} to link with.")
     return cleaned
 
 

@@ -6,6 +6,8 @@ from typing import Annotated
 
 from pydantic import BaseModel, Field
 
+from admin.unlinked_table import Filter, Sort
+
 # Postgres text cannot hold NUL; refusing it here keeps a typo from ever reaching the store
 Text = Annotated[str, Field(pattern=r"^[^\x00]*$")]
 RecordId = Annotated[int, Field(ge=1, le=2**63 - 1)]
@@ -38,8 +40,17 @@ class EditIdsIn(BaseModel):
 
 class SelectorSearchIn(BaseModel):
     query: Annotated[Text, Field(min_length=1, max_length=100, description="beginnings of first/last names")]
-    page: Annotated[int, Field(ge=1, le=10_000)] = 1
     page_size: Annotated[int, Field(ge=1, le=100)] = 25
+    after: Annotated[Text | None, Field(max_length=300, description="`next_after` of the page before")] = None
+
+
+class UnlinkedSearchIn(BaseModel):
+    names: Annotated[Text, Field(min_length=1, max_length=100, description="beginnings of first/last names")]
+    state: Filter = Filter.ALL
+    sort: Sort = Sort.OLDEST
+    after: Annotated[Text | None, Field(max_length=60)] = None
+    before: Annotated[Text | None, Field(max_length=60)] = None
+    page_size: Annotated[int, Field(ge=1, le=100)] = 50
 
 
 class LinkIn(BaseModel):

@@ -2,34 +2,35 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 import structlog
-from sqlalchemy import ColumnElement, Text, and_, exists, literal, literal_column, or_, select
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from admin.caller import Caller
 from admin.errors import Refused, not_found
-from matching.core.search_keys import UNDECOMPOSED, name_key
+from admin.identifiers import mask_ssid
+from admin.name_query import Lead, Order, Reading, reading_condition, readings, words
 from matching.staff_links import audit_staff_action
-from models import AuditAction, LearningPlan, School, Student, StudentStatus
+from models import AuditAction, LearningPlan, Student, StudentStatus
 
 logger = structlog.get_logger(__name__)
 
-MAX_TOKENS = 4
-UNDECOMPOSED_SQL = f"{''.join(UNDECOMPOSED)}', '{''.join(UNDECOMPOSED.values())}"
-# the given name folded as the name keys fold it (matching/core/search_keys.py) but keeping spaces
-# and hyphens: only the marks a decomposition leaves are removed, and only for names that are
-# not plain ASCII (a regexp over every row costs more than a surname block of thousands affords)
-FIRST_NAME_FOLDED = literal_column(
-    "CASE WHEN octet_length(students.first_name) = char_length(students.first_name)"
-    " THEN lower(students.first_name)"
-    f" ELSE regexp_replace(translate(normalize(lower(students.first_name), NFKD), '{UNDECOMPOSED_SQL}'),"
-    " '[\u0300-\u036f]+', '', 'g') END",
-    Text,
-)
+COUNT_CAP = 1000  # a count stops here: "more than 1,000 students" says enough to add a word
+_CURSOR = re.compile(r"^([01])\.([a-z]*)\.([a-z]*)\.([0-9]{1,19})$")
+_ACTIVE = "s.district_id = :d AND s.status = 'active'"
+_DETAILS = """
+SELECT s.id, s.first_name, s.last_name, s.origin, s.ssid, s.birth_date, s.grade, sc.name AS school,
+       EXISTS (SELECT 1 FROM learning_plans p WHERE p.student_id = s.id AND p.district_id = :d
+               AND p.school_year = :year) AS has_plan
+FROM students s
+LEFT JOIN schools sc ON sc.district_id = s.district_id AND sc.sis_source_id = s.school_id
+WHERE s.district_id = :d AND s.id = ANY(CAST(:ids AS bigint[]))
+"""
 
 
 @dataclass(frozen=True)
@@ -38,69 +39,123 @@ class SelectorRow:
     first_name: str
     last_name: str
     origin: str
+    ssid_masked: str | None
+    birth_date: date | None
     grade: str | None
     school: str | None
-    has_plan: bool
+    has_plan: bool  # this school year's plan was started
 
 
 @dataclass(frozen=True)
 class SelectorPage:
     rows: list[SelectorRow]
-    page: int
     page_size: int
+    total: int  # exact up to COUNT_CAP; past it, COUNT_CAP with total_exact false
+    total_exact: bool
+    school_year: str
+    next_after: str | None  # the cursor of the next page, when there is one
     has_more: bool
 
 
-def name_tokens(query: str) -> list[str]:
-    """The query's words as name keys (plain a-z, as stored in search_last / search_first)."""
-    keys = (name_key(word) for word in query.replace(",", " ").split())
-    return [key for key in keys if key][:MAX_TOKENS]
+@dataclass(frozen=True, order=True)
+class Cursor:
+    """Where a page ended: the reading's order, its two keys, the record id."""
+
+    order: int
+    k1: str
+    k2: str
+    id: int
+
+    def text(self) -> str:
+        return f"{self.order}.{self.k1}.{self.k2}.{self.id}"
+
+    @classmethod
+    def parse(cls, value: str | None) -> Cursor | None:
+        if not value:
+            return None
+        found = _CURSOR.fullmatch(value)
+        if found is None:
+            raise Refused(422, "invalid_cursor", "That page of results is not available. Search again.")
+        return cls(int(found[1]), found[2], found[3], int(found[4]))
 
 
-def _prefix(token: str) -> Any:
-    # keys are plain a-z, so the prefix needs no escaping; it is written into the statement (not
-    # bound) so that even a reused prepared plan sees a constant prefix: an index range in C collation
-    return literal(f"{token}%", literal_execute=True)
+def _keys(reading: Reading) -> tuple[str, str]:
+    if reading.order is Order.SURNAME:
+        return "s.search_last", "s.search_first"
+    return "s.search_first", "s.search_last"
 
 
-def _surname_anchor(tokens: list[str]) -> ColumnElement[bool]:
-    """Some word begins the surname: the index range that keeps a million-row district fast.
-    A lone initial ("nguyen a") only narrows; as a surname prefix it would match a tenth of a district."""
-    words = [t for t in tokens if len(t) > 1] or tokens
-    return or_(*(Student.search_last.like(_prefix(t)) for t in words))
+def _branch(reading: Reading, excluded: str, cursor: Cursor | None, limit: int, ordered: bool) -> str | None:
+    """One reading's rows in name order from its index, at most `limit`, after the cursor."""
+    k1, k2 = _keys(reading)
+    where = [_ACTIVE, reading_condition(reading)]
+    if cursor is not None and ordered:
+        if cursor.order > reading.order:
+            return None
+        if cursor.order == reading.order:
+            where.append(f"({k1}, {k2}, s.id) > ('{cursor.k1}', '{cursor.k2}', {cursor.id})")
+    if reading.order is Order.GIVEN and excluded:
+        where.append(f"NOT ({excluded})")  # found by surname already
+    columns = f"s.id, {k1} AS k1, {k2} AS k2, {int(reading.order)} AS o" if ordered else "s.id"
+    # in index order even to count: an ordered index scan stops at the limit, where a bitmap scan
+    # would first read the whole surname block. Surnames with a particle put in are the exception:
+    # few, and looked up whole (the planner, guessing each at a district's average surname, would
+    # otherwise walk the district's whole index in order for them)
+    order = "" if reading.lead is Lead.ONE_OF else f"ORDER BY {k1}, {k2}, s.id LIMIT {limit}"
+    return f"(SELECT {columns} FROM students s WHERE {' AND '.join(where)} {order})"
 
 
-def _begins_a_name(token: str) -> ColumnElement[bool]:
-    return or_(Student.search_last.like(_prefix(token)), FIRST_NAME_FOLDED.like(_prefix(token)))
+def _branches(found: list[Reading], cursor: Cursor | None, limit: int, ordered: bool) -> list[str]:
+    excluded = " OR ".join(f"({reading_condition(r)})" for r in found if r.order is Order.SURNAME)
+    branches = (_branch(r, excluded, cursor, limit, ordered) for r in found)
+    return [b for b in branches if b]
 
 
-def search_selector(session: Session, caller: Caller, query: str, page: int, page_size: int) -> SelectorPage:
-    """Active records (merged ones are gone) whose surname begins with one of the words and whose
-    names begin with every word: "nguyen", "nguyen ava" and "ava ngu" all find Ava Nguyen."""
-    district_id = caller.district_id
-    has_plan = exists().where(LearningPlan.student_id == Student.id, LearningPlan.district_id == district_id)
-    stmt = (
-        select(Student, School.name, has_plan)
-        .outerjoin(
-            School,
-            and_(School.district_id == Student.district_id, School.sis_source_id == Student.school_id),
-        )
-        .where(Student.district_id == district_id, Student.status == StudentStatus.ACTIVE)
-    )
-    tokens = name_tokens(query)
-    if tokens:
-        stmt = stmt.where(_surname_anchor(tokens), *(_begins_a_name(t) for t in tokens))
-    stmt = stmt.order_by(Student.search_last, Student.first_name, Student.id)
-    rows = session.execute(stmt.offset((page - 1) * page_size).limit(page_size + 1)).all()
+def search_selector(
+    session: Session, caller: Caller, query: str, page_size: int, after: str | None = None
+) -> SelectorPage:
+    """Active records (merged ones are gone) that the query names, surname readings first, each
+    in name order; a page is read from the indexes, never a whole surname block."""
+    found = readings(query)
+    cursor = Cursor.parse(after)
+    params = {"d": caller.district_id}
+    page_sql = " UNION ".join(_branches(found, cursor, page_size + 1, ordered=True))
+    keys = session.execute(text(f"{page_sql} ORDER BY o, k1, k2, id LIMIT {page_size + 1}"), params).all()
+    if cursor is None and len(keys) <= page_size:
+        total = len(keys)  # all on the first page: nothing more to count
+    else:
+        count_sql = " UNION ".join(_branches(found, None, COUNT_CAP + 1, ordered=False))
+        total = session.execute(text(f"SELECT count(*) FROM ({count_sql}) u"), params).scalar_one()
+    year = school_year_of(date.today())
+    shown = keys[:page_size]
+    rows = selector_rows(session, caller.district_id, [k.id for k in shown])
+    last = shown[-1] if shown else None
+    has_more = len(keys) > page_size
     return SelectorPage(
-        rows=[
-            SelectorRow(s.id, s.first_name, s.last_name, str(s.origin), s.grade, school, bool(plan))
-            for s, school, plan in rows[:page_size]
-        ],
-        page=page,
+        rows=rows,
         page_size=page_size,
-        has_more=len(rows) > page_size,
+        total=min(total, COUNT_CAP),
+        total_exact=total <= COUNT_CAP,
+        school_year=year,
+        next_after=Cursor(last.o, last.k1, last.k2, last.id).text() if has_more and last else None,
+        has_more=has_more,
     )
+
+
+def selector_rows(session: Session, district_id: str, ids: list[int]) -> list[SelectorRow]:
+    """These students as the selector shows them, in this order."""
+    if not ids:
+        return []
+    params = {"d": district_id, "year": school_year_of(date.today()), "ids": ids}
+    details = {r.id: r for r in session.execute(text(_DETAILS), params)}
+    return [_row(details[i]) for i in ids if i in details]
+
+
+def _row(r: Any) -> SelectorRow:
+    return SelectorRow(
+        r.id, r.first_name, r.last_name, str(r.origin), mask_ssid(r.ssid), r.birth_date, r.grade, r.school,
+        bool(r.has_plan),
+    )  # fmt: skip
 
 
 def school_year_of(day: date) -> str:
@@ -154,5 +209,5 @@ def initiate_learning_plan(session: Session, caller: Caller, student_id: int) ->
 
 
 def refuse_if_blank(query: str) -> None:
-    if not name_tokens(query):
-        raise Refused(422, "query_required", "type part of a first or last name")
+    if not words(query):
+        raise Refused(422, "query_required", "Type the beginning of the student's first or last name.")

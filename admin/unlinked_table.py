@@ -1,16 +1,123 @@
-"""Link Student to ALE: the district's unlinked created records, their status, and the held ones."""
+"""Link Student to ALE: the district's unlinked created records, each saying what it needs.
+
+A row is in one state: held for a person (Needs review), a possible SIS match to check, no id
+(search by name), or waiting for the SIS (it will link by itself). The table is filtered by
+state, by the names typed in its search box, sorted by age, and read a page at a time with a
+keyset cursor (the page's last creation time and id) from the unlinked index; only the page's
+rows are then looked up in full. Counts per state come with every page.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import enum
+from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import ScalarSelect, Select, and_, exists, func, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import text
+from sqlalchemy.orm import Session
 
 from admin.caller import Caller
 from admin.identifiers import mask_ssid
-from models import DismissedSuggestion, HoldRow, Origin, School, Staff, Student, StudentStatus, SuggestionRow
+from admin.linking import SisSummary
+from admin.name_query import any_reading_condition, words
+from admin.paging import cursor_text, parse_cursor
+
+
+class RowState(enum.StrEnum):
+    HELD = "held"  # the id match waits for a person: Needs review
+    SUGGESTED = "suggested"  # a possible SIS match to check
+    NO_ID = "no_id"  # nothing to match on: search by name
+    WAITING = "waiting"  # has an id; links by itself when the SIS sends the student
+
+
+class Filter(enum.StrEnum):
+    NEEDS_PERSON = "needs_person"
+    HELD = "held"
+    SUGGESTED = "suggested"
+    NO_ID = "no_id"
+    WAITING = "waiting"
+    ALL = "all"
+
+
+class Sort(enum.StrEnum):
+    OLDEST = "oldest"
+    NEWEST = "newest"
+
+
+_HELD = "EXISTS (SELECT 1 FROM holds h WHERE h.created_record_id = s.id AND h.district_id = :d)"
+_NOT_DISMISSED = (
+    "NOT EXISTS (SELECT 1 FROM dismissed_suggestions x"
+    " WHERE x.created_record_id = g.created_record_id AND x.sis_record_id = g.sis_record_id)"
+)
+# a suggestion for the record (alias s) that staff have not dismissed
+_OPEN_SUGGESTION = f"g.created_record_id = s.id AND g.district_id = :d AND {_NOT_DISMISSED}"
+_SUGGESTED = f"EXISTS (SELECT 1 FROM suggestions g WHERE {_OPEN_SUGGESTION})"
+_IN_HOLDS = "s.id IN (SELECT h.created_record_id FROM holds h WHERE h.district_id = :d)"
+_IN_SUGGESTIONS = (
+    f"s.id IN (SELECT g.created_record_id FROM suggestions g WHERE g.district_id = :d AND {_NOT_DISMISSED})"
+)
+# written as the partial indexes' predicates, so that each state is read along its own index
+_HAS_ID = "(s.ssid IS NOT NULL OR s.other_id IS NOT NULL)"
+_NO_ID = "s.ssid IS NULL AND s.other_id IS NULL"
+_STATE_SQL: dict[RowState, str] = {
+    RowState.HELD: _IN_HOLDS,  # few: read from the holds
+    RowState.SUGGESTED: f"{_IN_SUGGESTIONS} AND NOT {_HELD}",
+    RowState.NO_ID: f"{_NO_ID} AND NOT {_HELD} AND NOT {_SUGGESTED}",
+    RowState.WAITING: f"{_HAS_ID} AND NOT {_HELD} AND NOT {_SUGGESTED}",
+}
+# each filter as disjoint branches, each read in creation order along its own index and merged
+BRANCHES: dict[Filter, list[str]] = {
+    Filter.NEEDS_PERSON: [
+        _STATE_SQL[RowState.HELD],
+        _STATE_SQL[RowState.SUGGESTED],
+        _STATE_SQL[RowState.NO_ID],
+    ],
+    Filter.HELD: [_STATE_SQL[RowState.HELD]],
+    Filter.SUGGESTED: [_STATE_SQL[RowState.SUGGESTED]],
+    Filter.NO_ID: [_STATE_SQL[RowState.NO_ID]],
+    Filter.WAITING: [_STATE_SQL[RowState.WAITING]],
+    Filter.ALL: ["TRUE"],
+}
+_UNLINKED = "s.district_id = :d AND s.origin = 'created' AND s.status = 'active'"
+# with names typed (a few records): each record's state, counted
+_COUNTS_NAMED = f"""
+SELECT count(*) FILTER (WHERE held) AS held,
+       count(*) FILTER (WHERE NOT held AND suggested) AS suggested,
+       count(*) FILTER (WHERE NOT held AND NOT suggested AND NOT has_id) AS no_id,
+       count(*) FILTER (WHERE NOT held AND NOT suggested AND has_id) AS waiting
+FROM (SELECT {_HELD} AS held, {_SUGGESTED} AS suggested, {_HAS_ID} AS has_id
+      FROM students s WHERE {_UNLINKED} AND ({{names}})) x
+"""
+# the whole table: two counts from the indexes alone, and the (few) held and suggested records
+_COUNTS = f"""
+WITH held AS (SELECT {_NO_ID} AS no_id FROM students s
+               WHERE {_UNLINKED} AND {_STATE_SQL[RowState.HELD]}),
+     suggested AS (SELECT {_NO_ID} AS no_id FROM students s
+                    WHERE {_UNLINKED} AND {_STATE_SQL[RowState.SUGGESTED]})
+SELECT (SELECT count(*) FROM students s WHERE {_UNLINKED}) AS total,
+       (SELECT count(*) FROM students s WHERE {_UNLINKED} AND {_NO_ID}) AS without_ids,
+       (SELECT count(*) FROM held) AS held, (SELECT count(*) FROM held WHERE no_id) AS held_no_id,
+       (SELECT count(*) FROM suggested) AS suggested,
+       (SELECT count(*) FROM suggested WHERE no_id) AS suggested_no_id
+"""
+_ROWS = f"""
+SELECT s.id, s.first_name, s.last_name, s.ssid, s.other_id, s.created_at, s.had_learning_plan,
+       st.name AS created_by, h.reason, h.candidate_sis_record_id, h.detail,
+       (SELECT min(g.sis_record_id) FROM suggestions g WHERE {_OPEN_SUGGESTION}) AS suggested
+FROM students s
+LEFT JOIN staff st ON st.id = s.created_by_staff_id
+LEFT JOIN holds h ON h.created_record_id = s.id AND h.district_id = :d
+WHERE {_UNLINKED} AND s.id = ANY(CAST(:ids AS bigint[]))
+"""
+
+
+@dataclass(frozen=True)
+class Pointed:
+    """An SIS student a hold or a suggestion points at, and which of the record's ids it shares."""
+
+    student: SisSummary
+    shares: list[str]  # "SSID", "Other ID"
 
 
 @dataclass(frozen=True)
@@ -23,158 +130,175 @@ class UnlinkedRow:
     created_by: str | None
     created_at: datetime
     has_plan: bool
-    status: str  # waiting | held | suggested
+    status: RowState
     hold_reason: str | None
     suggested_sis_record_id: int | None
+    pointed_at: list[Pointed] = field(default_factory=list)  # the students the hold or suggestion names
+    can_delete: bool = True  # False once a learning plan was ever started on the record
+
+
+@dataclass(frozen=True)
+class TableQuery:
+    state: Filter = Filter.NEEDS_PERSON
+    sort: Sort = Sort.OLDEST
+    names: str = ""  # the search box: words that begin the first or last name
+    after: str | None = None  # the cursor of the row before the page
+    before: str | None = None  # the cursor of the row after the page (going back)
+    page_size: int = 50
+    offset: int = 0  # the JSON API's page numbers: (page - 1) * page_size
 
 
 @dataclass(frozen=True)
 class UnlinkedPage:
     rows: list[UnlinkedRow]
+    total: int  # records in the chosen state (and names)
+    counts: dict[str, int]  # records per state (with the names), and needs_person / all
     page: int
     page_size: int
-    total: int
+    state: Filter
+    sort: Sort
+    next_after: str | None
+    previous_before: str | None
 
 
-def _unlinked(district_id: str) -> Select[tuple[Student]]:
-    return select(Student).where(
-        Student.district_id == district_id,
-        Student.origin == Origin.CREATED,
-        Student.status == StudentStatus.ACTIVE,
-    )
+def _names_condition(names: str) -> str:
+    return f"({any_reading_condition(names)})" if words(names) else "TRUE"
 
 
-def _open_suggestion(district_id: str) -> ScalarSelect[int]:
-    dismissed = exists().where(
-        DismissedSuggestion.created_record_id == SuggestionRow.created_record_id,
-        DismissedSuggestion.sis_record_id == SuggestionRow.sis_record_id,
-    )
-    return (
-        select(func.min(SuggestionRow.sis_record_id))
-        .where(
-            SuggestionRow.district_id == district_id,
-            SuggestionRow.created_record_id == Student.id,
-            ~dismissed,
-        )
-        .scalar_subquery()
-    )
-
-
-def _status(hold_reason: str | None, suggested: int | None) -> str:
-    if hold_reason:
-        return "held"
-    return "suggested" if suggested is not None else "waiting"
-
-
-def unlinked_page(session: Session, caller: Caller, page: int, page_size: int) -> UnlinkedPage:
-    """One page, newest first: name, ids entered (SSID masked), who created it and when, plan, status."""
-    district_id = caller.district_id
-    # the page's ids (and the total, counted on the way) come first, from the index alone; the joins
-    # and the suggestion lookup then run for those rows only, not for every row the offset skips
-    page_ids = (
-        _unlinked(district_id)
-        .with_only_columns(Student.id, Student.created_at, func.count().over().label("total"))
-        .order_by(Student.created_at.desc(), Student.id.desc())
-        .offset((page - 1) * page_size)
-        .limit(page_size)
-        .subquery()
-    )
-    # plain columns, not entities: a page is read, never changed, so no identity map is needed
-    stmt = (
-        select(
-            Student.id,
-            Student.first_name,
-            Student.last_name,
-            Student.ssid,
-            Student.other_id,
-            Staff.name.label("created_by"),
-            Student.created_at,
-            Student.had_learning_plan,
-            HoldRow.reason,
-            _open_suggestion(district_id).label("suggested"),
-            page_ids.c.total,
-        )
-        .join(page_ids, page_ids.c.id == Student.id)
-        .outerjoin(Staff, Staff.id == Student.created_by_staff_id)
-        .outerjoin(HoldRow, and_(HoldRow.created_record_id == Student.id, HoldRow.district_id == district_id))
-        .order_by(page_ids.c.created_at.desc(), page_ids.c.id.desc())
-    )
-    found = session.execute(stmt).all()
-    rows = [
-        UnlinkedRow(
-            r.id,
-            r.first_name,
-            r.last_name,
-            mask_ssid(r.ssid),
-            r.other_id,
-            r.created_by,
-            r.created_at,
-            r.had_learning_plan,
-            _status(r.reason, r.suggested),
-            str(r.reason) if r.reason else None,
-            r.suggested,
-        )
-        for r in found
+def _page_ids(session: Session, district_id: str, query: TableQuery) -> tuple[list[Any], bool]:
+    """The page's ids in display order, each branch of the filter read along its index in creation
+    order and merged, and whether more rows lie beyond the page in the direction read."""
+    backwards = query.before is not None and query.after is None
+    descending = (query.sort is Sort.NEWEST) != backwards
+    params: dict[str, Any] = {"d": district_id}
+    where = [_UNLINKED, _names_condition(query.names)]
+    cursor = query.before if backwards else query.after
+    if cursor:
+        params["at"], params["id"] = parse_cursor(cursor)
+        where.append(f"(s.created_at, s.id) {'<' if descending else '>'} (:at, :id)")
+    direction = "DESC" if descending else "ASC"
+    order = f" ORDER BY created_at {direction}, id {direction}"
+    limit = query.page_size + 1 + (0 if cursor else query.offset)
+    read = "SELECT s.id, s.created_at FROM students s WHERE"
+    branches = [
+        f"({read} {' AND '.join([*where, branch])}{order} LIMIT {limit})" for branch in BRANCHES[query.state]
     ]
-    if found:
-        return UnlinkedPage(rows, page, page_size, found[0].total)
-    # past the last page: the count comes on its own
-    count = _unlinked(district_id).with_only_columns(func.count())
-    return UnlinkedPage(rows, page, page_size, session.execute(count).scalar_one())
-
-
-@dataclass(frozen=True)
-class HeldRow:
-    created_record_id: int
-    first_name: str
-    last_name: str
-    ssid_masked: str | None
-    other_id: str | None
-    reason: str
-    held_since: datetime
-    candidate_sis_record_id: int | None
-    candidate_first_name: str | None
-    candidate_last_name: str | None
-    candidate_ssid_masked: str | None
-    candidate_school: str | None
-    candidate_grade: str | None
-
-
-def held_records(session: Session, caller: Caller, limit: int = 500) -> list[HeldRow]:
-    """The records matching held for a person, oldest hold first, with the candidate it pointed at."""
-    district_id = caller.district_id
-    candidate = aliased(Student)
-    stmt = (
-        _unlinked(district_id)
-        .join(HoldRow, and_(HoldRow.created_record_id == Student.id, HoldRow.district_id == district_id))
-        .outerjoin(
-            candidate,
-            and_(candidate.id == HoldRow.candidate_sis_record_id, candidate.district_id == district_id),
-        )
-        .outerjoin(
-            School, and_(School.district_id == district_id, School.sis_source_id == candidate.school_id)
-        )
-        .add_columns(HoldRow, candidate, School.name)
-        .order_by(HoldRow.first_held_at, Student.id)
-        .limit(limit)
+    statement = (
+        f"SELECT id, created_at FROM ({' UNION ALL '.join(branches)}) u"
+        f"{order} LIMIT {query.page_size + 1} OFFSET {limit - query.page_size - 1}"
     )
-    out = []
-    for s, hold, cand, school in session.execute(stmt).all():
-        out.append(
-            HeldRow(
-                s.id,
-                s.first_name,
-                s.last_name,
-                mask_ssid(s.ssid),
-                s.other_id,
-                str(hold.reason),
-                hold.first_held_at,
-                hold.candidate_sis_record_id,
-                cand.first_name if cand else None,
-                cand.last_name if cand else None,
-                mask_ssid(cand.ssid) if cand else None,
-                school,
-                cand.grade if cand else None,
-            )
-        )
-    return out
+    found = list(session.execute(text(statement), params).all())
+    page = found[: query.page_size]
+    return (list(reversed(page)) if backwards else page), len(found) > query.page_size
+
+
+def state_counts(session: Session, district_id: str, names: str = "") -> dict[str, int]:
+    """Records per state (and needs a person, all); with names typed, of the records they name."""
+    if words(names):
+        statement = text(_COUNTS_NAMED.format(names=_names_condition(names)))
+        counts = dict(session.execute(statement, {"d": district_id}).mappings().one())
+    else:
+        c = session.execute(text(_COUNTS), {"d": district_id}).one()
+        with_ids = c.total - c.without_ids
+        counts = {
+            "held": c.held,
+            "suggested": c.suggested,
+            "no_id": c.without_ids - c.held_no_id - c.suggested_no_id,
+            "waiting": with_ids - (c.held - c.held_no_id) - (c.suggested - c.suggested_no_id),
+        }
+    counts[Filter.NEEDS_PERSON] = counts["held"] + counts["suggested"] + counts["no_id"]
+    counts[Filter.ALL] = counts[Filter.NEEDS_PERSON] + counts["waiting"]
+    return counts
+
+
+# the SIS students holds and suggestions point at, as staff see them, with their ids to compare
+_POINTED = """
+SELECT s.id, s.first_name, s.last_name, s.ssid, s.other_id, s.birth_date, s.grade, sc.name AS school
+FROM students s LEFT JOIN schools sc ON sc.district_id = s.district_id AND sc.sis_source_id = s.school_id
+WHERE s.district_id = :d AND s.origin = 'sis' AND s.id = ANY(CAST(:ids AS bigint[]))
+"""
+# a plan made for this district's numbers on every call: a prepared statement's generic plan
+# (psycopg prepares a statement after its fifth run) joined the holds to every unlinked record
+_CUSTOM_PLANS = "SET LOCAL plan_cache_mode = force_custom_plan"
+
+
+def unlinked_page(session: Session, caller: Caller, query: TableQuery) -> UnlinkedPage:
+    """One page of the table in the chosen state, sort and names, with the counts per state."""
+    session.execute(text(_CUSTOM_PLANS))
+    shown, more = _page_ids(session, caller.district_id, query)
+    rows = page_rows(session, caller.district_id, [r.id for r in shown])
+    counts = state_counts(session, caller.district_id, query.names)
+    backwards = query.before is not None and query.after is None
+    has_next = True if backwards else more
+    has_previous = more if backwards else bool(query.after) or query.offset > 0
+    return UnlinkedPage(
+        rows=rows,
+        total=counts[query.state],
+        counts=counts,
+        page=query.offset // query.page_size + 1,
+        page_size=query.page_size,
+        state=query.state,
+        sort=query.sort,
+        next_after=cursor_text(shown[-1].created_at, shown[-1].id) if has_next and shown else None,
+        previous_before=cursor_text(shown[0].created_at, shown[0].id) if has_previous and shown else None,
+    )
+
+
+def page_rows(session: Session, district_id: str, ids: list[int]) -> list[UnlinkedRow]:
+    """The rows for these records, in this order, with the students their hold or suggestion names."""
+    if not ids:
+        return []
+    found = {r.id: r for r in session.execute(text(_ROWS), {"d": district_id, "ids": ids})}
+    pointed = _pointed_at(session, district_id, list(found.values()))
+    return [_row(found[i], pointed.get(i, [])) for i in ids if i in found]
+
+
+def unlinked_row(session: Session, caller: Caller, created_record_id: int) -> UnlinkedRow | None:
+    """One record's row (None once it is linked or deleted)."""
+    rows = page_rows(session, caller.district_id, [created_record_id])
+    return rows[0] if rows and rows[0] else None
+
+
+def _row(r: Any, pointed: list[Pointed]) -> UnlinkedRow:
+    if r.reason:
+        state = RowState.HELD
+    elif r.suggested is not None:
+        state = RowState.SUGGESTED
+    else:
+        state = RowState.WAITING if (r.ssid or r.other_id) else RowState.NO_ID
+    return UnlinkedRow(
+        r.id, r.first_name, r.last_name, mask_ssid(r.ssid), r.other_id, r.created_by, r.created_at,
+        r.had_learning_plan, state, str(r.reason) if r.reason else None, r.suggested, pointed,
+        can_delete=not r.had_learning_plan,
+    )  # fmt: skip
+
+
+def _pointed_ids(r: Any) -> list[int]:
+    if r.reason:
+        listed = (r.detail or {}).get("candidate_ids") or []
+        ids = [int(i) for i in listed] or ([r.candidate_sis_record_id] if r.candidate_sis_record_id else [])
+        return sorted(set(ids), key=ids.index)
+    return [r.suggested] if r.suggested is not None else []
+
+
+def _pointed_at(session: Session, district_id: str, rows: list[Any]) -> dict[int, list[Pointed]]:
+    wanted = {r.id: _pointed_ids(r) for r in rows}
+    every = sorted({i for ids in wanted.values() for i in ids})
+    found = {}
+    if every:
+        found = {s.id: s for s in session.execute(text(_POINTED), {"d": district_id, "ids": every})}
+    return {r.id: [_pointed(r, found[i]) for i in wanted[r.id] if i in found] for r in rows}
+
+
+def _pointed(record: Any, s: Any) -> Pointed:
+    summary = SisSummary(s.id, s.first_name, s.last_name, mask_ssid(s.ssid), s.birth_date, s.grade, s.school)
+    return Pointed(summary, _shares(record, s.ssid, s.other_id))
+
+
+def _shares(record: Any, ssid: str | None, other_id: str | None) -> list[str]:
+    shared = []
+    if record.ssid and record.ssid == ssid:
+        shared.append("SSID")
+    if record.other_id and record.other_id == other_id:
+        shared.append("Other ID")
+    return shared

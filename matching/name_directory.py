@@ -5,7 +5,7 @@ Two uses: the evidence model weighs an agreeing name by its share of the distric
 "Smith" is weaker evidence than a shared "Wojciechowski"), and name search looks misspelt
 names up in it (every key within two edits of the typed one, first letters included) before
 it asks Postgres for the records. Read with one GROUP BY over the district's SIS records and
-kept per process; read again when the district has a newer record or a newer applied batch,
+kept per process; read again when the district has a newer SIS record or a newer applied batch,
 and at the latest after MAX_AGE_SECONDS. A stale copy misses only a brand-new name's
 misspellings for a moment: name search always asks for the typed names themselves as well.
 """
@@ -30,7 +30,7 @@ MAX_DISTRICTS = 64
 Part = Literal["given", "family"]
 
 _VERSION = """
-SELECT (SELECT max(id) FROM students WHERE district_id = :d),
+SELECT (SELECT max(id) FROM students WHERE district_id = :d AND origin = 'sis'),
        (SELECT max(id) FROM batches WHERE district_id = :d AND status = 'applied')
 """
 

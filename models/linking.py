@@ -39,6 +39,8 @@ class LinkAudit(Base):
         CheckConstraint("(actor_kind = 'staff') = (actor_staff_id IS NOT NULL)", name="staff_actor_named"),
         CheckConstraint("actor_kind IN ('system', 'staff')", name="actor_kind_known"),
         Index("ix_link_audit_sis_record_id", "sis_record_id"),
+        # "Recently linked": a district's links newest first (admin/recent_links.py)
+        Index("ix_link_audit_district_linked_at", "district_id", "linked_at"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)

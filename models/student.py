@@ -58,19 +58,23 @@ class Student(Base):
             postgresql_where=text("origin = 'sis' AND status = 'active' AND ssid IS NOT NULL"),
         ),
         Index("ix_students_district_other_id", "district_id", "other_id"),
-        # name search (matching/name_search.py): surname blocks and prefixes, narrowed by given name
+        # name search and matching's name blocks (matching/name_search.py, gather.py: active SIS
+        # records by exact keys) and the Student Selector (admin/selector.py: active records of both
+        # origins, one page in name order read from the index, by surname or by given name)
         Index(
-            "ix_students_name_search",
+            "ix_students_selector_names",
             "district_id",
             "search_last",
             "search_first",
-            postgresql_where=text("origin = 'sis'"),
+            "id",
+            postgresql_where=text("status = 'active'"),
         ),
-        # the Student Selector (admin/selector.py): surname prefixes over active records of both origins
         Index(
-            "ix_students_selector_last",
+            "ix_students_selector_given",
             "district_id",
+            "search_first",
             "search_last",
+            "id",
             postgresql_where=text("status = 'active'"),
         ),
         Index(
@@ -85,6 +89,39 @@ class Student(Base):
             "district_id",
             "created_at",
             "id",
+            postgresql_where=text("origin = 'created' AND status = 'active'"),
+        ),
+        # Link Student to ALE's states, each read in creation order from an index of its own
+        Index(
+            "ix_students_unlinked_no_id",
+            "district_id",
+            "created_at",
+            "id",
+            postgresql_where=text(
+                "origin = 'created' AND status = 'active' AND ssid IS NULL AND other_id IS NULL"
+            ),
+        ),
+        Index(
+            "ix_students_unlinked_with_id",
+            "district_id",
+            "created_at",
+            "id",
+            postgresql_where=text(
+                "origin = 'created' AND status = 'active' AND (ssid IS NOT NULL OR other_id IS NOT NULL)"
+            ),
+        ),
+        # the names box of Link Student to ALE: names looked up among the unlinked records only
+        Index(
+            "ix_students_unlinked_names",
+            "district_id",
+            "search_last",
+            "search_first",
+            postgresql_where=text("origin = 'created' AND status = 'active'"),
+        ),
+        Index(
+            "ix_students_unlinked_given",
+            "district_id",
+            "search_first",
             postgresql_where=text("origin = 'created' AND status = 'active'"),
         ),
         # one partition per district that has had a first load (worker/ingest/first_load.py);

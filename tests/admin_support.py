@@ -110,9 +110,10 @@ def free_port() -> int:
 
 @contextmanager
 def running_admin(
-    database_url: str, redis_url: str, log_path: Path | None = None, **env: str
+    database_url: str, redis_url: str, log_path: Path | None = None, workers: int = 1, **env: str
 ) -> Iterator[str]:
-    """`uvicorn admin.app:app` in a subprocess on a free port (its log to `log_path`); yields its base URL."""
+    """`uvicorn admin.app:app` in a subprocess on a free port (its log to `log_path`, WORKERS
+    processes); yields its base URL."""
     port = free_port()
     environment = {
         **os.environ,
@@ -134,7 +135,8 @@ def running_admin(
             "--port",
             str(port),
             "--no-proxy-headers",
-        ],
+        ]
+        + (["--workers", str(workers)] if workers > 1 else []),
         cwd=ROOT,
         env=environment,
         stdout=log,

@@ -20,7 +20,7 @@ from config.settings import SourceConfig, get_settings
 from models import Batch, BatchStatus, QuarantinedRow
 from models.db import get_engine, transaction
 from worker.cli_origin import origin_lines
-from worker.cli_output import console, fail, print_json
+from worker.cli_output import Page, console, fail, print_json
 from worker.ingest import (
     BatchNotFound,
     BatchNotHeld,
@@ -30,6 +30,7 @@ from worker.ingest import (
     ingest_batch,
     reject_batch,
 )
+from worker.ops_queries import listed
 from worker.pull import register_delivery
 from worker.sources.delivery import format_of
 
@@ -127,17 +128,18 @@ def list_batches(
     as_json: JsonOption = False,
 ) -> None:
     """The newest batches with their status and counts."""
-    query = select(Batch).order_by(Batch.id.desc()).limit(limit)
+    query = select(Batch).order_by(Batch.id.desc())
     if district:
         query = query.where(Batch.district_id == district)
     if status:
         query = query.where(Batch.status == status)
     with transaction() as session:
-        rows = [_batch_row(b) for b in session.execute(query).scalars()]
+        total, found = listed(session, query, limit, 0)
+        rows = [_batch_row(b) for (b,) in found]
     if as_json:
         print_json(rows)
         return
-    table = Table(title="batches")
+    table = Table(title=f"batches: {Page(total, 0, rows).caption()}")
     columns = ("id", "district_id", "status", "kind", "inserted", "updated", "unchanged", "deactivated")
     for column in (*columns, "quarantined", "reason"):
         table.add_column(column)

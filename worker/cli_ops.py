@@ -13,7 +13,7 @@ from rich.table import Table
 from sqlalchemy import Engine
 
 from models.db import get_engine, transaction
-from worker.cli_output import age_text, console, fail, print_json, print_rows
+from worker.cli_output import Page, age_text, console, fail, print_json, print_rows
 from worker.enqueue import enqueue_match_district, enqueue_pull
 from worker.ops_queries import district_status, held_records, unlinked_records
 from worker.sources.state import request_full_reads
@@ -21,6 +21,8 @@ from worker.sync import DistrictSync, pass_counts, sync_district, sync_districts
 
 DistrictOption = Annotated[str | None, typer.Option("--district", "-d", help="Only this district.")]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts instead of a table.")]
+LimitOption = Annotated[int, typer.Option("--limit", min=1, max=10_000, help="Show at most this many.")]
+OffsetOption = Annotated[int, typer.Option("--offset", min=0, help="Skip this many first.")]
 
 
 def resync(
@@ -147,10 +149,15 @@ def _counts_text(batch: dict[str, Any] | None) -> str:
     return "\n".join(f"{k} {v}" for k, v in batch["counts"].items() if v) or "no rows"
 
 
-def unlinked(district: DistrictOption = None, as_json: JsonOption = False) -> None:
-    """Created records not yet linked (the "Link Student to ALE" table), oldest first."""
+def unlinked(
+    district: DistrictOption = None,
+    limit: LimitOption = 50,
+    offset: OffsetOption = 0,
+    as_json: JsonOption = False,
+) -> None:
+    """Created records not yet linked (the "Link Student to ALE" table), oldest first, with the total."""
     with transaction() as session:
-        rows = unlinked_records(session, district)
+        total, rows = unlinked_records(session, district, limit, offset)
 
     def cells(row: dict[str, Any]) -> list[str]:
         ids = ", ".join(n for n, has in (("SSID", row["has_ssid"]), ("Other ID", row["has_other_id"])) if has)
@@ -165,15 +172,21 @@ def unlinked(district: DistrictOption = None, as_json: JsonOption = False) -> No
         ]
 
     columns = ("district", "record", "name", "ids entered", "held", "suggestions", "age")
+    page = Page(total, offset, rows)
     print_rows(
-        rows, as_json=as_json, title="unlinked created records", columns=columns, cells=cells, wrap=["name"]
+        page, as_json=as_json, title="unlinked created records", columns=columns, cells=cells, wrap=["name"]
     )
 
 
-def holds(district: DistrictOption = None, as_json: JsonOption = False) -> None:
+def holds(
+    district: DistrictOption = None,
+    limit: LimitOption = 50,
+    offset: OffsetOption = 0,
+    as_json: JsonOption = False,
+) -> None:
     """Created records held for a person, with the reason and the SIS record the ids pointed at."""
     with transaction() as session:
-        rows = held_records(session, district)
+        total, rows = held_records(session, district, limit, offset)
 
     def cells(row: dict[str, Any]) -> list[str]:
         candidate = row["candidate_sis_record_id"]
@@ -188,7 +201,7 @@ def holds(district: DistrictOption = None, as_json: JsonOption = False) -> None:
 
     columns = ("district", "record", "name", "reason", "candidate", "held since")
     print_rows(
-        rows,
+        Page(total, offset, rows),
         as_json=as_json,
         title="held created records",
         columns=columns,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import typer
@@ -25,8 +26,22 @@ def print_json(value: Any) -> None:
     typer.echo(json.dumps(value, indent=2, default=str))
 
 
+@dataclass(frozen=True)
+class Page:
+    """One page of a longer list: how many rows in all, where the page starts, its rows."""
+
+    total: int
+    offset: int
+    rows: list[dict[str, Any]]
+
+    def caption(self) -> str:
+        if not self.rows:
+            return f"none of {self.total:,}"
+        return f"{self.offset + 1:,}-{self.offset + len(self.rows):,} of {self.total:,}"
+
+
 def print_rows(
-    rows: list[dict[str, Any]],
+    rows: list[dict[str, Any]] | Page,
     *,
     as_json: bool,
     title: str,
@@ -34,7 +49,14 @@ def print_rows(
     cells: Callable[[dict[str, Any]], Sequence[str]],
     wrap: Sequence[str] = (),
 ) -> None:
-    """The rows as JSON for scripts, or as a table for people (only the WRAP columns wrap)."""
+    """The rows as JSON for scripts, or as a table for people (only the WRAP columns wrap); a Page
+    prints as {"total", "offset", "rows"} and its table's title says which of how many it shows."""
+    if isinstance(rows, Page):
+        page, rows = rows, rows.rows
+        if as_json:
+            print_json({"total": page.total, "offset": page.offset, "rows": rows})
+            return
+        title = f"{title}: {page.caption()}"
     if as_json:
         print_json(rows)
         return

@@ -104,8 +104,17 @@ def _last_error(session: Session, district_id: str) -> str | None:
     return f"{unsent} event(s) not yet sent to the worker: {error}" if unsent else None
 
 
-def unlinked_records(session: Session, district_id: str | None = None) -> list[dict[str, Any]]:
-    """The unlinked table across districts (or one): oldest first, with any hold or suggestion."""
+def listed(session: Session, query: Select[Any], limit: int, offset: int) -> tuple[int, list[Any]]:
+    """How many rows the query has in all, and the page of them asked for."""
+    total = session.execute(select(func.count()).select_from(query.order_by(None).subquery())).scalar_one()
+    return total, list(session.execute(query.limit(limit).offset(offset)))
+
+
+def unlinked_records(
+    session: Session, district_id: str | None = None, limit: int = 50, offset: int = 0
+) -> tuple[int, list[dict[str, Any]]]:
+    """The unlinked table across districts (or one): how many, and a page oldest first, with any
+    hold or suggestion."""
     suggested = select(func.count()).where(SuggestionRow.created_record_id == Student.id).scalar_subquery()
     query: Select[Any] = (
         select(Student, HoldRow.reason, suggested)
@@ -118,7 +127,8 @@ def unlinked_records(session: Session, district_id: str | None = None) -> list[d
     if district_id is not None:
         query = query.where(Student.district_id == district_id)
     now = datetime.now(UTC)
-    return [
+    total, found = listed(session, query, limit, offset)
+    return total, [
         {
             "district_id": record.district_id,
             "created_record_id": record.id,
@@ -130,12 +140,14 @@ def unlinked_records(session: Session, district_id: str | None = None) -> list[d
             "suggestions": int(suggestions),
             "age_seconds": _age_seconds(record.created_at, now),
         }
-        for record, reason, suggestions in session.execute(query)
+        for record, reason, suggestions in found
     ]
 
 
-def held_records(session: Session, district_id: str | None = None) -> list[dict[str, Any]]:
-    """Created records held for a person, with the named reason and the candidate SIS record."""
+def held_records(
+    session: Session, district_id: str | None = None, limit: int = 50, offset: int = 0
+) -> tuple[int, list[dict[str, Any]]]:
+    """Created records held for a person (how many, and a page), with the reason and the candidate."""
     candidate = aliased(Student)
     query: Select[Any] = (
         select(HoldRow, Student, candidate)
@@ -153,7 +165,8 @@ def held_records(session: Session, district_id: str | None = None) -> list[dict[
     )
     if district_id is not None:
         query = query.where(HoldRow.district_id == district_id)
-    return [
+    total, found = listed(session, query, limit, offset)
+    return total, [
         {
             "district_id": hold.district_id,
             "created_record_id": hold.created_record_id,
@@ -163,7 +176,7 @@ def held_records(session: Session, district_id: str | None = None) -> list[dict[
             "candidate_name": f"{other.first_name} {other.last_name}" if other else None,
             "held_since": hold.first_held_at.isoformat(),
         }
-        for hold, record, other in session.execute(query)
+        for hold, record, other in found
     ]
 
 

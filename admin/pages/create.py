@@ -1,23 +1,31 @@
-"""Create Student for ALE: the form, and the confirmation with the record's match outcome."""
+"""Create Student for ALE: the form (errors beside their fields, a warning when a student of the
+same or a very like name exists), then post/redirect/get to the saved record's page, so a reload
+never creates twice."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 
 from admin.auth import check_csrf
-from admin.created_records import NewCreatedRecord, create_created_record
-from admin.errors import Refused
-from admin.pages.rendering import Csrf, Manager, render
+from admin.created_records import NewCreatedRecord, create_created_record, form_errors
+from admin.name_query import words
+from admin.pages.rendering import Csrf, Manager, render, see
+from admin.students import similar_students
 
 router = APIRouter()
 
 
 @router.get("/students/new")
 def create_form(request: Request, staff: Manager) -> HTMLResponse:
-    return render(request, "create.html", staff.caller, form={})
+    return render(request, "create.html", staff.caller, form={}, errors={})
+
+
+def _names_checked(new: NewCreatedRecord) -> str:
+    """The names the duplicate warning was shown for: a changed name is checked again."""
+    return " ".join([*words(new.first_name), "/", *words(new.last_name)])
 
 
 @router.post("/students/new")
@@ -30,22 +38,24 @@ def create_submit(
     last_name: Annotated[str, Form(max_length=200)] = "",
     ssid: Annotated[str, Form(max_length=64)] = "",
     other_id: Annotated[str, Form(max_length=100)] = "",
-) -> HTMLResponse:
+    checked_names: Annotated[str, Form(max_length=500)] = "",
+) -> Response:
     check_csrf(request, staff.caller, csrf_token)
     new = NewCreatedRecord(first_name, last_name, ssid, other_id)
-    try:
-        if "\x00" in first_name + last_name + ssid + other_id:
-            raise Refused(422, "invalid_text", "the form holds characters that cannot be saved")
-        outcome = staff.change(create_created_record, new)
-    except Refused as refusal:
-        return render(
-            request, "create.html", staff.caller, status=refusal.status, form=new, error=refusal.message
-        )
-    return render(
-        request,
-        "create.html",
-        staff.caller,
-        form={},
-        outcome=outcome,
-        saved_name=f"{new.first_name} {new.last_name}",
-    )
+    errors = form_errors(new)
+    if errors:
+        return render(request, "create.html", staff.caller, status=422, form=new, errors=errors)
+    if checked_names != _names_checked(new):
+        similar = staff.read(similar_students, first_name, last_name)
+        if similar:
+            return render(
+                request,
+                "create.html",
+                staff.caller,
+                form=new,
+                errors={},
+                similar=similar,
+                checked_names=_names_checked(new),
+            )
+    outcome = staff.change(create_created_record, new)
+    return see(f"/students/{outcome.created_record_id}/created")

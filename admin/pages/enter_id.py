@@ -56,7 +56,7 @@ def enter_id_submit(
             staff.change(
                 staff_links.link_by_entered_id, created_record_id, kind, clean_entered_id(kind, value)
             )
-            return see("/link?done=linked")
+            return see(f"/link?done=linked&record={created_record_id}")
         target = staff.read(entered_sis_record, kind, clean_entered_id(kind, value))
     except (Refused, Refusal) as error:
         answer = refused(error)
@@ -68,5 +68,6 @@ def enter_id_submit(
             record=record,
             how=kind,
             error=answer.message,
+            value=value,
         )
     return confirm_page(request, staff.caller, record, target, kind, value=value)

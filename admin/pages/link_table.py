@@ -1,18 +1,22 @@
-"""Link Student to ALE: the unlinked table and its row actions (search by name and link, dismiss a
-suggestion, delete); entering an SSID or Other ID has its own module, enter_id.py."""
+"""Link Student to ALE: the table (sync summary, states, filters, name search, sort, pages), the
+review of a held or suggested record with its fixes, correcting ids, Recently linked, and the row
+actions (search by name and link, dismiss a suggestion, delete); entering an SSID or Other ID to
+link with has its own module, enter_id.py."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
 from admin import unlinked_table
 from admin.auth import check_csrf
 from admin.caller import Caller
+from admin.created_records import edit_created_record_ids
 from admin.errors import Refused
+from admin.identifiers import clean_other_id, clean_ssid
 from admin.linking import SisSummary, open_suggestions, ranked_candidates, sis_summaries
 from admin.pages.rendering import (
     Csrf,
@@ -25,23 +29,145 @@ from admin.pages.rendering import (
     see,
     unlinked_record,
 )
+from admin.recent_links import recent_links
+from admin.students import student_card
+from admin.sync_summary import sync_summary
+from admin.unlinked_table import Filter, Sort, TableQuery, unlinked_row
 from matching import staff_links
 from models import Student
 
 router = APIRouter()
 
-DONE_MESSAGES = {
-    "linked": "Linked. The records are permanently merged and the student left this table.",
-    "deleted": "The created record was deleted.",
-}
 PAGE_SIZE = 50
 CANDIDATES = 20
+CursorQuery = Annotated[str | None, Query(max_length=60)]
+CursorForm = Annotated[str, Form(max_length=60)]
+Done = Annotated[str | None, Query(max_length=20)]
+
+
+def _table(request: Request, staff: Manager, query: TableQuery, **context: Any) -> HTMLResponse:
+    table = staff.read(unlinked_table.unlinked_page, query)
+    summary = staff.read(sync_summary)
+    return render(
+        request, "link_table.html", staff.caller, table=table, summary=summary, query=query, **context
+    )
 
 
 @router.get("/link")
-def link_table(request: Request, staff: Manager, page: int = 1, done: str | None = None) -> HTMLResponse:
-    table = staff.read(unlinked_table.unlinked_page, min(max(page, 1), 10_000), PAGE_SIZE)
-    return render(request, "link_table.html", staff.caller, table=table, notice=DONE_MESSAGES.get(done or ""))
+def link_table(
+    *,
+    request: Request,
+    staff: Manager,
+    state: Filter = Filter.NEEDS_PERSON,
+    sort: Sort = Sort.OLDEST,
+    after: CursorQuery = None,
+    before: CursorQuery = None,
+    done: Done = None,
+    record: RecordIdQuery | None = None,
+) -> HTMLResponse:
+    query = TableQuery(state, sort, "", after, before, PAGE_SIZE)
+    return _table(request, staff, query, done=_done(staff, done, record))
+
+
+@router.post("/link")
+def link_table_search(
+    *,
+    request: Request,
+    staff: Manager,
+    csrf_token: Csrf,
+    names: Annotated[str, Form(max_length=100)] = "",
+    state: Annotated[Filter, Form()] = Filter.NEEDS_PERSON,
+    sort: Annotated[Sort, Form()] = Sort.OLDEST,
+    after: CursorForm = "",
+    before: CursorForm = "",
+) -> HTMLResponse:
+    """The table narrowed by the names typed in its search box (sent in the body, never the URL)."""
+    check_csrf(request, staff.caller, csrf_token)
+    names = names.replace("\x00", "")
+    return _table(request, staff, TableQuery(state, sort, names, after or None, before or None, PAGE_SIZE))
+
+
+def _done(staff: Manager, done: str | None, record: int | None) -> dict[str, Any] | None:
+    """What the last action did, naming the students (a deleted record is gone: no name)."""
+    if done not in ("linked", "deleted", "ids_saved", "dismissed"):
+        return None
+    if done == "deleted" or record is None:
+        return {"kind": done}
+    card = staff.read(student_card, record)
+    linked_to = staff.read(student_card, card.merged_into_id) if card.merged_into_id else None
+    return {"kind": done, "card": card, "linked_to": linked_to}
+
+
+@router.get("/held")
+def held() -> Response:
+    """Held records are the table's Needs review filter."""
+    return see("/link?state=held")
+
+
+@router.get("/link/recent")
+def recently_linked(request: Request, staff: Manager, after: CursorQuery = None) -> HTMLResponse:
+    page = staff.read(recent_links, PAGE_SIZE, after)
+    return render(request, "recent_links.html", staff.caller, page=page, after=after)
+
+
+@router.get("/link/{created_record_id}/review")
+def review(request: Request, staff: Manager, created_record_id: RecordIdPath) -> HTMLResponse:
+    """A held or suggested record: its record and the students its ids point at, side by side."""
+    row = staff.read(unlinked_row, created_record_id)
+    if row is None:
+        raise Refused(404, "not_found", "This record is no longer waiting to be linked.")
+    return render(request, "link_review.html", staff.caller, row=row)
+
+
+@router.get("/link/{created_record_id}/ids")
+def ids_form(request: Request, staff: Manager, created_record_id: RecordIdPath) -> HTMLResponse:
+    row = staff.read(unlinked_row, created_record_id)
+    if row is None:
+        raise Refused(404, "not_found", "This record is no longer waiting to be linked.")
+    return render(request, "edit_ids.html", staff.caller, row=row, form={"other_id": row.other_id}, errors={})
+
+
+@router.post("/link/{created_record_id}/ids")
+def ids_submit(
+    *,
+    request: Request,
+    staff: Manager,
+    created_record_id: RecordIdPath,
+    csrf_token: Csrf,
+    ssid: Annotated[str, Form(max_length=64)] = "",
+    other_id: Annotated[str, Form(max_length=100)] = "",
+    remove_ssid: Annotated[bool, Form()] = False,
+) -> Response:
+    """Correct or add the ids: saved, matched at once; a blank SSID keeps the one on the record."""
+    check_csrf(request, staff.caller, csrf_token)
+    row = staff.read(unlinked_row, created_record_id)
+    if row is None:
+        raise Refused(404, "not_found", "This record is no longer waiting to be linked.")
+    errors = _id_errors(ssid, other_id)
+    if errors:
+        form = {"ssid": ssid, "other_id": other_id}
+        return render(request, "edit_ids.html", staff.caller, status=422, row=row, form=form, errors=errors)
+    kept = None if remove_ssid else (ssid.strip() or staff.read(_current_ssid, created_record_id))
+    outcome = staff.change(edit_created_record_ids, created_record_id, kept, other_id)
+    if outcome.match == "linked":
+        return see(f"/link?done=linked&record={created_record_id}")
+    if outcome.match == "held":
+        return see(f"/link/{created_record_id}/review")
+    return see(f"/link?done=ids_saved&record={created_record_id}&state=all")
+
+
+def _id_errors(ssid: str, other_id: str) -> dict[str, str]:
+    errors = {}
+    for field, check, value in (("ssid", clean_ssid, ssid), ("other_id", clean_other_id, other_id)):
+        try:
+            check(value)
+        except Refused as refusal:
+            errors[field] = refusal.message
+    return errors
+
+
+def _current_ssid(session: Session, caller: Caller, created_record_id: int) -> str | None:
+    return unlinked_record(session, caller, created_record_id).ssid
 
 
 @router.get("/link/{created_record_id}/search")
@@ -71,7 +197,7 @@ def _chosen(
     record = unlinked_record(session, caller, created_record_id)
     target = sis_summaries(session, caller.district_id, [sis_record_id]).get(sis_record_id)
     if target is None:
-        raise Refused(404, "not_found", "no such SIS record in your district")
+        raise Refused(404, "not_found", "That SIS student is not in your district.")
     return record, target
 
 
@@ -85,19 +211,23 @@ def link_confirmed(
 ) -> Response:
     check_csrf(request, staff.caller, csrf_token)
     staff.change(staff_links.link_chosen, created_record_id, sis_record_id)
-    return see("/link?done=linked")
+    return see(f"/link?done=linked&record={created_record_id}")
 
 
 @router.post("/link/{created_record_id}/dismiss")
 def dismiss(
+    *,
     request: Request,
     staff: Manager,
     created_record_id: RecordIdPath,
     csrf_token: Csrf,
     sis_record_id: RecordIdForm,
+    back_to: Annotated[str, Form(max_length=10)] = "search",
 ) -> Response:
     check_csrf(request, staff.caller, csrf_token)
     staff.change(staff_links.dismiss_suggestion, created_record_id, sis_record_id)
+    if back_to == "table":
+        return see(f"/link?done=dismissed&record={created_record_id}")
     return see(f"/link/{created_record_id}/search")
 
 

@@ -1,8 +1,9 @@
-"""The Student Selector page: search by name, and Initiate Learning Plan from a result."""
+"""The Student Selector page: search by name (the words travel in the form body, never the URL),
+then Initiate Learning Plan through a confirmation naming the student and the school year."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse
@@ -10,13 +11,12 @@ from fastapi.responses import HTMLResponse
 from admin import selector
 from admin.auth import check_csrf
 from admin.errors import Refused
-from admin.pages.rendering import Csrf, RecordIdForm, SelectorUser, render
-from admin.staff_request import StaffRequest
+from admin.pages.rendering import Csrf, SelectorUser, render
 
 router = APIRouter()
 
 SearchText = Annotated[str, Form(max_length=100)]
-PageNumber = Annotated[int, Form(ge=1, le=10_000)]
+CursorText = Annotated[str, Form(max_length=300)]
 PAGE_SIZE = 25
 
 
@@ -27,33 +27,21 @@ def selector_form(request: Request, staff: SelectorUser) -> HTMLResponse:
 
 @router.post("/selector")
 def selector_search(
-    request: Request, staff: SelectorUser, csrf_token: Csrf, query: SearchText = "", page: PageNumber = 1
-) -> HTMLResponse:
-    check_csrf(request, staff.caller, csrf_token)
-    return _results(request, staff, query, page)
-
-
-@router.post("/selector/plan")
-def selector_initiate_plan(
     *,
     request: Request,
     staff: SelectorUser,
     csrf_token: Csrf,
-    student_id: RecordIdForm,
     query: SearchText = "",
-    page: PageNumber = 1,
+    after: CursorText = "",
+    trail: CursorText = "",
 ) -> HTMLResponse:
+    """One page of results; `trail` holds the cursors of the pages before, for Previous."""
     check_csrf(request, staff.caller, csrf_token)
-    plan = staff.change(selector.initiate_learning_plan, student_id)
-    return _results(request, staff, query, page, plan=plan)
-
-
-def _results(request: Request, staff: StaffRequest, query: str, page: int, **extra: Any) -> HTMLResponse:
     try:
         if "\x00" in query:
-            raise Refused(422, "invalid_text", "the search holds characters that cannot be searched")
+            raise Refused(422, "invalid_text", "The search holds a character that cannot be searched.")
         selector.refuse_if_blank(query)
-        result = staff.read(selector.search_selector, query, max(page, 1), PAGE_SIZE)
+        result = staff.read(selector.search_selector, query, PAGE_SIZE, after or None)
     except Refused as refusal:
         return render(
             request,
@@ -64,4 +52,15 @@ def _results(request: Request, staff: StaffRequest, query: str, page: int, **ext
             result=None,
             error=refusal.message,
         )
-    return render(request, "selector.html", staff.caller, query=query, result=result, **extra)
+    before = trail.split()
+    previous = (before[-1].replace("start", ""), " ".join(before[:-1])) if before else None
+    return render(
+        request,
+        "selector.html",
+        staff.caller,
+        query=query,
+        result=result,
+        first_shown=len(before) * PAGE_SIZE + 1,
+        next_trail=" ".join([*before, after or "start"]),
+        previous=previous,
+    )

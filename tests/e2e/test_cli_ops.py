@@ -92,11 +92,19 @@ def test_unlinked_and_holds_list_the_records_staff_still_have_to_link_with_the_r
     synced_district: dict[str, str],
 ) -> None:
     unlinked = json_of("unlinked", "--district", DISTRICT)
-    assert [(r["last_name"], r["has_ssid"], r["hold_reason"]) for r in unlinked] == [
+    assert (unlinked["total"], unlinked["offset"]) == (2, 0)
+    assert [(r["last_name"], r["has_ssid"], r["hold_reason"]) for r in unlinked["rows"]] == [
         ("Raman", True, "name_mismatch"),
         ("Lee", False, None),
     ]
-    [hold] = json_of("holds", "--district", DISTRICT)
+    second = json_of("unlinked", "--district", DISTRICT, "--limit", "1", "--offset", "1")
+    assert (second["total"], [r["last_name"] for r in second["rows"]]) == (2, ["Lee"])
+    assert (
+        "unlinked created records: 2-2 of 2" in ale_sync("unlinked", "--limit", "1", "--offset", "1").stdout
+    )
+    held = json_of("holds", "--district", DISTRICT)
+    [hold] = held["rows"]
+    assert held["total"] == 1
     assert (hold["name"], hold["reason"], hold["candidate_name"]) == (
         "Priya Raman",
         "name_mismatch",

@@ -85,16 +85,19 @@ def test_an_ssid_that_hits_a_child_with_another_name_is_held_and_listed(
     ).json()
     assert (answer["match"], answer["hold_reason"]) == ("held", "name_mismatch")
     held = client.get("/api/held", headers=world.auth("registrar")).json()
-    assert [(h["created_record_id"], h["reason"], h["candidate_sis_record_id"]) for h in held] == [
-        (answer["created_record_id"], "name_mismatch", other_child)
+    assert held["total"] == 1
+    assert [(h["created_record_id"], h["hold_reason"], h["status"]) for h in held["rows"]] == [
+        (answer["created_record_id"], "name_mismatch", "held")
     ]
-    assert (held[0]["candidate_ssid_masked"], held[0]["candidate_school"]) == (
+    [pointed] = held["rows"][0]["pointed_at"]
+    assert (pointed["student"]["sis_record_id"], pointed["shares"]) == (other_child, ["SSID"])
+    assert (pointed["student"]["ssid_masked"], pointed["student"]["school"]) == (
         "******5678",
         "Maple Elementary",
     )
     row = client.get("/api/unlinked", headers=world.auth("registrar")).json()["rows"][0]
     assert (row["status"], row["hold_reason"]) == ("held", "name_mismatch")
-    assert client.get("/api/held", headers=world.auth("elsewhere")).json() == []
+    assert client.get("/api/held", headers=world.auth("elsewhere")).json()["rows"] == []
 
 
 def test_name_search_ranks_sis_students_with_what_a_registrar_needs_to_choose(

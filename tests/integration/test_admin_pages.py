@@ -87,12 +87,23 @@ def test_a_registrar_creates_a_student_on_the_create_page(browser: TestClient, w
         "/students/new",
         data={"first_name": "Ava", "last_name": "Nguyen", "ssid": "", "other_id": "", "csrf_token": csrf},
     )
-    assert page.status_code == 200
-    assert "Ava Nguyen</strong> was saved" in page.text
-    refused = browser.post("/students/new", data={"first_name": "Ava", "last_name": "", "csrf_token": csrf})
+    assert page.status_code == 303  # post/redirect/get: a reload of the next page creates nothing
+    saved = browser.get(page.headers["location"])
+    assert "Ava Nguyen</strong> was saved" in saved.text
+    assert "Start a learning plan for this student" in saved.text
+    refused = browser.post(
+        "/students/new", data={"first_name": "Ava", "last_name": "", "ssid": "12", "csrf_token": csrf}
+    )
     assert refused.status_code == 422
-    assert "last name is required" in refused.text
+    assert (
+        'id="last_name-error"><span class="sr-only">Error: </span>Enter the student&#39;s last name.'
+        in refused.text
+    )
+    assert 'aria-describedby="ssid-hint ssid-error"' in refused.text
     assert 'value="Ava"' in refused.text  # what was typed is kept for correcting
+    assert 'value="12"' in refused.text
+    assert re.search(r'<input id="last_name"[^>]*autofocus', refused.text)  # the first failing field
+    assert not re.search(r'<input id="first_name"[^>]*autofocus', refused.text)
     assert count(Student) == 1
 
 
@@ -106,20 +117,27 @@ def test_a_teacher_sees_the_selector_only_and_initiates_a_plan(browser: TestClie
     found = browser.post("/selector", data={"query": "lee", "csrf_token": csrf})
     assert "Lee, Kim" in found.text
     assert "Created for ALE" in found.text
-    started = browser.post("/selector/plan", data={"student_id": created, "query": "lee", "csrf_token": csrf})
-    assert "was initiated" in started.text
-    assert "Has a plan" in started.text
+    confirm = browser.get(f"/students/{created}/plan")
+    assert "learning plan for Kim Lee?" in confirm.text
+    assert count(LearningPlan) == 0  # nothing started before the confirmation
+    started = browser.post(f"/students/{created}/plan", data={"csrf_token": csrf})
+    assert started.headers["location"] == f"/students/{created}?done=plan_started"
+    assert "learning plan for Kim Lee was started" in browser.get(started.headers["location"]).text
+    again = browser.post("/selector", data={"query": "lee", "csrf_token": csrf})
+    assert "Has the " in again.text
     assert count(LearningPlan) == 1
 
 
 def test_the_link_table_lists_records_with_the_row_action_menu(browser: TestClient, world: World) -> None:
     created = add_student(get_engine(), first_name="Kim", last_name="Lee", ssid="0012345678")
     log_in(browser, world.tokens["secretary"])
-    table = browser.get("/link").text
+    assert "Lee, Kim" not in browser.get("/link").text  # it has an id: it needs no person yet
+    table = browser.get("/link?state=all").text
     assert "Lee, Kim" in table
+    assert "Will link when the SIS sends this student" in table
     assert "******5678" in table
     assert "0012345678" not in table
-    for action in ("search", "enter/ssid", "enter/other_id", "delete"):
+    for action in ("search", "enter/ssid", "enter/other_id", "ids", "delete"):
         assert f'href="/link/{created}/{action}"' in table
 
 
@@ -165,7 +183,8 @@ def test_entering_an_ssid_shows_the_sis_student_before_the_permanent_merge(
     csrf = log_in(browser, world.tokens["registrar"])
     unknown = browser.post(f"/link/{created}/enter/ssid", data={"value": "0099999999", "csrf_token": csrf})
     assert unknown.status_code == 404
-    assert "no active SIS record" in unknown.text
+    assert "No active SIS student of your district has that id" in unknown.text
+    assert 'value="0099999999"' in unknown.text  # kept for correcting
     preview = browser.post(f"/link/{created}/enter/ssid", data={"value": "0012345678", "csrf_token": csrf})
     assert "Link these records permanently?" in preview.text
     assert "******5678" in preview.text
@@ -173,7 +192,7 @@ def test_entering_an_ssid_shows_the_sis_student_before_the_permanent_merge(
     done = browser.post(
         f"/link/{created}/enter/ssid", data={"value": "0012345678", "confirmed": "true", "csrf_token": csrf}
     )
-    assert (done.status_code, done.headers["location"]) == (303, "/link?done=linked")
+    assert (done.status_code, done.headers["location"]) == (303, f"/link?done=linked&record={created}")
     assert student_status(created) == "merged"
     with Session(get_engine()) as session:
         assert session.get(Student, created).merged_into_id == target  # type: ignore[union-attr]
@@ -193,11 +212,12 @@ def test_the_held_records_page_names_the_reason_and_the_candidate(browser: TestC
         "/students/new",
         data={"first_name": "Ava", "last_name": "Nguyen", "ssid": "0012345678", "csrf_token": csrf},
     )
-    assert "needs a person to check" in saved.text
-    held = browser.get("/held").text
+    assert "needs a person to check" in browser.get(saved.headers["location"]).text
+    assert browser.get("/held").headers["location"] == "/link?state=held"
+    held = browser.get("/link?state=held").text
     assert "Nguyen, Ava" in held
-    assert "The id belongs to a student with a different name" in held
-    assert "Whitfield, Zachary" in held
+    assert "Needs review" in held
+    assert "The SSID belongs to Zachary Whitfield" in held
 
 
 def test_web_processes_share_one_generated_session_key_kept_in_the_database(world: World) -> None:
