@@ -116,6 +116,7 @@ class LinkHistoryEntry:
     batch_id: int | None
     plans_moved: int
     linked_at: datetime
+    against_evidence: list[str] | None = None  # linked by staff although these fields disagreed
 
 
 def link_history(session: Session, caller: Caller, student_id: int) -> list[LinkHistoryEntry]:
@@ -145,6 +146,7 @@ def link_history(session: Session, caller: Caller, student_id: int) -> list[Link
             a.batch_id,
             a.plans_moved,
             a.linked_at,
+            list(a.against_evidence["fields"]) if a.against_evidence else None,
         )
         for a, name in rows
     ]

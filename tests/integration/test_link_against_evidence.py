@@ -87,6 +87,10 @@ def test_a_link_confirmed_against_the_evidence_is_audited_as_such(client: TestCl
         ).scalar_one()
     assert logged is not None and logged["against_evidence"]["fields"] == ["given name", "family name"]
     assert event["against_evidence"] is True
+    history = client.get(f"/api/students/{created}/links", headers=world.auth("registrar")).json()
+    assert [h["against_evidence"] for h in history] == [["given name", "family name"]]
+    recent = client.get("/api/links/recent", headers=world.auth("registrar")).json()["rows"]
+    assert [r["against_evidence"] for r in recent] == [["given name", "family name"]]
 
 
 def test_a_link_the_evidence_corroborates_needs_no_second_confirmation(
