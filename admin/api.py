@@ -12,6 +12,7 @@ from admin.auth import api_staff
 from admin.created_records import (
     CreateOutcome,
     NewCreatedRecord,
+    RecordDetails,
     create_created_record,
     edit_created_record_ids,
 )
@@ -74,8 +75,10 @@ def who_am_i(staff: SelectorUser) -> CallerOut:
 
 @router.post("/students", response_model=CreateOutcome, status_code=201, tags=["create"])
 def create_student(body: CreateStudentIn, staff: Manager) -> Any:
-    """Create Student for ALE; one saved with an SSID or Other ID is matched at once."""
-    new = NewCreatedRecord(body.first_name, body.last_name, body.ssid, body.other_id)
+    """Create Student for ALE; one saved with an SSID or Other ID is matched at once. A birth date,
+    grade and school (each optional) tell namesakes apart in every match and search."""
+    details = RecordDetails(body.birth_date, body.grade, body.school_id)
+    new = NewCreatedRecord(body.first_name, body.last_name, body.ssid, body.other_id, details)
     return staff.change(create_created_record, new)
 
 
@@ -145,28 +148,57 @@ def candidates(
 
 @router.post("/unlinked/{created_record_id}/link", response_model=LinkOutcome, tags=["link"])
 def link(created_record_id: RecordId, body: LinkIn, staff: Manager) -> Any:
-    """Permanently merge the created record into the chosen SIS record."""
-    return staff.change(staff_links.link_chosen, created_record_id, body.sis_record_id)
+    """Permanently merge the created record into the chosen SIS record. 409 `evidence_disagrees`
+    (with the disagreeing fields) when the evidence does not corroborate the pair, unless
+    `confirm_mismatch` is true."""
+    return staff.change(
+        staff_links.link_chosen, created_record_id, body.sis_record_id, confirm_mismatch=body.confirm_mismatch
+    )
 
 
 @router.post("/unlinked/{created_record_id}/link-by-ssid", response_model=LinkOutcome, tags=["link"])
 def link_by_ssid(created_record_id: RecordId, body: LinkBySsidIn, staff: Manager) -> Any:
-    """Enter SSID: 404 when no active SIS record has it, 409 when that one is already linked."""
+    """Enter SSID: 404 when no active SIS record has it, 409 when that one is already linked, or
+    inactive, or (`evidence_disagrees`) its fields disagree and `confirm_mismatch` is not set."""
     ssid = clean_entered_id(EnteredId.SSID, body.ssid)
-    return staff.change(staff_links.link_by_entered_id, created_record_id, EnteredId.SSID, ssid)
+    return staff.change(
+        staff_links.link_by_entered_id,
+        created_record_id,
+        EnteredId.SSID,
+        ssid,
+        confirm_mismatch=body.confirm_mismatch,
+    )
 
 
 @router.post("/unlinked/{created_record_id}/link-by-other-id", response_model=LinkOutcome, tags=["link"])
 def link_by_other_id(created_record_id: RecordId, body: LinkByOtherIdIn, staff: Manager) -> Any:
-    """Enter Other ID: 404 not found, 409 already linked, 422 when the record's SSID contradicts it."""
+    """Enter Other ID: 404 not found, 409 already linked, inactive or `evidence_disagrees` (as for
+    the SSID), 422 when the record's SSID contradicts it."""
     other_id = clean_entered_id(EnteredId.OTHER_ID, body.other_id)
-    return staff.change(staff_links.link_by_entered_id, created_record_id, EnteredId.OTHER_ID, other_id)
+    return staff.change(
+        staff_links.link_by_entered_id,
+        created_record_id,
+        EnteredId.OTHER_ID,
+        other_id,
+        confirm_mismatch=body.confirm_mismatch,
+    )
 
 
 @router.put("/unlinked/{created_record_id}/ids", response_model=CreateOutcome, tags=["link"])
 def edit_ids(created_record_id: RecordId, body: EditIdsIn, staff: Manager) -> Any:
-    """Correct or add the SSID / Other ID of an unlinked record; it is matched again at once."""
-    return staff.change(edit_created_record_ids, created_record_id, body.ssid, body.other_id)
+    """Correct or add the SSID / Other ID of an unlinked record, and its birth date, grade and school
+    when sent; it is matched again at once."""
+    details = _details_sent(body)
+    return staff.change(edit_created_record_ids, created_record_id, body.ssid, body.other_id, details=details)
+
+
+def _details_sent(body: EditIdsIn) -> RecordDetails | None:
+    """The details as they will be: those sent replace, those not sent are kept (None: none sent)."""
+    details = {"birth_date", "grade", "school_id"}
+    sent = body.model_fields_set & details
+    if not sent:
+        return None
+    return RecordDetails(body.birth_date, body.grade, body.school_id, keep=frozenset(details - sent))
 
 
 @router.delete("/unlinked/{created_record_id}", status_code=204, tags=["link"])

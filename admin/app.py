@@ -159,7 +159,7 @@ async def refused_answer(request: Request, error: Refused | Refusal) -> Response
     if pages.is_page(request):
         return pages.refusal_page(request, error)
     answer = refused(error)
-    return _error(answer.status, answer.code, answer.message)
+    return _error(answer.status, answer.code, answer.message, list(answer.fields))
 
 
 async def invalid_request_answer(request: Request, error: RequestValidationError) -> Response:

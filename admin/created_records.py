@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 
 from sqlalchemy import delete
 from sqlalchemy.orm import Session
@@ -17,6 +18,7 @@ from sqlalchemy.orm import Session
 from admin.caller import Caller
 from admin.errors import Refused
 from admin.identifiers import clean_other_id, clean_ssid
+from admin.student_details import clean_birth_date, clean_grade, clean_school, district_schools
 from matching.core.decide import Hold, Link
 from matching.record_pass import match_created_record
 from matching.staff_links import audit_staff_action, find_created_record
@@ -26,11 +28,22 @@ NAME_MAX = 100
 
 
 @dataclass(frozen=True)
+class RecordDetails:
+    """What tells namesakes apart, each optional: birth date, grade, school (a school's SIS id)."""
+
+    birth_date: str | date | None = None
+    grade: str | None = None
+    school_id: str | None = None
+    keep: frozenset[str] = frozenset()  # fields left as they are on the record (not sent)
+
+
+@dataclass(frozen=True)
 class NewCreatedRecord:
     first_name: str
     last_name: str
     ssid: str | None = None
     other_id: str | None = None
+    details: RecordDetails = RecordDetails()
 
 
 @dataclass(frozen=True)
@@ -55,14 +68,28 @@ def clean_name(value: str, field: str) -> str:
     return text
 
 
-def form_errors(new: NewCreatedRecord) -> dict[str, str]:
+def form_errors(new: NewCreatedRecord, schools: dict[str, str]) -> dict[str, str]:
     """Every field the create form would refuse, with the sentence to show next to it, in form order."""
     checks: dict[str, Callable[[], object]] = {
         "first_name": lambda: clean_name(new.first_name, "first_name"),
         "last_name": lambda: clean_name(new.last_name, "last_name"),
         "ssid": lambda: clean_ssid(new.ssid),
         "other_id": lambda: clean_other_id(new.other_id),
+        **detail_checks(new.details, schools),
     }
+    return failing_checks(checks)
+
+
+def detail_checks(details: RecordDetails, schools: dict[str, str]) -> dict[str, Callable[[], object]]:
+    return {
+        "birth_date": lambda: clean_birth_date(details.birth_date),
+        "grade": lambda: clean_grade(details.grade),
+        "school_id": lambda: clean_school(details.school_id, schools),
+    }
+
+
+def failing_checks(checks: dict[str, Callable[[], object]]) -> dict[str, str]:
+    """Each check that refuses, as field -> the sentence to show beside it."""
     errors = {}
     for field, check in checks.items():
         try:
@@ -84,16 +111,35 @@ def create_created_record(session: Session, caller: Caller, new: NewCreatedRecor
         other_id=clean_other_id(new.other_id),
         created_by_staff_id=caller.staff_id,
     )
+    _set_details(session, caller, record, new.details)
     session.add(record)
     return audit_and_match(session, caller, record, AuditAction.CREATE)
 
 
+def _set_details(session: Session, caller: Caller, record: Student, details: RecordDetails) -> None:
+    if "birth_date" not in details.keep:
+        record.birth_date = clean_birth_date(details.birth_date)
+    if "grade" not in details.keep:
+        record.grade = clean_grade(details.grade)
+    if "school_id" not in details.keep:
+        record.school_id = clean_school(details.school_id, district_schools(session, caller))
+
+
 def edit_created_record_ids(
-    session: Session, caller: Caller, created_record_id: int, ssid: str | None, other_id: str | None
+    session: Session,
+    caller: Caller,
+    created_record_id: int,
+    ssid: str | None,
+    other_id: str | None,
+    *,
+    details: RecordDetails | None = None,
 ) -> CreateOutcome:
-    """Staff corrected or added ids on an unlinked record: saved, audited, and matched at once."""
+    """Staff corrected or added ids (and, when given, birth date, grade and school) on an unlinked
+    record: saved, audited, and matched at once."""
     record = find_created_record(session, caller.district_id, created_record_id, lock=True)
     record.ssid, record.other_id = clean_ssid(ssid), clean_other_id(other_id)
+    if details is not None:
+        _set_details(session, caller, record, details)
     return audit_and_match(session, caller, record, AuditAction.EDIT_IDS)
 
 
@@ -101,7 +147,15 @@ def audit_and_match(session: Session, caller: Caller, record: Student, action: A
     """Audit the save; a record carrying an id is matched now."""
     session.flush()
     audit_staff_action(
-        session, caller, action, record.id, with_ssid=bool(record.ssid), with_other_id=bool(record.other_id)
+        session,
+        caller,
+        action,
+        record.id,
+        with_ssid=bool(record.ssid),
+        with_other_id=bool(record.other_id),
+        with_birth_date=record.birth_date is not None,
+        with_grade=bool(record.grade),
+        with_school=bool(record.school_id),
     )
     if not (record.ssid or record.other_id):
         # nothing to match on: a hold or typo suggestion from ids since removed no longer applies

@@ -15,11 +15,12 @@ from matching.refusals import Refusal, RefusalCode
 class Refused(SafeMessage, Exception):
     """A staff action that cannot be done; `status` is the HTTP answer, `code` a stable word."""
 
-    def __init__(self, status: int, code: str, message: str) -> None:
+    def __init__(self, status: int, code: str, message: str, fields: tuple[str, ...] = ()) -> None:
         super().__init__(message)
         self.status = status
         self.code = code
         self.message = message
+        self.fields = fields  # the fields the answer is about (the API's `fields`)
 
 
 class Answer(NamedTuple):
@@ -61,6 +62,12 @@ ANSWERS: dict[RefusalCode, Answer] = {
         "ambiguous_other_id",
         "Several SIS students of your district have this Other ID. Search by name instead.",
     ),
+    RefusalCode.EVIDENCE_DISAGREES: Answer(
+        409,
+        "evidence_disagrees",
+        "The two records disagree ({fields}). Check that they are the same child;"
+        " to link them all the same, confirm the link against the evidence.",
+    ),
     RefusalCode.HAS_LEARNING_PLAN: Answer(
         409,
         "has_learning_plan",
@@ -74,7 +81,8 @@ def refused(error: Refused | Refusal) -> Refused:
     """The answer to give: matching's refusal through the table, the endpoint's own as it is."""
     if isinstance(error, Refused):
         return error
-    return Refused(*ANSWERS[error.code])
+    status, code, message = ANSWERS[error.code]
+    return Refused(status, code, message.format(fields=", ".join(error.fields)), error.fields)
 
 
 def not_found(what: str = "student") -> Refused:

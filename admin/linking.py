@@ -1,10 +1,10 @@
 """What Link Student to ALE shows around the staff-linking service: SIS records as staff see them,
-the name search's ranked candidates, the SIS record an entered id points at, open suggestions,
+the name search's ranked candidates with their field-by-field agreement, open suggestions,
 and a student's link history."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from sqlalchemy import and_, or_, select
@@ -13,8 +13,10 @@ from sqlalchemy.orm import Session, aliased
 from admin.caller import Caller
 from admin.errors import not_found
 from admin.identifiers import mask_ssid
+from matching.core.agreement import agreement_of
+from matching.core.compare import Level
 from matching.name_search import rank_candidates
-from matching.staff_links import EnteredId, find_created_record, find_sis_by_entered_id
+from matching.staff_links import find_created_record
 from models import DismissedSuggestion, LinkAudit, Origin, School, Staff, Student, SuggestionRow
 
 
@@ -30,11 +32,33 @@ class SisSummary:
 
 
 @dataclass(frozen=True)
+class FieldShown:
+    """One field of a candidate against the created record: equal, close, different or missing,
+    and the finer level ("one edit", "nickname", "day and month swapped" is close)."""
+
+    field: str
+    agreement: str
+    level: str
+
+
+@dataclass(frozen=True)
 class Candidate:
     summary: SisSummary
     score: float
     reasons: list[str]
     already_linked_created_record_id: int | None
+    weight: float = 0.0  # the summed evidence, in bits
+    agreement: list[FieldShown] = field(default_factory=list)  # every field, in a fixed order
+    tied: bool = False  # another listed candidate has the very same evidence
+    separating_fields: list[str] = field(default_factory=list)  # not typed on the record, would separate
+
+    def shown(self, name: str) -> FieldShown | None:
+        """The agreement of one field ("given name", "birth date", ...), for the page's columns."""
+        return next((f for f in self.agreement if f.field == name), None)
+
+
+def fields_shown(agreement: dict[str, str]) -> list[FieldShown]:
+    return [FieldShown(name, str(agreement_of(Level(level))), level) for name, level in agreement.items()]
 
 
 def sis_summaries(session: Session, district_id: str, ids: list[int]) -> dict[int, SisSummary]:
@@ -57,16 +81,13 @@ def ranked_candidates(
     ranked = rank_candidates(session, caller.district_id, created_record_id, limit=limit)
     summaries = sis_summaries(session, caller.district_id, [r.sis_record_id for r in ranked])
     return [
-        Candidate(summaries[r.sis_record_id], r.score, list(r.reasons), r.already_linked_created_record_id)
+        Candidate(
+            summaries[r.sis_record_id], r.score, list(r.reasons), r.already_linked_created_record_id,
+            r.weight, fields_shown(r.agreement), r.tied, list(r.separating_fields),
+        )
         for r in ranked
         if r.sis_record_id in summaries
-    ]
-
-
-def entered_sis_record(session: Session, caller: Caller, kind: EnteredId, value: str) -> SisSummary:
-    """The SIS record an entered SSID or Other ID points at, shown before the permanent merge."""
-    sis_record_id = find_sis_by_entered_id(session, caller.district_id, kind, value)
-    return sis_summaries(session, caller.district_id, [sis_record_id])[sis_record_id]
+    ]  # fmt: skip
 
 
 def open_suggestions(session: Session, district_id: str, created_record_id: int) -> set[int]:
@@ -95,6 +116,7 @@ class LinkHistoryEntry:
     batch_id: int | None
     plans_moved: int
     linked_at: datetime
+    against_evidence: list[str] | None = None  # linked by staff although these fields disagreed
 
 
 def link_history(session: Session, caller: Caller, student_id: int) -> list[LinkHistoryEntry]:
@@ -124,6 +146,7 @@ def link_history(session: Session, caller: Caller, student_id: int) -> list[Link
             a.batch_id,
             a.plans_moved,
             a.linked_at,
+            list(a.against_evidence["fields"]) if a.against_evidence else None,
         )
         for a, name in rows
     ]

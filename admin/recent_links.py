@@ -25,7 +25,7 @@ _LINKS = """
 SELECT a.id, a.linked_at, a.method, a.actor_kind, st.name AS staff_name, a.plans_moved,
        a.created_record_id, c.first_name AS created_first, c.last_name AS created_last,
        a.sis_record_id, t.first_name AS sis_first, t.last_name AS sis_last, t.grade AS sis_grade,
-       sc.name AS sis_school
+       sc.name AS sis_school, a.against_evidence
 FROM link_audit a
 JOIN students c ON c.id = a.created_record_id AND c.district_id = a.district_id
 JOIN students t ON t.id = a.sis_record_id AND t.district_id = a.district_id
@@ -53,6 +53,7 @@ class LinkEntry:
     sis_name: str
     sis_grade: str | None
     sis_school: str | None
+    against_evidence: list[str] | None = None  # linked by staff although these fields disagreed
 
 
 @dataclass(frozen=True)
@@ -71,6 +72,7 @@ def _entry(r: Any) -> LinkEntry:
         "Automatic" if automatic else (r.staff_name or "A staff member"), automatic, r.plans_moved,
         r.created_record_id, f"{r.created_first} {r.created_last}",
         r.sis_record_id, f"{r.sis_first} {r.sis_last}", r.sis_grade, r.sis_school,
+        list(r.against_evidence["fields"]) if r.against_evidence else None,
     )  # fmt: skip
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated
 
 from pydantic import BaseModel, Field
@@ -16,7 +17,10 @@ RecordId = Annotated[int, Field(ge=1, le=2**63 - 1)]
 class ErrorOut(BaseModel):
     code: str = Field(description="a stable word, e.g. not_found, already_linked_elsewhere")
     message: str
-    fields: list[str] = Field(default_factory=list, description="request fields that were not valid")
+    fields: list[str] = Field(
+        default_factory=list,
+        description="request fields that were not valid; for evidence_disagrees, the fields that disagree",
+    )
 
 
 class CallerOut(BaseModel):
@@ -26,14 +30,27 @@ class CallerOut(BaseModel):
     district_id: str
 
 
-class CreateStudentIn(BaseModel):
+class DetailsIn(BaseModel):
+    """Optional facts that tell namesakes apart; matching weighs each one given."""
+
+    birth_date: Annotated[date | None, Field(description="YYYY-MM-DD, past, under 30 years ago")] = None
+    grade: Annotated[Text | None, Field(max_length=16, description="PK, KG or 1 to 12 (01 to 12)")] = None
+    school_id: Annotated[
+        Text | None, Field(max_length=64, description="the SIS id of one of the district's schools")
+    ] = None
+
+
+class CreateStudentIn(DetailsIn):
     first_name: Annotated[Text, Field(min_length=1, max_length=100)]
     last_name: Annotated[Text, Field(min_length=1, max_length=100)]
     ssid: Annotated[Text | None, Field(max_length=32, description="the state's SSID, if known")] = None
     other_id: Annotated[Text | None, Field(max_length=64, description="the district's student number")] = None
 
 
-class EditIdsIn(BaseModel):
+class EditIdsIn(DetailsIn):
+    """Ids as given (blank or absent clears them); birth date, grade and school are changed only
+    when sent (null clears one), so a client that sends ids alone keeps them."""
+
     ssid: Annotated[Text | None, Field(max_length=32, description="the state's SSID; blank clears it")] = None
     other_id: Annotated[Text | None, Field(max_length=64, description="the district's student number")] = None
 
@@ -53,15 +70,25 @@ class UnlinkedSearchIn(BaseModel):
     page_size: Annotated[int, Field(ge=1, le=100)] = 50
 
 
-class LinkIn(BaseModel):
+class ConfirmMismatchIn(BaseModel):
+    confirm_mismatch: Annotated[
+        bool,
+        Field(
+            description="link even though fields disagree (answered 409 evidence_disagrees, with the"
+            " disagreeing fields, without it); the link is audited as made against the evidence"
+        ),
+    ] = False
+
+
+class LinkIn(ConfirmMismatchIn):
     sis_record_id: RecordId
 
 
-class LinkBySsidIn(BaseModel):
+class LinkBySsidIn(ConfirmMismatchIn):
     ssid: Annotated[Text, Field(min_length=1, max_length=32)]
 
 
-class LinkByOtherIdIn(BaseModel):
+class LinkByOtherIdIn(ConfirmMismatchIn):
     other_id: Annotated[Text, Field(min_length=1, max_length=64)]
 
 

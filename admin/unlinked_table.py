@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import text
@@ -103,10 +103,12 @@ SELECT (SELECT count(*) FROM students s WHERE {_UNLINKED}) AS total,
 """
 _ROWS = f"""
 SELECT s.id, s.first_name, s.last_name, s.ssid, s.other_id, s.created_at, s.had_learning_plan,
+       s.birth_date, s.grade, s.school_id, sc.name AS school,
        st.name AS created_by, h.reason, h.candidate_sis_record_id, h.detail,
        (SELECT min(g.sis_record_id) FROM suggestions g WHERE {_OPEN_SUGGESTION}) AS suggested
 FROM students s
 LEFT JOIN staff st ON st.id = s.created_by_staff_id
+LEFT JOIN schools sc ON sc.district_id = s.district_id AND sc.sis_source_id = s.school_id
 LEFT JOIN holds h ON h.created_record_id = s.id AND h.district_id = :d
 WHERE {_UNLINKED} AND s.id = ANY(CAST(:ids AS bigint[]))
 """
@@ -135,6 +137,10 @@ class UnlinkedRow:
     suggested_sis_record_id: int | None
     pointed_at: list[Pointed] = field(default_factory=list)  # the students the hold or suggestion names
     can_delete: bool = True  # False once a learning plan was ever started on the record
+    birth_date: date | None = None  # as typed on the created record, when it was
+    grade: str | None = None
+    school_id: str | None = None
+    school: str | None = None  # the school's name
 
 
 @dataclass(frozen=True)
@@ -269,7 +275,8 @@ def _row(r: Any, pointed: list[Pointed]) -> UnlinkedRow:
     return UnlinkedRow(
         r.id, r.first_name, r.last_name, mask_ssid(r.ssid), r.other_id, r.created_by, r.created_at,
         r.had_learning_plan, state, str(r.reason) if r.reason else None, r.suggested, pointed,
-        can_delete=not r.had_learning_plan,
+        can_delete=not r.had_learning_plan, birth_date=r.birth_date, grade=r.grade, school_id=r.school_id,
+        school=r.school,
     )  # fmt: skip
 
 

@@ -9,9 +9,10 @@ plan, retires the created record, and writes the link audit row, the staff audit
 
 from __future__ import annotations
 
+import json
 from collections import Counter
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import structlog
@@ -40,6 +41,8 @@ class LinkRequest:
     created_record_id: int
     sis_record_id: int
     method: LinkMethod
+    # a staff link confirmed although the evidence disagreed: what it said ({"fields", "rule", "weight"})
+    against_evidence: Mapping[str, Any] | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
@@ -62,9 +65,10 @@ def link_created_record(
     method: LinkMethod,
     actor_staff_id: int | None = None,
     batch_id: int | None = None,
+    against_evidence: Mapping[str, Any] | None = None,
 ) -> LinkOutcome:
     """Link one created record to one SIS record; the same pair again changes nothing."""
-    request = LinkRequest(created_record_id, sis_record_id, LinkMethod(method))
+    request = LinkRequest(created_record_id, sis_record_id, LinkMethod(method), against_evidence)
     result = link_created_records(
         session, district_id=district_id, requests=[request], actor_staff_id=actor_staff_id, batch_id=batch_id
     )[created_record_id]
@@ -156,10 +160,10 @@ def _refusal(request: LinkRequest, created: Any, sis: Any) -> RefusalCode | None
         return RefusalCode.ALREADY_LINKED_ELSEWHERE if created.status == "merged" else RefusalCode.NOT_ACTIVE
     if sis.status != "active":
         return RefusalCode.SIS_RECORD_INACTIVE
-    return RefusalCode.IDS_CONTRADICT if _ids_contradict(request.method, created, sis) else None
+    return RefusalCode.IDS_CONTRADICT if ids_contradict(request.method, created, sis) else None
 
 
-def _ids_contradict(method: LinkMethod, created: Any, sis: Any) -> bool:
+def ids_contradict(method: LinkMethod, created: Any, sis: Any) -> bool:
     """The id not used to find the SIS record is on both records and differs."""
     pairs = ((getattr(created, field), getattr(sis, field)) for field in _CROSS_CHECKED[method])
     return any(mine is not None and theirs is not None and mine != theirs for mine, theirs in pairs)
@@ -181,21 +185,29 @@ _STATEMENTS = (
 _AUDIT = """
 WITH m AS (
   SELECT * FROM unnest(CAST(:created AS bigint[]), CAST(:sis AS bigint[]), CAST(:methods AS text[]),
-                       CAST(:plans AS int[])) AS m(created_id, sis_id, method, plans)
+                       CAST(:plans AS int[]), CAST(:against AS text[]))
+    AS m(created_id, sis_id, method, plans, against)
 ), audit AS (
   INSERT INTO link_audit (district_id, created_record_id, sis_record_id, method, actor_kind, actor_staff_id,
-                          batch_id, plans_moved)
-  SELECT :d, created_id, sis_id, method, :actor_kind, :staff, :batch, plans FROM m
-  RETURNING id, created_record_id, sis_record_id, method, plans_moved
+                          batch_id, plans_moved, against_evidence)
+  SELECT :d, created_id, sis_id, method, :actor_kind, :staff, :batch, plans, CAST(against AS jsonb) FROM m
+  RETURNING id, created_record_id, sis_record_id, method, plans_moved, against_evidence
 ), logged AS (
   INSERT INTO audit_log (district_id, actor_kind, actor_staff_id, action, student_id, batch_id, detail)
   SELECT :d, :actor_kind, :staff, 'link', created_record_id, :batch,
-         jsonb_build_object('sis_record_id', sis_record_id, 'method', method, 'plans_moved', plans_moved,
-                            'link_audit_id', id)
+         jsonb_strip_nulls(jsonb_build_object(
+           'sis_record_id', sis_record_id, 'method', method, 'plans_moved', plans_moved, 'link_audit_id', id,
+           'against_evidence', against_evidence))
   FROM audit
 )
-SELECT created_record_id, sis_record_id, id, plans_moved FROM audit
+SELECT created_record_id, sis_record_id, id, plans_moved, against_evidence IS NOT NULL AS against FROM audit
 """
+
+
+def _event(row: Any) -> dict[str, Any]:
+    """The record_linked payload: ids, and a flag on a link staff confirmed against the evidence."""
+    event = {"created_record_id": row[0], "sis_record_id": row[1], "audit_id": row[2]}
+    return {**event, "against_evidence": True} if row[4] else event
 
 
 def _apply(
@@ -219,19 +231,15 @@ def _apply(
             **pairs,
             "methods": [str(r.method) for r in requests],
             "plans": [moved[r.created_record_id] for r in requests],
+            "against": [json.dumps(r.against_evidence) if r.against_evidence else None for r in requests],
             "actor_kind": "system" if actor_staff_id is None else "staff",
             "staff": actor_staff_id,
             "batch": batch_id,
         },
     ).all()
-    record_events(
-        session,
-        Topic.RECORD_LINKED,
-        district_id,
-        [{"created_record_id": c, "sis_record_id": s, "audit_id": a} for c, s, a, _ in rows],
-    )
+    record_events(session, Topic.RECORD_LINKED, district_id, [_event(row) for row in rows])
     outcomes: dict[int, LinkOutcome | Refusal] = {
-        c: LinkOutcome(c, s, a, plans, False) for c, s, a, plans in rows
+        c: LinkOutcome(c, s, a, plans, False) for c, s, a, plans, _ in rows
     }
     logger.info("created_records_linked", district_id=district_id, links=len(outcomes), batch_id=batch_id)
     return outcomes

@@ -23,12 +23,16 @@ class RefusalCode(enum.StrEnum):
     IDS_CONTRADICT = "ids_contradict"  # the other id on the two records differs
     AMBIGUOUS_OTHER_ID = "ambiguous_other_id"  # several SIS records of the district have it
     HAS_LEARNING_PLAN = "has_learning_plan"  # a created record that ever had a plan is not deleted
+    EVIDENCE_DISAGREES = "evidence_disagrees"  # a staff link the fields speak against, not confirmed twice
 
 
 class Refusal(SafeMessage, Exception):
     """An action that must not happen; `code` says why."""
 
-    def __init__(self, code: RefusalCode, created_record_id: int | None = None) -> None:
+    def __init__(
+        self, code: RefusalCode, created_record_id: int | None = None, fields: tuple[str, ...] = ()
+    ) -> None:
         self.code = code
         self.created_record_id = created_record_id
+        self.fields = fields  # the fields a refusal is about, by name ("given name"), never their values
         super().__init__(f"refused: {code} (created record {created_record_id})")

@@ -8,6 +8,7 @@ request) owns the transaction; nothing here commits.
 from __future__ import annotations
 
 import enum
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 import structlog
@@ -16,8 +17,10 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
+from matching.core.agreement import Corroboration
 from matching.core.vocabulary import LinkMethod
-from matching.link import LinkOutcome, link_created_record
+from matching.link import LinkOutcome, ids_contradict, link_created_record
+from matching.link_evidence import against_evidence_detail, pair_evidence
 from matching.refusals import Refusal, RefusalCode
 from models import (
     AuditAction,
@@ -80,11 +83,13 @@ def find_sis_by_entered_id(
     found = _sis_records(
         session, district_id, column == value.strip(), Student.status == StudentStatus.ACTIVE, lock=lock
     )
-    if not found:
-        raise Refusal(RefusalCode.SIS_RECORD_NOT_FOUND)
     if len(found) > 1:
         raise Refusal(RefusalCode.AMBIGUOUS_OTHER_ID)
-    return found[0]
+    if found:
+        return found[0]
+    if _sis_records(session, district_id, column == value.strip()):
+        raise Refusal(RefusalCode.SIS_RECORD_INACTIVE)  # only a record the SIS no longer sends has it
+    raise Refusal(RefusalCode.SIS_RECORD_NOT_FOUND)
 
 
 def _sis_records(
@@ -101,34 +106,57 @@ def _sis_records(
     return list(session.scalars(query.with_for_update(key_share=True) if lock else query))
 
 
-def link_chosen(
-    session: Session, staff: StaffMember, created_record_id: int, sis_record_id: int
-) -> LinkOutcome:
-    """Staff chose an SIS record from the name search: the permanent merge."""
-    find_created_record(session, staff.district_id, created_record_id, unlinked=False, lock=True)
-    if not _sis_records(session, staff.district_id, Student.id == sis_record_id, lock=True):
+@dataclass(frozen=True)
+class LinkPreview:
+    """What staff see before the permanent merge: the SIS record, and what the evidence says of the pair."""
+
+    sis_record_id: int
+    method: LinkMethod
+    evidence: Corroboration
+    already_linked: bool = False  # the same pair was linked before: linking again changes nothing
+
+
+def preview_link(
+    session: Session,
+    staff: StaffMember,
+    created_record_id: int,
+    sis_record_id: int,
+    method: LinkMethod,
+    *,
+    lock: bool = False,
+    ssid: str | None = None,
+    other_id: str | None = None,
+) -> LinkPreview:
+    """Every refusal that can be known before the merge (record already merged, SIS record gone,
+    inactive or already linked, ids that contradict), then the evidence; `ssid` / `other_id`: an id typed."""
+    created = find_created_record(session, staff.district_id, created_record_id, unlinked=False, lock=lock)
+    if not _sis_records(session, staff.district_id, Student.id == sis_record_id, lock=lock):
         raise Refusal(RefusalCode.SIS_RECORD_NOT_FOUND, created_record_id)
-    return _link(session, staff, created_record_id, sis_record_id, LinkMethod.NAME_SEARCH)
+    sis = session.get_one(Student, sis_record_id)  # in the district: checked by the lock above
+    if created.merged_into_id == sis.id:
+        return LinkPreview(
+            sis.id,
+            method,
+            pair_evidence(session, created, sis, ssid=ssid, other_id=other_id),
+            already_linked=True,
+        )
+    if created.status != StudentStatus.ACTIVE:
+        raise Refusal(RefusalCode.ALREADY_LINKED_ELSEWHERE, created_record_id)
+    if sis.status != StudentStatus.ACTIVE:
+        raise Refusal(RefusalCode.SIS_RECORD_INACTIVE, created_record_id)
+    _refuse_taken(session, staff.district_id, created_record_id, sis.id)
+    if ids_contradict(method, created, sis):
+        raise Refusal(RefusalCode.IDS_CONTRADICT, created_record_id)
+    return LinkPreview(sis.id, method, pair_evidence(session, created, sis, ssid=ssid, other_id=other_id))
 
 
-def link_by_entered_id(
-    session: Session, staff: StaffMember, created_record_id: int, kind: EnteredId, value: str
-) -> LinkOutcome:
-    """Staff typed the SSID or the Other ID: the SIS record it points at, then the merge."""
-    find_created_record(session, staff.district_id, created_record_id, unlinked=False, lock=True)
-    sis_record_id = find_sis_by_entered_id(session, staff.district_id, kind, value, lock=True)
-    return _link(session, staff, created_record_id, sis_record_id, _ENTERED[kind][1])
-
-
-def _link(
-    session: Session, staff: StaffMember, created_record_id: int, sis_record_id: int, method: LinkMethod
-) -> LinkOutcome:
+def _refuse_taken(session: Session, district_id: str, created_record_id: int, sis_record_id: int) -> None:
     # a staff link never gives an SIS record a second created record; the district pass may,
     # when one child was created twice and both carry the child's id
     taken = session.execute(
         select(LinkAudit.id)
         .where(
-            LinkAudit.district_id == staff.district_id,
+            LinkAudit.district_id == district_id,
             LinkAudit.sis_record_id == sis_record_id,
             LinkAudit.created_record_id != created_record_id,
         )
@@ -136,20 +164,80 @@ def _link(
     ).first()
     if taken is not None:
         raise Refusal(RefusalCode.SIS_RECORD_TAKEN, created_record_id)
+
+
+def preview_entered_id(
+    session: Session,
+    staff: StaffMember,
+    created_record_id: int,
+    kind: EnteredId,
+    value: str,
+    *,
+    lock: bool = False,
+) -> LinkPreview:
+    """The SIS record a typed SSID or Other ID points at, checked and weighed as if the record carried it."""
+    find_created_record(session, staff.district_id, created_record_id, unlinked=False, lock=lock)
+    sis_record_id = find_sis_by_entered_id(session, staff.district_id, kind, value, lock=lock)
+    typed = value.strip()
+    ssid, other_id = (typed, None) if kind is EnteredId.SSID else (None, typed)
+    method = _ENTERED[kind][1]
+    return preview_link(
+        session, staff, created_record_id, sis_record_id, method, lock=lock, ssid=ssid, other_id=other_id
+    )
+
+
+def link_chosen(
+    session: Session,
+    staff: StaffMember,
+    created_record_id: int,
+    sis_record_id: int,
+    *,
+    confirm_mismatch: bool = False,
+) -> LinkOutcome:
+    """Staff chose an SIS record from the name search: the permanent merge."""
+    preview = preview_link(
+        session, staff, created_record_id, sis_record_id, LinkMethod.NAME_SEARCH, lock=True
+    )
+    return _link(session, staff, created_record_id, preview, confirm_mismatch)
+
+
+def link_by_entered_id(
+    session: Session,
+    staff: StaffMember,
+    created_record_id: int,
+    kind: EnteredId,
+    value: str,
+    *,
+    confirm_mismatch: bool = False,
+) -> LinkOutcome:
+    """Staff typed the SSID or the Other ID: the SIS record it points at, then the merge."""
+    preview = preview_entered_id(session, staff, created_record_id, kind, value, lock=True)
+    return _link(session, staff, created_record_id, preview, confirm_mismatch)
+
+
+def _link(
+    session: Session, staff: StaffMember, created_record_id: int, preview: LinkPreview, confirm_mismatch: bool
+) -> LinkOutcome:
+    said = preview.evidence
+    against = not (said.corroborated or preview.already_linked)
+    if against and not confirm_mismatch:
+        raise Refusal(RefusalCode.EVIDENCE_DISAGREES, created_record_id, said.disagreeing)
     outcome = link_created_record(
         session,
         district_id=staff.district_id,
         created_record_id=created_record_id,
-        sis_record_id=sis_record_id,
-        method=method,
+        sis_record_id=preview.sis_record_id,
+        method=preview.method,
         actor_staff_id=staff.staff_id,
+        against_evidence=against_evidence_detail(said) if against else None,
     )
     logger.info(
         "created_record_linked_by_staff",
         created_record_id=created_record_id,
-        sis_record_id=sis_record_id,
+        sis_record_id=preview.sis_record_id,
         audit_id=outcome.audit_id,
         staff_id=staff.staff_id,
+        against_evidence=against,
     )
     return outcome
 

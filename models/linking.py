@@ -52,6 +52,8 @@ class LinkAudit(Base):
     actor_staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
     batch_id: Mapped[int | None] = mapped_column(ForeignKey("batches.id"))
     plans_moved: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    # a staff link confirmed against the evidence: {"fields": [...], "rule": ..., "weight": ...}; else NULL
+    against_evidence: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     linked_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), nullable=False
     )

@@ -166,16 +166,31 @@ def unlinked(
             str(row["created_record_id"]),
             f"{row['first_name']} {row['last_name']}",
             ids or "none",
+            details_text(row),
             row["hold_reason"] or "-",
             str(row["suggestions"]),
             age_text(row["age_seconds"]),
         ]
 
-    columns = ("district", "record", "name", "ids entered", "held", "suggestions", "age")
+    columns = ("district", "record", "name", "ids entered", DETAILS, "held", "suggestions", "age")
     page = Page(total, offset, rows)
     print_rows(
-        page, as_json=as_json, title="unlinked created records", columns=columns, cells=cells, wrap=["name"]
+        page,
+        as_json=as_json,
+        title="unlinked created records",
+        columns=columns,
+        cells=cells,
+        wrap=["name", DETAILS],
     )
+
+
+DETAILS = "born, grade, school"
+
+
+def details_text(row: dict[str, Any]) -> str:
+    """Birth date, grade and school as typed on the created record, or "-"."""
+    grade = f"grade {row['grade']}" if row["grade"] else None
+    return ", ".join(v for v in (row["birth_date"], grade, row["school_id"]) if v) or "-"
 
 
 def holds(
@@ -194,19 +209,20 @@ def holds(
             row["district_id"],
             str(row["created_record_id"]),
             row["name"],
+            details_text(row),
             row["reason"],
             f"{candidate} {row['candidate_name']}" if candidate else "-",
             row["held_since"][:16].replace("T", " "),
         ]
 
-    columns = ("district", "record", "name", "reason", "candidate", "held since")
+    columns = ("district", "record", "name", DETAILS, "reason", "candidate", "held since")
     print_rows(
         Page(total, offset, rows),
         as_json=as_json,
         title="held created records",
         columns=columns,
         cells=cells,
-        wrap=["name", "candidate"],
+        wrap=["name", DETAILS, "candidate"],
     )
 
 

@@ -136,12 +136,19 @@ def unlinked_records(
             "last_name": record.last_name,
             "has_ssid": record.ssid is not None,
             "has_other_id": record.other_id is not None,
+            **typed_details(record),
             "hold_reason": str(reason) if reason else None,
             "suggestions": int(suggestions),
             "age_seconds": _age_seconds(record.created_at, now),
         }
         for record, reason, suggestions in found
     ]
+
+
+def typed_details(record: Student) -> dict[str, Any]:
+    """A created record's birth date, grade and school (its SIS id), as typed; None where not."""
+    born = record.birth_date.isoformat() if record.birth_date else None
+    return {"birth_date": born, "grade": record.grade, "school_id": record.school_id}
 
 
 def held_records(
@@ -171,6 +178,7 @@ def held_records(
             "district_id": hold.district_id,
             "created_record_id": hold.created_record_id,
             "name": f"{record.first_name} {record.last_name}",
+            **typed_details(record),
             "reason": str(hold.reason),
             "candidate_sis_record_id": hold.candidate_sis_record_id,
             "candidate_name": f"{other.first_name} {other.last_name}" if other else None,

@@ -10,9 +10,10 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
 
 from admin.auth import check_csrf
-from admin.created_records import NewCreatedRecord, create_created_record, form_errors
+from admin.created_records import NewCreatedRecord, RecordDetails, create_created_record, form_errors
 from admin.name_query import words
 from admin.pages.rendering import Csrf, Manager, render, see
+from admin.student_details import GRADES, district_schools
 from admin.students import similar_students
 
 router = APIRouter()
@@ -20,7 +21,24 @@ router = APIRouter()
 
 @router.get("/students/new")
 def create_form(request: Request, staff: Manager) -> HTMLResponse:
-    return render(request, "create.html", staff.caller, form={}, errors={})
+    return _form(request, staff, None, {})
+
+
+def _form(
+    request: Request,
+    staff: Manager,
+    new: NewCreatedRecord | None,
+    errors: dict[str, str],
+    status: int = 200,
+    **context: object,
+) -> HTMLResponse:
+    """The form as typed, with its choices: the district's schools and the grades."""
+    form = {**vars(new), **vars(new.details)} if new else {}
+    schools = staff.read(district_schools)
+    return render(
+        request, "create.html", staff.caller, status, form=form, errors=errors, schools=schools,
+        grades=GRADES, **context,
+    )  # fmt: skip
 
 
 def _names_checked(new: NewCreatedRecord) -> str:
@@ -38,24 +56,19 @@ def create_submit(
     last_name: Annotated[str, Form(max_length=200)] = "",
     ssid: Annotated[str, Form(max_length=64)] = "",
     other_id: Annotated[str, Form(max_length=100)] = "",
+    birth_date: Annotated[str, Form(max_length=20)] = "",
+    grade: Annotated[str, Form(max_length=20)] = "",
+    school_id: Annotated[str, Form(max_length=100)] = "",
     checked_names: Annotated[str, Form(max_length=500)] = "",
 ) -> Response:
     check_csrf(request, staff.caller, csrf_token)
-    new = NewCreatedRecord(first_name, last_name, ssid, other_id)
-    errors = form_errors(new)
+    new = NewCreatedRecord(first_name, last_name, ssid, other_id, RecordDetails(birth_date, grade, school_id))
+    errors = form_errors(new, staff.read(district_schools))
     if errors:
-        return render(request, "create.html", staff.caller, status=422, form=new, errors=errors)
+        return _form(request, staff, new, errors, status=422)
     if checked_names != _names_checked(new):
         similar = staff.read(similar_students, first_name, last_name)
         if similar:
-            return render(
-                request,
-                "create.html",
-                staff.caller,
-                form=new,
-                errors={},
-                similar=similar,
-                checked_names=_names_checked(new),
-            )
+            return _form(request, staff, new, {}, similar=similar, checked_names=_names_checked(new))
     outcome = staff.change(create_created_record, new)
     return see(f"/students/{outcome.created_record_id}/created")

@@ -14,27 +14,33 @@ from sqlalchemy.orm import Session
 from admin import unlinked_table
 from admin.auth import check_csrf
 from admin.caller import Caller
-from admin.created_records import edit_created_record_ids
+from admin.created_records import RecordDetails, detail_checks, edit_created_record_ids, failing_checks
 from admin.errors import Refused
 from admin.identifiers import clean_other_id, clean_ssid
-from admin.linking import SisSummary, open_suggestions, ranked_candidates, sis_summaries
+from admin.linking import open_suggestions, ranked_candidates
 from admin.pages.rendering import (
+    MISMATCH_UNCONFIRMED,
+    ConfirmView,
     Csrf,
     Manager,
     RecordIdForm,
     RecordIdPath,
     RecordIdQuery,
     confirm_page,
+    confirm_view,
     render,
     see,
     unlinked_record,
 )
 from admin.recent_links import recent_links
+from admin.student_details import GRADES, district_schools
 from admin.students import student_card
 from admin.sync_summary import sync_summary
-from admin.unlinked_table import Filter, Sort, TableQuery, unlinked_row
+from admin.unlinked_table import Filter, Sort, TableQuery, UnlinkedRow, unlinked_row
 from matching import staff_links
-from models import Student
+from matching.core.vocabulary import LinkMethod
+from matching.refusals import Refusal, RefusalCode
+from matching.staff_links import preview_link
 
 router = APIRouter()
 
@@ -124,7 +130,20 @@ def ids_form(request: Request, staff: Manager, created_record_id: RecordIdPath) 
     row = staff.read(unlinked_row, created_record_id)
     if row is None:
         raise Refused(404, "not_found", "This record is no longer waiting to be linked.")
-    return render(request, "edit_ids.html", staff.caller, row=row, form={"other_id": row.other_id}, errors={})
+    form = {"other_id": row.other_id, "birth_date": row.birth_date, "grade": row.grade}
+    form["school_id"] = row.school_id
+    return _ids_page(request, staff, row, form, {})
+
+
+def _ids_page(
+    request: Request, staff: Manager, row: UnlinkedRow, form: dict[str, Any], errors: dict[str, str]
+) -> HTMLResponse:
+    """The id editor with its choices (the district's schools, the grades)."""
+    schools = staff.read(district_schools)
+    return render(
+        request, "edit_ids.html", staff.caller, 422 if errors else 200, row=row, form=form, errors=errors,
+        schools=schools, grades=GRADES,
+    )  # fmt: skip
 
 
 @router.post("/link/{created_record_id}/ids")
@@ -137,18 +156,23 @@ def ids_submit(
     ssid: Annotated[str, Form(max_length=64)] = "",
     other_id: Annotated[str, Form(max_length=100)] = "",
     remove_ssid: Annotated[bool, Form()] = False,
+    birth_date: Annotated[str, Form(max_length=20)] = "",
+    grade: Annotated[str, Form(max_length=20)] = "",
+    school_id: Annotated[str, Form(max_length=100)] = "",
 ) -> Response:
-    """Correct or add the ids: saved, matched at once; a blank SSID keeps the one on the record."""
+    """Correct or add the ids, birth date, grade and school: saved, matched at once; a blank SSID
+    keeps the one on the record."""
     check_csrf(request, staff.caller, csrf_token)
     row = staff.read(unlinked_row, created_record_id)
     if row is None:
         raise Refused(404, "not_found", "This record is no longer waiting to be linked.")
-    errors = _id_errors(ssid, other_id)
+    details = RecordDetails(birth_date, grade, school_id)
+    errors = _id_errors(ssid, other_id) | failing_checks(detail_checks(details, staff.read(district_schools)))
     if errors:
-        form = {"ssid": ssid, "other_id": other_id}
-        return render(request, "edit_ids.html", staff.caller, status=422, row=row, form=form, errors=errors)
+        form = {"ssid": ssid, "other_id": other_id, **vars(details)}
+        return _ids_page(request, staff, row, form, errors)
     kept = None if remove_ssid else (ssid.strip() or staff.read(_current_ssid, created_record_id))
-    outcome = staff.change(edit_created_record_ids, created_record_id, kept, other_id)
+    outcome = staff.change(edit_created_record_ids, created_record_id, kept, other_id, details=details)
     if outcome.match == "linked":
         return see(f"/link?done=linked&record={created_record_id}")
     if outcome.match == "held":
@@ -157,13 +181,7 @@ def ids_submit(
 
 
 def _id_errors(ssid: str, other_id: str) -> dict[str, str]:
-    errors = {}
-    for field, check, value in (("ssid", clean_ssid, ssid), ("other_id", clean_other_id, other_id)):
-        try:
-            check(value)
-        except Refused as refusal:
-            errors[field] = refusal.message
-    return errors
+    return failing_checks({"ssid": lambda: clean_ssid(ssid), "other_id": lambda: clean_other_id(other_id)})
 
 
 def _current_ssid(session: Session, caller: Caller, created_record_id: int) -> str | None:
@@ -178,6 +196,7 @@ def link_search(request: Request, staff: Manager, created_record_id: RecordIdPat
 def _search(session: Session, caller: Caller, created_record_id: int) -> dict[str, Any]:
     return {
         "record": unlinked_record(session, caller, created_record_id),
+        "row": unlinked_row(session, caller, created_record_id),
         "candidates": ranked_candidates(session, caller, created_record_id, CANDIDATES),
         "suggested": open_suggestions(session, caller.district_id, created_record_id),
     }
@@ -187,30 +206,37 @@ def _search(session: Session, caller: Caller, created_record_id: int) -> dict[st
 def link_confirm(
     request: Request, staff: Manager, created_record_id: RecordIdPath, sis_record_id: RecordIdQuery
 ) -> HTMLResponse:
-    record, target = staff.read(_chosen, created_record_id, sis_record_id)
-    return confirm_page(request, staff.caller, record, target, "name")
+    """Every refusal that can be known is answered here, before the page that offers the merge."""
+    view = staff.read(_chosen, created_record_id, sis_record_id)
+    return confirm_page(request, staff.caller, view, "name")
 
 
-def _chosen(
-    session: Session, caller: Caller, created_record_id: int, sis_record_id: int
-) -> tuple[Student, SisSummary]:
-    record = unlinked_record(session, caller, created_record_id)
-    target = sis_summaries(session, caller.district_id, [sis_record_id]).get(sis_record_id)
-    if target is None:
-        raise Refused(404, "not_found", "That SIS student is not in your district.")
-    return record, target
+def _chosen(session: Session, caller: Caller, created_record_id: int, sis_record_id: int) -> ConfirmView:
+    unlinked_record(session, caller, created_record_id)
+    preview = preview_link(session, caller, created_record_id, sis_record_id, LinkMethod.NAME_SEARCH)
+    return confirm_view(session, caller, created_record_id, preview)
 
 
 @router.post("/link/{created_record_id}/confirm")
 def link_confirmed(
+    *,
     request: Request,
     staff: Manager,
     created_record_id: RecordIdPath,
     csrf_token: Csrf,
     sis_record_id: RecordIdForm,
+    confirm_mismatch: Annotated[bool, Form()] = False,
 ) -> Response:
     check_csrf(request, staff.caller, csrf_token)
-    staff.change(staff_links.link_chosen, created_record_id, sis_record_id)
+    try:
+        staff.change(
+            staff_links.link_chosen, created_record_id, sis_record_id, confirm_mismatch=confirm_mismatch
+        )
+    except Refusal as refusal:
+        if refusal.code is not RefusalCode.EVIDENCE_DISAGREES:
+            raise
+        view = staff.read(_chosen, created_record_id, sis_record_id)
+        return confirm_page(request, staff.caller, view, "name", error=MISMATCH_UNCONFIRMED)
     return see(f"/link?done=linked&record={created_record_id}")
 
 

@@ -5,6 +5,7 @@ Names, SSIDs and Other IDs only ever travel in POST bodies; URLs carry record id
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -18,11 +19,12 @@ from admin.auth import NotAuthenticated, page_caller, page_staff, signed_in
 from admin.caller import Caller
 from admin.errors import Refused, refused
 from admin.identifiers import mask_ssid
-from admin.linking import SisSummary
+from admin.linking import SisSummary, sis_summaries
 from admin.roles import Permission
 from admin.staff_request import StaffRequest, staff_request
+from admin.students import student_card
 from matching.refusals import Refusal
-from matching.staff_links import find_created_record
+from matching.staff_links import LinkPreview, find_created_record
 from models import Student
 
 templates = Jinja2Templates(directory=Path(__file__).parents[1] / "templates")
@@ -34,6 +36,7 @@ Csrf = Annotated[str, Form(max_length=200)]
 RecordIdForm = Annotated[int, Form(ge=1, le=2**63 - 1)]
 RecordIdPath = Annotated[int, PathParam(ge=1, le=2**63 - 1)]
 RecordIdQuery = Annotated[int, Query(ge=1, le=2**63 - 1)]
+MISMATCH_UNCONFIRMED = "Tick the box to confirm that you checked: the records disagree."
 NOT_PAGES = ("/api/", "/health", "/ready", "/openapi.json", "/docs", "/redoc", "/static/")
 
 
@@ -85,23 +88,49 @@ def unlinked_record(session: Session, caller: Caller, created_record_id: int) ->
     return find_created_record(session, caller.district_id, created_record_id)
 
 
-def confirm_page(
-    request: Request, caller: Caller, record: Student, target: SisSummary, how: str, *, value: str = ""
-) -> HTMLResponse:
-    """The two records side by side before the permanent merge (chosen by name, or by an entered id)."""
+@dataclass(frozen=True)
+class ConfirmView:
+    """The two records side by side before the permanent merge, and what the evidence says of them."""
+
+    record: Student
+    created: dict[str, Any]
+    target: SisSummary
+    preview: LinkPreview
+
+
+def confirm_view(
+    session: Session, caller: Caller, created_record_id: int, preview: LinkPreview
+) -> ConfirmView:
+    record = unlinked_record(session, caller, created_record_id)
+    card = student_card(session, caller, created_record_id)
+    target = sis_summaries(session, caller.district_id, [preview.sis_record_id])[preview.sis_record_id]
     created = {
         "first_name": record.first_name,
         "last_name": record.last_name,
         "ssid_masked": mask_ssid(record.ssid),
         "other_id": record.other_id,
+        "birth_date": card.birth_date,
+        "grade": card.grade,
+        "school": card.school,
     }
+    return ConfirmView(record, created, target, preview)
+
+
+def confirm_page(
+    request: Request, caller: Caller, view: ConfirmView, how: str, *, value: str = "", error: str = ""
+) -> HTMLResponse:
+    """The confirm page (chosen by name, or by an entered id); when the evidence does not
+    corroborate the pair it lists the disagreeing fields and asks for a second confirmation."""
     return render(
         request,
         "link_confirm.html",
         caller,
-        record=record,
-        created=created,
-        target=target,
+        status=422 if error else 200,
+        record=view.record,
+        created=view.created,
+        target=view.target,
+        evidence=view.preview.evidence,
         how=how,
         value=value,
+        error=error,
     )

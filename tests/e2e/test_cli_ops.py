@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 import redis
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine, select, text, update
 from typer.testing import CliRunner
 
 from matching.core.vocabulary import Topic
@@ -89,9 +89,18 @@ def test_status_shows_the_last_batch_and_its_counts_unlinked_held_and_the_oldest
 
 
 def test_unlinked_and_holds_list_the_records_staff_still_have_to_link_with_the_reason(
-    synced_district: dict[str, str],
+    synced_district: dict[str, str], committed_engine: Engine
 ) -> None:
+    with committed_engine.begin() as connection:  # typed on the create form: birth date and grade
+        connection.execute(
+            text("UPDATE students SET birth_date = '2019-04-02', grade = 'KG' WHERE last_name = 'Lee'")
+        )
     unlinked = json_of("unlinked", "--district", DISTRICT)
+    assert [(r["birth_date"], r["grade"], r["school_id"]) for r in unlinked["rows"]] == [
+        (None, None, None),
+        ("2019-04-02", "KG", None),
+    ]
+    assert "2019-04-02, grade KG" in ale_sync("unlinked", "--district", DISTRICT).stdout
     assert (unlinked["total"], unlinked["offset"]) == (2, 0)
     assert [(r["last_name"], r["has_ssid"], r["hold_reason"]) for r in unlinked["rows"]] == [
         ("Raman", True, "name_mismatch"),

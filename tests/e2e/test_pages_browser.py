@@ -76,10 +76,13 @@ def test_a_registrar_creates_plans_and_links_a_student_by_name(
     page.keyboard.press("Enter")
     expect(page.get_by_role("heading", name="Link Student to ALE")).to_be_visible()
 
-    # Create Student for ALE: names only
+    # Create Student for ALE: names, and the birth date, grade and school that tell namesakes apart
     page.get_by_role("link", name="Create Student for ALE").click()
     page.get_by_label("First name").fill("Ava")
     page.get_by_label("Last name").fill("Nguyen")
+    page.get_by_label("Birth date").fill("2020-05-01")
+    page.get_by_label("Grade").select_option(label="Kindergarten")
+    page.get_by_label("School").select_option(label="Maple Elementary")
     page.get_by_role("button", name="Create student").click()
     expect(page.get_by_role("alert")).to_contain_text("already exists in your district")  # the SIS Ava Nguyen
     page.get_by_role("button", name="Create anyway: it is a different student").click()
@@ -112,6 +115,8 @@ def test_a_registrar_creates_plans_and_links_a_student_by_name(
     candidate = page.get_by_role("row").filter(has_text="Nguyen, Ava")
     expect(candidate).to_contain_text("******7890")
     expect(candidate).to_contain_text("Maple Elementary")
+    # each field against the created record: names, birth date, grade and school all equal
+    expect(candidate.locator(".tag.agree.equal")).to_have_count(5)
     page.screenshot(path=str(SHOTS / "4-search.png"), full_page=True)
     candidate.get_by_role("link", name=re.compile("Link to Ava Nguyen")).click()
 

@@ -363,7 +363,7 @@ def test_each_hold_reason_is_fixed_where_it_is_shown(site: Site, size: str) -> N
     review(page, cases, "Nora")
     expect(page.get_by_role("heading", name=re.compile("^SIS student with this SSID"))).to_be_visible()
     check(site, page, "review-name-mismatch")
-    page.get_by_role("link", name="Correct the SSID or Other ID").click()
+    page.get_by_role("link", name="Correct the ids, birth date, grade or school").click()
     check(site, page, "correct-ids")
     ssid = page.get_by_role("textbox", name=re.compile("^SSID"))
     ssid.fill("12")
@@ -386,6 +386,17 @@ def test_each_hold_reason_is_fixed_where_it_is_shown(site: Site, size: str) -> N
     expect(page.get_by_role("heading", name="SIS student with this Other ID: Otto Brandt")).to_be_visible()
     check(site, page, "review-ids-disagree")
     page.get_by_role("link", name="Link to Otto Brandt…").click()
+    # only the given name (and the Other ID) agree: the page says so, and asks to confirm twice
+    expect(page.get_by_role("alert")).to_contain_text("These fields disagree: family name")
+    check(site, page, "link-confirm-against-evidence")
+    page.get_by_role("button", name="Yes, link permanently").click()
+    box = page.get_by_role("checkbox", name=re.compile("Link against the evidence"))
+    expect(box).to_be_focused()
+    expect(box).to_have_attribute("aria-invalid", "true")
+    expect(page.locator("#confirm-mismatch-error")).to_contain_text("Tick the box")
+    assert merged_into(site.engine, cases.held_ids) is None
+    check(site, page, "link-confirm-against-evidence-unticked")
+    box.check()
     page.get_by_role("button", name="Yes, link permanently").click()
     expect(page.get_by_role("status")).to_contain_text(
         f"Otto {cases.surname} is now linked to the SIS student Otto Brandt"
@@ -462,6 +473,66 @@ def test_entering_an_id_keeps_it_beside_its_error_and_delete_asks_or_says_why_no
     page.goto(f"/link/{cases.with_plan}/delete")
     expect(page.get_by_role("alert")).to_contain_text("cannot be deleted")
     check(site, page, "delete-refused")
+    page.context.close()
+
+
+def test_namesakes_are_told_apart_by_the_birth_date_grade_and_school_typed(site: Site, size: str) -> None:
+    surname = {"laptop": "Haddadin", "phone": "Mansour"}[size]
+    born = {"laptop": date(2017, 3, 14), "phone": date(2016, 5, 20)}[size]
+    right = add_student(
+        site.engine, sis_source_id=f"gus-{size}-1", first_name="Gus", last_name=surname, birth_date=born,
+        grade="03", school_id="sch-1",
+    )  # fmt: skip
+    add_student(
+        site.engine, sis_source_id=f"gus-{size}-2", first_name="Gus", last_name=surname,
+        birth_date=date(2014, 9, 1), grade="06", school_id="sch-1",
+    )  # fmt: skip
+    blind = int(site.api("POST", "/api/students", json={"first_name": "Gus", "last_name": surname}).json()[
+        "created_record_id"
+    ])  # fmt: skip
+    page = open_page(site, size)
+
+    # nothing but the names typed: a tie, and the field that would break it
+    page.goto(f"/link/{blind}/search")
+    expect(page.get_by_role("note").filter(has_text="agree equally")).to_contain_text("birth date")
+    check(site, page, "search-tied")
+
+    # the id editor takes a birth date, a grade and a school; the search then ranks the right Gus first
+    page.get_by_role("link", name="Add them").click()
+    page.get_by_label("Birth date").fill(born.isoformat())
+    page.get_by_label("Grade").select_option(label="Grade 3")
+    page.get_by_label("School").select_option(label="Maple Elementary")
+    check(site, page, "correct-details")
+    page.get_by_role("button", name="Save and match again").click()
+    page.goto(f"/link/{blind}/search")
+    first = page.locator("tbody tr").first
+    expect(first.get_by_role("link", name=f"Link to Gus {surname}")).to_have_attribute(
+        "href", f"/link/{blind}/confirm?sis_record_id={right}"
+    )
+    expect(first).to_contain_text("equal")
+    expect(page.locator("tbody tr").nth(1)).to_contain_text("different")
+    expect(page.get_by_text("agree equally")).to_have_count(0)
+    check(site, page, "search-told-apart")
+
+    # typed on the create form: kept, and shown in the table
+    page.goto("/students/new")
+    page.get_by_label("First name").fill("Gus")
+    other = {"laptop": "Ferreira", "phone": "Nakamura"}[size]  # no student of this name yet
+    page.get_by_label("Last name").fill(other)
+    page.get_by_label("Birth date").fill("2999-01-01")
+    page.get_by_role("button", name="Create student").click()
+    expect(page.get_by_label("Birth date")).to_be_focused()
+    expect(page.locator("#birth_date-error")).to_contain_text("in the past")
+    check(site, page, "create-details-error")
+    page.get_by_label("Birth date").fill(born.isoformat())
+    page.get_by_label("Grade").select_option(label="Kindergarten")
+    page.get_by_role("button", name="Create student").click()
+    expect(page.get_by_role("status")).to_contain_text("was saved")
+    [record] = records_named(site.engine, "Gus", other)
+    assert (record.birth_date, record.grade) == (born, "KG")
+    page.goto("/link?state=all")
+    expect(row(page, f"{other}, Gus")).to_contain_text("grade KG")
+    check(site, page, "link-table-details")
     page.context.close()
 
 
