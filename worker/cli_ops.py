@@ -9,11 +9,10 @@ from typing import Annotated, Any
 
 import typer
 from rich.progress import Progress
-from rich.table import Table
 from sqlalchemy import Engine
 
 from models.db import get_engine, transaction
-from worker.cli_output import Page, age_text, console, fail, print_json, print_rows
+from worker.cli_output import Page, age_text, console, fail, local_time, new_table, print_json, print_rows
 from worker.enqueue import enqueue_match_district, enqueue_pull
 from worker.ops_queries import district_status, held_records, unlinked_records
 from worker.sources.state import request_full_reads
@@ -57,9 +56,7 @@ def _resync_queued(districts: list[str], as_json: bool) -> None:
     if as_json:
         print_json(rows)
         return
-    table = Table(title="resync queued")
-    for column in ("district", "pull task", "match task"):
-        table.add_column(column)
+    table = new_table("resync queued", ("district", "pull task", "match task"))
     for row in rows:
         table.add_row(row["district_id"], _task_text(row["pull_task_id"]), _task_text(row["match_task_id"]))
     console.print(table)
@@ -80,11 +77,8 @@ def _resync_inline(engine: Engine, districts: list[str], as_json: bool) -> None:
     if as_json:
         print_json(results)
         return
-    table = Table(title="resync")
-    table.add_column("district", no_wrap=True)
-    table.add_column("batches")
-    for column in ("new", "updated", "inactive", "quarantined", "linked", "held"):
-        table.add_column(column, justify="right", no_wrap=True)
+    counts = ("new", "updated", "inactive", "quarantined", "linked", "held")
+    table = new_table("resync", ("district", "batches", *counts), wrap=["batches"], right=counts)
     for row in results:
         batches = ", ".join(f"{b['batch_id']} {b['status']}" for b in row["batches"]) or "none new"
         totals = [str(sum(b["counts"].get(k, 0) for b in row["batches"])) for k in table_counts()]
@@ -196,7 +190,7 @@ def holds(
             row["name"],
             row["reason"],
             f"{candidate} {row['candidate_name']}" if candidate else "-",
-            row["held_since"][:16].replace("T", " "),
+            local_time(row["held_since"]),
         ]
 
     columns = ("district", "record", "name", "reason", "candidate", "held since")

@@ -1,10 +1,16 @@
-"""How every `ale-sync` command prints: rich tables for people, JSON for scripts, one-line errors."""
+"""How every `ale-sync` command prints: rich tables for people, JSON for scripts, one-line errors.
+
+A table never cuts a cell: at any width (an 80-column pipe included) a cell too wide for its
+column folds onto the next line, so ids and statuses can always be copied whole. Times are shown
+in the machine's local time with its zone; JSON keeps them as ISO 8601 with their offset.
+"""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import typer
@@ -60,12 +66,35 @@ def print_rows(
     if as_json:
         print_json(rows)
         return
-    table = Table(title=title)
-    for column in columns:
-        table.add_column(column, no_wrap=column not in wrap)
+    table = new_table(title, columns, wrap=wrap)
     for row in rows:
         table.add_row(*cells(row))
     console.print(table)
+
+
+def new_table(
+    title: str | None, columns: Sequence[str], *, wrap: Sequence[str] = (), right: Sequence[str] = ()
+) -> Table:
+    """A table whose WRAP columns wrap at spaces and whose others keep a line while they can; a cell
+    that still does not fit folds (never an ellipsis). RIGHT columns are right-aligned (counts)."""
+    table = Table(title=title)
+    for column in columns:
+        table.add_column(
+            column,
+            no_wrap=column not in wrap,
+            overflow="fold",
+            justify="right" if column in right else "left",
+        )
+    return table
+
+
+def local_time(value: str | datetime | None) -> str:
+    """An ISO 8601 time (or a datetime) in this machine's local time with its zone, e.g.
+    2026-11-28 09:15 PST; "-" when there is none."""
+    if value is None:
+        return "-"
+    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+    return moment.astimezone().strftime("%Y-%m-%d %H:%M %Z")
 
 
 def age_text(seconds: int | None) -> str:
