@@ -177,7 +177,7 @@ class Settings(BaseSettings):
                 ]
             except SourcesFileError as error:
                 raise PydanticCustomError(
-                    "sources_file", "SIS_SOURCES_FILE {problem}", {"problem": str(error)}
+                    "sources_file", "SIS_SOURCES_FILE: {problem}", {"problem": str(error)}
                 ) from None
         names = [(s.district, s.name) for s in self.sis_sources]
         repeated = sorted({f"{d}/{n}" for d, n in names if names.count((d, n)) > 1})

@@ -59,8 +59,7 @@ def _start(context: typer.Context) -> None:
     LOG_LEVEL is set, so a script sees results on stdout and only real trouble on stderr.
     """
     if context.invoked_subcommand == "config":
-        configure_logging("auto", "WARNING")
-        return
+        return  # it checks the settings itself and reports every wrong one
     settings = get_settings()
     level = settings.log_level if "log_level" in settings.model_fields_set else "WARNING"
     configure_logging(settings.log_format, level)

@@ -20,7 +20,7 @@ from config.settings import SourceConfig, get_settings
 from models import Batch, BatchStatus, QuarantinedRow
 from models.db import get_engine, transaction
 from worker.cli_origin import origin_lines
-from worker.cli_output import Page, console, fail, local_time, new_table, print_json, print_rows
+from worker.cli_output import Page, console, fail, local_time, new_table, print_json, print_rows, print_table
 from worker.ingest import (
     BatchNotFound,
     BatchNotHeld,
@@ -84,7 +84,7 @@ def _print_plan(source: SourceConfig, path: Path, as_json: bool) -> None:
     if plan.reject_reason:
         raise fail(f"would be rejected: {plan.reject_reason}")
     console.print(f"dry run, district {plan.district_id}, {plan.kind} delivery, {plan.rows_total} rows")
-    console.print(_counts_table(plan.counts))
+    print_table(_counts_table(plan.counts))
     if plan.quarantined_rows:
         table = new_table(
             "quarantined rows", ("file", "row", "reason", "detail", "sourcedId"), wrap=["detail"]
@@ -93,7 +93,7 @@ def _print_plan(source: SourceConfig, path: Path, as_json: bool) -> None:
             table.add_row(
                 row.file_name, str(row.row_number), row.reason_code, row.detail or "", row.sis_source_id or ""
             )
-        console.print(table)
+        print_table(table)
     console.print(f"would be held: {plan.hold_reason}" if plan.would_hold else "would be applied")
     raise typer.Exit(code)
 
@@ -110,7 +110,7 @@ def _finish(result: IngestResult, as_json: bool) -> None:
         print_json({**asdict(result), "status": str(result.status)})
         raise typer.Exit(code)
     console.print(f"batch {result.batch_id} of district {result.district_id}: {result.status}")
-    console.print(_counts_table(result.counts))
+    print_table(_counts_table(result.counts))
     if result.reason:
         console.print(f"reason: {result.reason}", markup=False)
     raise typer.Exit(code)
@@ -181,7 +181,7 @@ def show_batch(batch_id: int, as_json: JsonOption = False) -> None:
         table = new_table("quarantined rows", ("file", "row", "reason", "detail"), wrap=["detail"])
         for q in row["quarantined_rows"]:
             table.add_row(q["file"], str(q["row"]), q["reason"], q["detail"] or "")
-        console.print(table)
+        print_table(table)
 
 
 @batches_app.command("approve")

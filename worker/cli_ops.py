@@ -12,7 +12,17 @@ from rich.progress import Progress
 from sqlalchemy import Engine
 
 from models.db import get_engine, transaction
-from worker.cli_output import Page, age_text, console, fail, local_time, new_table, print_json, print_rows
+from worker.cli_output import (
+    Page,
+    age_text,
+    console,
+    fail,
+    local_time,
+    new_table,
+    print_json,
+    print_rows,
+    print_table,
+)
 from worker.enqueue import enqueue_match_district, enqueue_pull
 from worker.ops_queries import district_status, held_records, unlinked_records
 from worker.sources.state import request_full_reads
@@ -59,7 +69,7 @@ def _resync_queued(districts: list[str], as_json: bool) -> None:
     table = new_table("resync queued", ("district", "pull task", "match task"))
     for row in rows:
         table.add_row(row["district_id"], _task_text(row["pull_task_id"]), _task_text(row["match_task_id"]))
-    console.print(table)
+    print_table(table)
 
 
 def _task_text(task_id: str | None) -> str:
@@ -83,7 +93,7 @@ def _resync_inline(engine: Engine, districts: list[str], as_json: bool) -> None:
         batches = ", ".join(f"{b['batch_id']} {b['status']}" for b in row["batches"]) or "none new"
         totals = [str(sum(b["counts"].get(k, 0) for b in row["batches"])) for k in table_counts()]
         table.add_row(row["district_id"], batches, *totals, str(row["linked"]), str(row["held"]))
-    console.print(table)
+    print_table(table)
 
 
 def table_counts() -> tuple[str, ...]:

@@ -17,6 +17,7 @@ from config.identity_provider import provider_problems
 from config.services import database_url, redis_client_url
 from config.settings import Settings, SourceConfig
 from config.sources import SecretMissing, SecretRef
+from config.sources_file import SourcesFileError, read_sources_file
 from models import District, IdentityProvider
 from models.db import get_engine, transaction
 from models.migrate import alembic_config, current_heads
@@ -28,11 +29,19 @@ def settings_problems() -> tuple[Settings | None, list[str]]:
     try:
         return Settings(), []
     except ValidationError as error:
-        lines = []
-        for item in error.errors():
-            where = ".".join(str(p) for p in item["loc"]).upper() or "settings"
-            lines.append(f"{where}: {item['msg']}")
-        return None, lines
+        lines = [_line(item["loc"], item["msg"]) for item in error.errors()]
+    # the file is read only once every other setting is right: read it here too, to name its problem
+    named = os.environ.get("SIS_SOURCES_FILE")
+    if named and not any(line.startswith("SIS_SOURCES_FILE") for line in lines):
+        try:
+            read_sources_file(Path(named), SourceConfig)
+        except SourcesFileError as problem:
+            lines.append(f"SIS_SOURCES_FILE: {problem}")
+    return None, lines
+
+
+def _line(where: tuple[int | str, ...], message: str) -> str:
+    return f"{'.'.join(str(p) for p in where).upper()}: {message}" if where else message
 
 
 def source_problems(source: SourceConfig) -> Iterator[str]:

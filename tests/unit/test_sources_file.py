@@ -75,7 +75,7 @@ def test_a_wrong_file_is_named_with_the_entry_and_what_is_wrong(
 
     with pytest.raises(
         ValidationError,
-        match=r"SIS_SOURCES_FILE .*sources\.toml.*" + message.replace("(", r"\(").replace(")", r"\)"),
+        match=r"SIS_SOURCES_FILE: .*sources\.toml.*" + message.replace("(", r"\(").replace(")", r"\)"),
     ):
         Settings(_env_file=None)
 

@@ -1,0 +1,157 @@
+"""Setting ale-sync up for real districts from the command line: districts provisioned before their
+SIS delivers, sources from a file, the configuration checked, the embedded services seen, and
+tables a script or a narrow terminal can read whole."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import redis
+from sqlalchemy import Engine
+
+from models import District
+from models.db import transaction
+
+SOURCES = """
+[[sources]]
+district = "17001"
+name = "skyward-nightly"
+inbox = "{inbox}"
+
+[[sources]]
+district = "27010"
+name = "nightly"
+inbox = "{missing}"
+"""
+
+
+def ale_sync(
+    *args: str, env: dict[str, str] | None = None, columns: int = 200
+) -> subprocess.CompletedProcess[str]:
+    merged = {**os.environ, "LOG_FORMAT": "json", "COLUMNS": str(columns), **(env or {})}
+    return subprocess.run(
+        ["ale-sync", *args], capture_output=True, text=True, env=merged, check=False, timeout=120
+    )
+
+
+def json_of(*args: str, env: dict[str, str] | None = None) -> Any:
+    result = ale_sync(*args, "--json", env=env)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_a_district_provisioned_before_any_delivery_takes_staff_and_is_listed_with_its_zone(
+    committed_engine: Engine,
+) -> None:
+    added = ale_sync("district", "add", "17001", "--name", "Lakeview SD", "--timezone", "America/Boise")
+    again = ale_sync("district", "add", "17001", "--name", "Lakeview SD", "--timezone", "America/Boise")
+    differs = ale_sync("district", "add", "17001", "--name", "Other name")
+    bad_zone = ale_sync("district", "add", "27010", "--name", "Ridge", "--timezone", "Mars/Olympus")
+    staff = ale_sync("staff", "add", "--district", "17001", "--name", "R. Alvarez", "--role", "registrar")
+
+    assert added.returncode == 0, added.stderr
+    assert "district 17001 provisioned (America/Boise)" in added.stdout
+    assert again.returncode == 0 and "already provisioned" in again.stdout
+    assert differs.returncode == 1
+    assert (
+        differs.stderr.strip()
+        == "ale-sync: district 17001 is already provisioned as 'Lakeview SD' (America/Boise)"
+    )
+    assert bad_zone.returncode == 1 and "'Mars/Olympus' is not a time zone name" in bad_zone.stderr
+    assert staff.returncode == 0, staff.stderr
+    listed = json_of("district", "list")
+    assert [(d["district_id"], d["name"], d["timezone"], d["staff"]) for d in listed] == [
+        ("17001", "Lakeview SD", "America/Boise", 1)
+    ]
+
+
+def test_config_check_prints_each_problem_on_a_line_and_exits_2(
+    committed_engine: Engine, tmp_path: Path
+) -> None:
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    sources = tmp_path / "sources.toml"
+    sources.write_text(SOURCES.format(inbox=inbox, missing=tmp_path / "nowhere"))
+    with transaction(committed_engine) as session:
+        session.add(District(id="17001", name="Lakeview SD"))
+    env = {"SIS_SOURCES_FILE": str(sources), "ARCHIVE_DIR": str(tmp_path / "archive")}
+
+    result = ale_sync("config", "check", env=env)
+
+    assert result.returncode == 2
+    assert result.stdout.splitlines() == [
+        f"source 27010/nightly: inbox folder {tmp_path / 'nowhere'} does not exist",
+        "source 27010/nightly: district 27010 is not provisioned (`ale-sync district add 27010 --name ...`)",
+    ]
+
+
+def test_config_check_names_every_wrong_setting_not_only_the_first(tmp_path: Path) -> None:
+    env = {
+        "DEACTIVATION_THRESHOLD": "-1",
+        "PULL_INTERVAL_SECONDS": "1",
+        "SIS_SOURCES_FILE": str(tmp_path / "x.toml"),
+    }
+
+    found = json_of_failing("config", "check", env=env)
+
+    assert found["ok"] is False
+    assert sorted(found["problems"]) == [
+        "DEACTIVATION_THRESHOLD: Input should be greater than 0",
+        "PULL_INTERVAL_SECONDS: Input should be greater than or equal to 10",
+        f"SIS_SOURCES_FILE: {tmp_path / 'x.toml'}: cannot be read (FileNotFoundError)",
+    ]
+
+
+def json_of_failing(*args: str, env: dict[str, str]) -> Any:
+    result = ale_sync(*args, "--json", env=env)
+    assert result.returncode == 2, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_config_check_passes_a_good_configuration(committed_engine: Engine, tmp_path: Path) -> None:
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    sources = tmp_path / "sources.json"
+    sources.write_text(json.dumps([{"district": "17001", "name": "n", "inbox": str(inbox)}]))
+    with transaction(committed_engine) as session:
+        session.add(District(id="17001", name="Lakeview SD"))
+
+    result = ale_sync("config", "check", env={"SIS_SOURCES_FILE": str(sources)})
+
+    assert (result.returncode, result.stdout.strip()) == (0, "configuration OK"), result.stdout
+
+
+def test_services_status_says_which_embedded_server_runs_and_where(tmp_path: Path) -> None:
+    env = {"DATA_DIR": str(tmp_path)}
+
+    shown = json_of("services", "status", env=env)
+    stopped = ale_sync("services", "stop", env=env)
+
+    assert [(s["service"], s["state"], s["pid"]) for s in shown] == [
+        ("postgres", "not used (configured URL)" if os.environ.get("DATABASE_URL") else "stopped", None),
+        ("redis", "not used (configured URL)" if os.environ.get("REDIS_URL") else "stopped", None),
+    ]
+    assert stopped.returncode == 0 and "no embedded server was running" in stopped.stdout
+
+
+def test_a_narrow_pipe_gets_whole_ids_and_statuses_and_local_times_with_the_zone(
+    committed_engine: Engine, redis_client: redis.Redis
+) -> None:
+    long_name = "Lakeview-Ridgecrest Consolidated Unified School District Number Seventeen"
+    assert ale_sync("district", "add", "DISTRICT-CODE-0001", "--name", long_name).returncode == 0
+
+    narrow = ale_sync("district", "list", columns=40, env={"TZ": "America/Los_Angeles"})
+
+    assert narrow.returncode == 0, narrow.stderr
+    lines = narrow.stdout.splitlines()
+    assert "…" not in narrow.stdout
+    assert "district: DISTRICT-CODE-0001" in lines  # too narrow for the table: one line per field
+    assert f"name: {long_name}" in lines
+    (provisioned,) = [line for line in lines if line.startswith("provisioned: ")]
+    assert provisioned.endswith((" PST", " PDT"))  # local time, with the zone
+    wide = ale_sync("district", "list", columns=200)
+    assert "│ DISTRICT-CODE-0001 │" in wide.stdout  # wide enough: the table
