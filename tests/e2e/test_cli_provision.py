@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +14,7 @@ from sqlalchemy import Engine
 
 from models import District
 from models.db import transaction
+from tests.e2e.test_cli_ops import ale_sync, json_of
 
 SOURCES = """
 [[sources]]
@@ -27,21 +27,6 @@ district = "27010"
 name = "nightly"
 inbox = "{missing}"
 """
-
-
-def ale_sync(
-    *args: str, env: dict[str, str] | None = None, columns: int = 200
-) -> subprocess.CompletedProcess[str]:
-    merged = {**os.environ, "LOG_FORMAT": "json", "COLUMNS": str(columns), **(env or {})}
-    return subprocess.run(
-        ["ale-sync", *args], capture_output=True, text=True, env=merged, check=False, timeout=120
-    )
-
-
-def json_of(*args: str, env: dict[str, str] | None = None) -> Any:
-    result = ale_sync(*args, "--json", env=env)
-    assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout)
 
 
 def test_a_district_provisioned_before_any_delivery_takes_staff_and_is_listed_with_its_zone(
@@ -144,7 +129,7 @@ def test_a_narrow_pipe_gets_whole_ids_and_statuses_and_local_times_with_the_zone
     long_name = "Lakeview-Ridgecrest Consolidated Unified School District Number Seventeen"
     assert ale_sync("district", "add", "DISTRICT-CODE-0001", "--name", long_name).returncode == 0
 
-    narrow = ale_sync("district", "list", columns=40, env={"TZ": "America/Los_Angeles"})
+    narrow = ale_sync("district", "list", env={"COLUMNS": "40", "TZ": "America/Los_Angeles"})
 
     assert narrow.returncode == 0, narrow.stderr
     lines = narrow.stdout.splitlines()
@@ -153,5 +138,5 @@ def test_a_narrow_pipe_gets_whole_ids_and_statuses_and_local_times_with_the_zone
     assert f"name: {long_name}" in lines
     (provisioned,) = [line for line in lines if line.startswith("provisioned: ")]
     assert provisioned.endswith((" PST", " PDT"))  # local time, with the zone
-    wide = ale_sync("district", "list", columns=200)
+    wide = ale_sync("district", "list")
     assert "│ DISTRICT-CODE-0001 │" in wide.stdout  # wide enough: the table
