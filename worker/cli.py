@@ -24,7 +24,7 @@ from worker.cli_output import console, err_console, fail
 from worker.cli_services import services_app
 from worker.cli_sso import sso_app
 from worker.cli_staff import staff_app
-from worker.demo import DemoBusy, run_demo
+from worker.demo import DemoRefused, run_demo
 
 __all__ = ["app", "console", "err_console", "fail", "main"]
 
@@ -91,8 +91,8 @@ def demo(
     folder of its own (removed afterwards unless --keep), and print what happened."""
     try:
         run_demo(console, keep=keep)
-    except DemoBusy as busy:
-        raise fail(str(busy)) from None
+    except DemoRefused as refused:
+        raise fail(str(refused)) from None
 
 
 def main() -> None:

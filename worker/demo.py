@@ -26,6 +26,7 @@ from pathlib import Path
 import redis
 from rich.console import Console
 from sqlalchemy import Engine, create_engine, make_url, select, text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from config.embedded import data_home
@@ -51,8 +52,8 @@ from worker.worker_process import start_worker, wait_until_idle, wait_until_read
 DEMO_SOURCE = "demo-sis"
 
 
-class DemoBusy(RuntimeError):
-    """Another demo of this data directory is running."""
+class DemoRefused(RuntimeError):
+    """Another demo of this data directory is running, or its place cannot be made."""
 
 
 @dataclass(frozen=True)
@@ -99,7 +100,7 @@ def one_demo_at_a_time(place: DemoPlace) -> Iterator[None]:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            raise DemoBusy("another `ale-sync demo` is running") from None
+            raise DemoRefused("another `ale-sync demo` is running") from None
         yield
 
 
@@ -113,11 +114,15 @@ def clear_place(place: DemoPlace, *, recreate: bool) -> None:
     dispose_engines()
     name = make_url(place.database_url).database
     admin = _server_admin(place)
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        if recreate:
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
+    try:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            if recreate:
+                connection.execute(text(f'CREATE DATABASE "{name}"'))
+    except DBAPIError as error:
+        raise DemoRefused(f"the demo cannot make its database {name} ({type(error.orig).__name__})") from None
+    finally:
+        admin.dispose()
     client = redis.Redis.from_url(redis_py_url(place.redis_url))
     client.flushdb()
     client.close()
