@@ -96,7 +96,7 @@ def open_page(site: Site, size: str, who: str = "registrar", **options: object) 
     page.requested = []  # type: ignore[attr-defined]
     page.on("request", lambda r: page.requested.append(r.url))  # type: ignore[attr-defined]
     if who not in site.sessions:
-        page.goto("/login")
+        page.goto(f"/login?district={HOME}")
         page.get_by_label("Staff token").fill(site.world.tokens[who])
         page.get_by_role("button", name="Sign in").click()
         expect(page.locator("h1")).not_to_have_text("Sign in")
