@@ -40,7 +40,8 @@ def clean_other_id(value: str | None) -> str | None:
         raise Refused(
             422,
             "invalid_other_id",
-            f"Check the Other ID: it is the district's student number, up to {OTHER_ID_MAX} characters on one line.",
+            f"Check the Other ID: it is the district's student number, "
+            f"up to {OTHER_ID_MAX} characters on one line.",
         )
     return text
 
