@@ -1,5 +1,6 @@
 """The SIS sources read from the file SIS_SOURCES_FILE names: TOML (`[[sources]]` tables) or JSON
-(a list, or {"sources": [...]}), so no JSON has to be quoted inside an environment variable."""
+(a list, or {"sources": [...]}), so no JSON has to be quoted inside an environment variable. The
+same file may list the districts (`[[districts]]`) for `ale-sync district add --from`."""
 
 from __future__ import annotations
 
@@ -33,7 +34,24 @@ def read_sources_file(path: Path, model: type[M]) -> list[M]:
     return sources
 
 
-def _entries(path: Path) -> list[Any]:
+def _entries(path: Path, key: str = "sources") -> list[Any]:
+    parsed = _parsed(path)
+    entries = parsed.get(key, None) if isinstance(parsed, dict) else parsed if key == "sources" else None
+    if not isinstance(entries, list):
+        raise SourcesFileError(f"{path}: expected a list of {key} (TOML: [[{key}]] tables)")
+    return entries
+
+
+def district_entries(path: Path) -> list[dict[str, str]]:
+    """The file's `[[districts]]` tables (code, name, timezone), each a dict of strings."""
+    entries = _entries(path, "districts")
+    for number, entry in enumerate(entries, 1):
+        if not isinstance(entry, dict) or not {"code", "name"} <= entry.keys():
+            raise SourcesFileError(f"{path}: district {number}: needs a code and a name")
+    return [{k: str(v) for k, v in entry.items()} for entry in entries]
+
+
+def _parsed(path: Path) -> Any:
     try:
         content = path.read_text(encoding="utf-8")
     except OSError as error:
@@ -43,10 +61,7 @@ def _entries(path: Path) -> list[Any]:
     except (tomllib.TOMLDecodeError, json.JSONDecodeError) as error:
         kind = "TOML" if path.suffix.lower() == ".toml" else "JSON"
         raise SourcesFileError(f"{path}: not valid {kind} ({error})") from None
-    entries = parsed.get("sources", None) if isinstance(parsed, dict) else parsed
-    if not isinstance(entries, list):
-        raise SourcesFileError(f"{path}: expected a list of sources (TOML: [[sources]] tables)")
-    return entries
+    return parsed
 
 
 def _label(entry: Any) -> str:

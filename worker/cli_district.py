@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
+from config.sources_file import SourcesFileError, district_entries
 from models.db import transaction
 from models.district import DEFAULT_TIMEZONE
 from worker.cli_ops import JsonOption
@@ -21,24 +23,42 @@ district_app = typer.Typer(
 
 @district_app.command("add")
 def district_add(
-    code: Annotated[str, typer.Argument(help="The state's district code, e.g. 17001.")],
-    name: Annotated[str, typer.Option("--name", help="The district's name as staff know it.")],
+    code: Annotated[str | None, typer.Argument(help="The state's district code, e.g. 17001.")] = None,
+    name: Annotated[str, typer.Option("--name", help="The district's name as staff know it.")] = "",
     timezone: Annotated[
         str, typer.Option("--timezone", help="IANA time zone for the district's local dates and times.")
     ] = DEFAULT_TIMEZONE,
+    from_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--from", help="Add every [[districts]] entry (code, name, timezone) of a TOML/JSON file."
+        ),
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Provision a district (exit 0 also when it is already there as given, 1 when it differs)."""
+    """Provision a district, or each one a file lists, in one transaction (exit 0 also when one is
+    already there as given, 1 when one differs: then none is added)."""
     try:
+        wanted = _wanted(code, name, timezone, from_file)
         with transaction() as session:
-            done = add_district(session, code, name, timezone)
-    except ProvisionRefused as refused:
+            done = [add_district(session, *district) for district in wanted]
+    except (ProvisionRefused, SourcesFileError) as refused:
         raise fail(str(refused)) from None
     if as_json:
-        print_json({"district_id": done.district_id, "created": done.created})
+        print_json([{"district_id": d.district_id, "created": d.created} for d in done])
         return
-    state = "provisioned" if done.created else "already provisioned"
-    console.print(f"district {done.district_id} {state} ({timezone})", markup=False, highlight=False)
+    for district, (_, _, zone) in zip(done, wanted, strict=True):
+        state = "provisioned" if district.created else "already provisioned"
+        console.print(f"district {district.district_id} {state} ({zone})", markup=False, highlight=False)
+
+
+def _wanted(code: str | None, name: str, timezone: str, from_file: Path | None) -> list[tuple[str, str, str]]:
+    if from_file is not None and code is None:
+        entries = district_entries(from_file)
+        return [(e["code"], e["name"], e.get("timezone", DEFAULT_TIMEZONE)) for e in entries]
+    if from_file is not None or code is None or not name:
+        raise fail("give CODE and --name, or --from FILE", 2)
+    return [(code, name, timezone)]
 
 
 @district_app.command("list")

@@ -97,17 +97,33 @@ def json_of_failing(*args: str, env: dict[str, str]) -> Any:
     return json.loads(result.stdout)
 
 
-def test_config_check_passes_a_good_configuration(committed_engine: Engine, tmp_path: Path) -> None:
-    inbox = tmp_path / "inbox"
-    inbox.mkdir()
-    sources = tmp_path / "sources.json"
-    sources.write_text(json.dumps([{"district": "17001", "name": "n", "inbox": str(inbox)}]))
-    with transaction(committed_engine) as session:
-        session.add(District(id="17001", name="Lakeview SD"))
+def test_two_districts_provisioned_from_the_sources_file_pass_the_check(
+    committed_engine: Engine, tmp_path: Path
+) -> None:
+    for code in ("17001", "27010"):
+        (tmp_path / code).mkdir()
+    sources = tmp_path / "ale-sync.toml"
+    sources.write_text(
+        SOURCES.format(inbox=tmp_path / "17001", missing=tmp_path / "27010")
+        + '[[districts]]\ncode = "17001"\nname = "Lakeview SD"\n\n'
+        + '[[districts]]\ncode = "27010"\nname = "Ridge SD"\ntimezone = "America/Boise"\n'
+    )
+    env = {"SIS_SOURCES_FILE": str(sources)}
 
-    result = ale_sync("config", "check", env={"SIS_SOURCES_FILE": str(sources)})
+    added = ale_sync("district", "add", "--from", str(sources), env=env)
+    checked = ale_sync("config", "check", env=env)
 
-    assert (result.returncode, result.stdout.strip()) == (0, "configuration OK"), result.stdout
+    assert added.returncode == 0, added.stderr
+    assert added.stdout.splitlines() == [
+        "district 17001 provisioned (America/Los_Angeles)",
+        "district 27010 provisioned (America/Boise)",
+    ]
+    assert (checked.returncode, checked.stdout.strip()) == (0, "configuration OK"), checked.stdout
+    listed = json_of("district", "list", env=env)
+    assert [(d["district_id"], d["sources"]) for d in listed] == [
+        ("17001", ["skyward-nightly"]),
+        ("27010", ["nightly"]),
+    ]
 
 
 def test_services_status_says_which_embedded_server_runs_and_where(tmp_path: Path) -> None:
