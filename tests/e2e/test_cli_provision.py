@@ -9,12 +9,16 @@ import os
 from pathlib import Path
 from typing import Any
 
+import pytest
 import redis
 from sqlalchemy import Engine
 
 from models import District
 from models.db import transaction
 from tests.e2e.test_cli_ops import ale_sync, json_of
+
+# each `ale-sync` process costs seconds on a busy machine; these tests start several
+pytestmark = pytest.mark.timeout(300)
 
 SOURCES = """
 [[sources]]
@@ -29,29 +33,44 @@ inbox = "{missing}"
 """
 
 
-def test_a_district_provisioned_before_any_delivery_takes_staff_and_is_listed_with_its_zone(
+def test_a_district_provisioned_before_any_delivery_is_listed_with_its_zone_and_adding_it_again_is_harmless(
     committed_engine: Engine,
 ) -> None:
     added = ale_sync("district", "add", "17001", "--name", "Lakeview SD", "--timezone", "America/Boise")
     again = ale_sync("district", "add", "17001", "--name", "Lakeview SD", "--timezone", "America/Boise")
-    differs = ale_sync("district", "add", "17001", "--name", "Other name")
-    bad_zone = ale_sync("district", "add", "27010", "--name", "Ridge", "--timezone", "Mars/Olympus")
-    staff = ale_sync("staff", "add", "--district", "17001", "--name", "R. Alvarez", "--role", "registrar")
 
     assert added.returncode == 0, added.stderr
     assert "district 17001 provisioned (America/Boise)" in added.stdout
     assert again.returncode == 0 and "already provisioned" in again.stdout
-    assert differs.returncode == 1
-    assert (
-        differs.stderr.strip()
-        == "ale-sync: district 17001 is already provisioned as 'Lakeview SD' (America/Boise)"
-    )
-    assert bad_zone.returncode == 1 and "'Mars/Olympus' is not a time zone name" in bad_zone.stderr
-    assert staff.returncode == 0, staff.stderr
     listed = json_of("district", "list")
     assert [(d["district_id"], d["name"], d["timezone"], d["staff"]) for d in listed] == [
-        ("17001", "Lakeview SD", "America/Boise", 1)
+        ("17001", "Lakeview SD", "America/Boise", 0)
     ]
+
+
+def test_a_district_that_differs_from_the_stored_one_or_has_no_real_zone_is_refused(
+    committed_engine: Engine,
+) -> None:
+    with transaction(committed_engine) as session:
+        session.add(District(id="17001", name="Lakeview SD"))
+
+    differs = ale_sync("district", "add", "17001", "--name", "Other name")
+    bad_zone = ale_sync("district", "add", "27010", "--name", "Ridge", "--timezone", "Mars/Olympus")
+
+    assert differs.returncode == 1
+    assert differs.stderr.strip() == (
+        "ale-sync: district 17001 is already provisioned as 'Lakeview SD' (America/Los_Angeles)"
+    )
+    assert bad_zone.returncode == 1 and "'Mars/Olympus' is not a time zone name" in bad_zone.stderr
+
+
+def test_staff_are_added_to_a_district_whose_sis_has_delivered_nothing(committed_engine: Engine) -> None:
+    assert ale_sync("district", "add", "17001", "--name", "Lakeview SD").returncode == 0
+
+    staff = ale_sync("staff", "add", "--district", "17001", "--name", "R. Alvarez", "--role", "registrar")
+
+    assert staff.returncode == 0, staff.stderr
+    assert "staff 1 added to district 17001 as registrar" in staff.stdout
 
 
 def test_config_check_prints_each_problem_on_a_line_and_exits_2(
