@@ -10,6 +10,7 @@ from honcho.environ import parse as honcho_env
 from pydantic import ValidationError
 
 from config.settings import Settings
+from config.sources_file import SourcesFileError, district_entries
 
 TOML = """
 [[sources]]
@@ -104,3 +105,16 @@ def test_sources_json_in_single_quotes_reads_the_same_in_honcho_and_in_the_setti
     assert [(s.district, s.name) for s in settings.sis_sources] == [("17001", "nightly")]
     monkeypatch.setenv("SIS_SOURCES", from_honcho)  # as honcho hands it to web, worker and beat
     assert Settings(_env_file=None).sis_sources == settings.sis_sources
+
+
+def test_districts_listed_beside_the_sources_are_read_and_one_without_a_name_is_named(tmp_path: Path) -> None:
+    good = tmp_path / "good.toml"
+    good.write_text(
+        TOML + '\n[[districts]]\ncode = "17001"\nname = "Lakeview SD"\ntimezone = "America/Boise"\n'
+    )
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[[districts]]\ncode = "17001"\n')
+
+    assert district_entries(good) == [{"code": "17001", "name": "Lakeview SD", "timezone": "America/Boise"}]
+    with pytest.raises(SourcesFileError, match=r"bad\.toml: district 1: needs a code and a name"):
+        district_entries(bad)
