@@ -10,9 +10,10 @@ from pathlib import Path
 import redis
 from alembic.script import ScriptDirectory
 from pydantic import ValidationError
-from sqlalchemy import Engine, select
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy import Engine, select, text
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
+from config.identifiers import sql_fullmatch
 from config.identity_provider import provider_problems
 from config.services import database_url, redis_client_url
 from config.settings import Settings, SourceConfig
@@ -127,6 +128,17 @@ def stored_problems(engine: Engine, settings: Settings) -> list[str]:
     return lines
 
 
+def ssid_pattern_problems(engine: Engine, settings: Settings) -> list[str]:
+    """The ingest applies SSID_PATTERN in Postgres: a pattern only Python's `re` reads is wrong."""
+    pattern = sql_fullmatch("''", ":pattern")
+    try:
+        with engine.connect() as connection:
+            connection.execute(text(f"SELECT {pattern}"), {"pattern": settings.ssid_pattern})
+    except DBAPIError:
+        return ["SSID_PATTERN: Postgres cannot read this regular expression (keep to classes, groups, {n})"]
+    return []
+
+
 def all_problems() -> list[str]:
     """Every problem found, in the order ops would fix them: settings, sources, services, districts."""
     settings, problems = settings_problems()
@@ -138,5 +150,5 @@ def all_problems() -> list[str]:
     engine, found = database_problems()
     problems += found + redis_problems()
     if engine is not None and not found:
-        problems += stored_problems(engine, settings)
+        problems += ssid_pattern_problems(engine, settings) + stored_problems(engine, settings)
     return problems

@@ -82,13 +82,18 @@ def test_config_check_prints_each_problem_on_a_line_and_exits_2(
     sources.write_text(SOURCES.format(inbox=inbox, missing=tmp_path / "nowhere"))
     with transaction(committed_engine) as session:
         session.add(District(id="17001", name="Lakeview SD"))
-    env = {"SIS_SOURCES_FILE": str(sources), "ARCHIVE_DIR": str(tmp_path / "archive")}
+    env = {
+        "SIS_SOURCES_FILE": str(sources),
+        "ARCHIVE_DIR": str(tmp_path / "archive"),
+        "SSID_PATTERN": "(?P<ssid>[0-9]{10})",  # Python reads it, Postgres (where the ingest runs) does not
+    }
 
     result = ale_sync("config", "check", env=env)
 
     assert result.returncode == 2
     assert result.stdout.splitlines() == [
         f"source 27010/nightly: inbox folder {tmp_path / 'nowhere'} does not exist",
+        "SSID_PATTERN: Postgres cannot read this regular expression (keep to classes, groups, {n})",
         "source 27010/nightly: district 27010 is not provisioned (`ale-sync district add 27010 --name ...`)",
     ]
 
