@@ -36,6 +36,7 @@ from matching.record_pass import match_created_record
 from models import Batch, District, LearningPlan, Origin, Student
 from models.db import dispose_engines, get_engine, transaction
 from models.migrate import upgrade
+from worker.cli_output import print_table
 from worker.demo_report import outcome_table
 from worker.enqueue import enqueue_pull
 from worker.outbox import publish_pending
@@ -229,7 +230,7 @@ def _story(console: Console, place: DemoPlace) -> None:
         worker.stop()
     console.print("6. worker stopped")
     with transaction(engine) as session:
-        console.print(outcome_table(session, DEMO_DISTRICT, CREATED_RECORDS))
+        print_table(outcome_table(session, DEMO_DISTRICT, CREATED_RECORDS))
     dispose_engines()
 
 
