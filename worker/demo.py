@@ -16,6 +16,7 @@ import fcntl
 import json
 import os
 import shutil
+import signal
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -188,7 +189,12 @@ def sync_through_worker(engine: Engine, console: Console, label: str) -> None:
     console.print(f"{label}: {state} ({time.monotonic() - started:.1f}s)")
 
 
+def _stopped(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt  # unwinds like Ctrl-C: the worker is stopped and the place cleared
+
+
 def run_demo(console: Console, *, keep: bool = False) -> None:
+    signal.signal(signal.SIGTERM, _stopped)
     place = demo_place()
     with one_demo_at_a_time(place):
         clear_place(place, recreate=True)
