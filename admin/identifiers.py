@@ -1,14 +1,15 @@
-"""Validating what staff type as SSID and Other ID, and masking an SSID for display."""
+"""Validating what staff type as SSID and Other ID (by config/identifiers.py's rules, the ones the
+ingest applies), and masking an SSID for display."""
 
 from __future__ import annotations
 
 import re
 
 from admin.errors import Refused
+from config.identifiers import OTHER_ID_MAX, other_id_problem, ssid_problem, trimmed
 from config.settings import get_settings
 from matching.staff_links import EnteredId
 
-OTHER_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 DIGITS = re.compile(r"^\^?\[0-9\]\{(\d+)\}\$?$")
 
 
@@ -20,10 +21,10 @@ def ssid_format() -> str:
 
 def clean_ssid(value: str | None) -> str | None:
     """An SSID as entered, trimmed; None when blank. Refused unless it fits the state's pattern."""
-    text = (value or "").strip()
-    if not text:
+    text = trimmed(value)
+    if text is None:
         return None
-    if not get_settings().ssid_regex().fullmatch(text):
+    if ssid_problem(text, get_settings().ssid_pattern):
         raise Refused(
             422, "invalid_ssid", f"Check the SSID: it is the state's student number, {ssid_format()}."
         )
@@ -31,14 +32,16 @@ def clean_ssid(value: str | None) -> str | None:
 
 
 def clean_other_id(value: str | None) -> str | None:
-    text = (value or "").strip()
-    if not text:
+    """An Other ID as entered, trimmed; None when blank. Refused when the SIS could not send it."""
+    text = trimmed(value)
+    if text is None:
         return None
-    if not OTHER_ID.fullmatch(text):
+    if other_id_problem(text):
         raise Refused(
             422,
             "invalid_other_id",
-            "Check the Other ID: it may hold only letters, digits, full stops, underscores and hyphens.",
+            f"Check the Other ID: it is the district's student number, "
+            f"up to {OTHER_ID_MAX} characters on one line.",
         )
     return text
 

@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import fcntl
 import os
+import signal
 import subprocess
 import time
 import warnings
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
 from pathlib import Path
 
 import redis
@@ -117,3 +119,67 @@ def normalise_database_url(url: str) -> str:
         if url.startswith(prefix):
             return "postgresql+psycopg://" + url[len(prefix) :]
     return url
+
+
+@dataclass(frozen=True)
+class EmbeddedServer:
+    """One embedded server as `ale-sync services status` shows it."""
+
+    name: str  # "postgres" or "redis"
+    folder: Path  # where it keeps its data (and its log)
+    pid: int | None  # None: not running
+
+
+def _pid_alive(pid: int | None) -> bool:
+    if pid is None:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, owned by another user (pgserver's own user under root)
+        return True
+    return True
+
+
+def _pid_from(path: Path) -> int | None:
+    """The first line of a pid file (postmaster.pid, redis.pid), when it names a live process."""
+    try:
+        pid = int(path.read_text(encoding="utf-8").split("\n", 1)[0].strip())
+    except (OSError, ValueError):
+        return None
+    return pid if _pid_alive(pid) else None
+
+
+def embedded_servers(home: Path) -> list[EmbeddedServer]:
+    """The embedded Postgres and Redis of this data directory, running or not."""
+    redis_pid = _pid_from(home / "redis.pid") if _redis_alive(home / "redis.sock") else None
+    return [
+        EmbeddedServer("postgres", home / "pgdata", _pid_from(home / "pgdata" / "postmaster.pid")),
+        EmbeddedServer("redis", home, redis_pid),
+    ]
+
+
+def stop_embedded(home: Path, timeout: float = 30.0) -> list[EmbeddedServer]:
+    """Stop the running embedded servers (Postgres fast shutdown, Redis saving its data first);
+    returns those that were stopped. The next process that needs one starts it again."""
+    stopped = []
+    for server in embedded_servers(home):
+        if server.pid is None:
+            continue
+        with _start_lock(home, "pg" if server.name == "postgres" else "redis"):
+            if server.name == "redis":
+                _shutdown_redis(home / "redis.sock")
+            else:
+                os.kill(server.pid, signal.SIGINT)  # Postgres's fast shutdown: sessions end, data kept
+            deadline = time.monotonic() + timeout
+            while _pid_alive(server.pid) and time.monotonic() < deadline:
+                time.sleep(0.1)
+        stopped.append(server)
+    return stopped
+
+
+def _shutdown_redis(socket_path: Path) -> None:
+    client = redis.Redis(unix_socket_path=str(socket_path), socket_timeout=10)
+    with suppress(redis.ConnectionError):  # the server closes the connection as it exits
+        client.shutdown(save=True)

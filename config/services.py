@@ -33,6 +33,19 @@ def redis_py_url(url: str) -> str:
     return f"unix://{path}?db={db}"
 
 
+def with_redis_db(url: str, db: int) -> str:
+    """The same Redis server, another database number, in the form URL is written in."""
+    if url.startswith("redis+socket://"):
+        return f"{url.split('?', 1)[0]}?virtual_host={db}"
+    if url.startswith("unix://"):
+        return f"{url.split('?', 1)[0]}?db={db}"
+    base, _, query = url.partition("?")
+    parts = base.rstrip("/").split("/")
+    if len(parts) > 3 and parts[-1].isdigit():
+        parts = parts[:-1]
+    return "/".join(parts) + f"/{db}" + (f"?{query}" if query else "")
+
+
 def redis_client_url() -> str:
     """This process's Redis in the form redis-py reads."""
     return redis_py_url(redis_url())

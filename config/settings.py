@@ -11,10 +11,12 @@ from typing import Annotated, Literal
 
 from limits import parse_many
 from pydantic import AnyHttpUrl, BaseModel, Field, ValidationError, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from pydantic_settings import SettingsError as SourceParseError
 
 from config.sources import OneRosterApiConfig, SftpConfig, SourceKind
+from config.sources_file import SourcesFileError, read_sources_file
 
 
 class IdentifierSource(BaseModel):
@@ -65,12 +67,16 @@ class Settings(BaseSettings):
     database_url: str | None = None
     redis_url: str | None = None
     data_dir: Path | None = None  # embedded servers' home; default: the per-user data directory
+    # the Redis database `ale-sync demo` uses on the configured (or embedded) server; tests use 1-14
+    demo_redis_db: Annotated[int, Field(ge=1, le=15)] = 15
     # every delivery as received, by checksum (default: DATA_DIR/archive); a shared volume when
     # workers run on several machines
     archive_dir: Path | None = None
     archive_retention_days: Annotated[int, Field(ge=1, le=36_500)] = 400
 
     sis_sources: list[SourceConfig] = Field(default_factory=list)
+    # a TOML or JSON file of sources, added to SIS_SOURCES (config/sources_file.py)
+    sis_sources_file: Path | None = None
 
     pull_interval_seconds: Annotated[int, Field(ge=10, le=86_400)] = 300
     outbox_sweep_seconds: Annotated[int, Field(ge=5, le=3_600)] = 30
@@ -108,6 +114,11 @@ class Settings(BaseSettings):
     rate_limit_sign_in_per_staff: str = "10/minute;60/hour"
     rate_limit_requests_per_address: str = "1200/minute"
     rate_limit_requests_per_staff: str = "300/minute"
+
+    @field_validator("sis_sources_file", mode="before")
+    @classmethod
+    def _empty_means_none(cls, value: object) -> object:
+        return None if value == "" else value
 
     @field_validator("ssid_pattern")
     @classmethod
@@ -156,8 +167,29 @@ class Settings(BaseSettings):
             raise ValueError("must be a redis:// or redis+socket:// URL")
         return value
 
+    @model_validator(mode="after")
+    def _sources_from_file(self) -> Settings:
+        if self.sis_sources_file is not None:
+            try:
+                self.sis_sources = [
+                    *self.sis_sources,
+                    *read_sources_file(self.sis_sources_file, SourceConfig),
+                ]
+            except SourcesFileError as error:
+                raise PydanticCustomError(
+                    "sources_file", "SIS_SOURCES_FILE: {problem}", {"problem": str(error)}
+                ) from None
+        names = [(s.district, s.name) for s in self.sis_sources]
+        repeated = sorted({f"{d}/{n}" for d, n in names if names.count((d, n)) > 1})
+        if repeated:
+            raise PydanticCustomError(
+                "sources_repeated", "a source is named twice: {which}", {"which": ", ".join(repeated)}
+            )
+        return self
+
     def ssid_regex(self) -> re.Pattern[str]:
-        return re.compile(self.ssid_pattern)
+        """The pattern as config/identifiers.py applies it (ASCII classes, like Postgres's)."""
+        return re.compile(self.ssid_pattern, re.ASCII)
 
     def sources_for(self, district: str | None = None) -> list[SourceConfig]:
         return [s for s in self.sis_sources if district is None or s.district == district]
@@ -169,7 +201,9 @@ class SettingsError(SystemExit):
 
 def _one_line(error: ValidationError) -> str:
     first = error.errors()[0]
-    where = ".".join(str(p) for p in first["loc"]) or "settings"
+    where = ".".join(str(p) for p in first["loc"])
+    if not where:
+        return f"ale-sync: invalid settings: {first['msg']}"
     return f"ale-sync: invalid setting {where.upper()}: {first['msg']}"
 
 

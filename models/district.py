@@ -9,12 +9,17 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, created_at_column
 
+# Washington's districts, the product's first users, keep Pacific time
+DEFAULT_TIMEZONE = "America/Los_Angeles"
+
 
 class District(Base):
     __tablename__ = "districts"
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)  # the state's district code
     name: Mapped[str] = mapped_column(Text, nullable=False)
+    # an IANA zone name; the district's local dates and times (pauses, digests) are read in it
+    timezone: Mapped[str] = mapped_column(Text, nullable=False, server_default=DEFAULT_TIMEZONE)
     created_at: Mapped[datetime] = created_at_column()
 
 

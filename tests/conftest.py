@@ -4,8 +4,10 @@ The suite uses DATABASE_URL / REDIS_URL when set (CI points them at the machine'
 services) and the embedded servers otherwise. Each pytest process gets a database of
 its own, migrated once; each test runs inside a transaction that is rolled back
 (`db_session`), or, where it must commit (workers, concurrency), on tables truncated
-after it (`committed_engine`). Each pytest process gets its own Redis database number,
-flushed before each test that asks for `redis_client`.
+after it (`committed_engine`). Each pytest process gets its own Redis database number (1-14:
+0 is real use's, 15 the demo's), flushed before each test that asks for `redis_client`; from the
+start of the session every process the tests start points there too, so nothing a test queues
+ever reaches a broker database a real worker reads.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from sqlalchemy.orm import Session
 
 from config.embedded import data_home, embedded_database_url, embedded_redis_url, normalise_database_url
 from config.services import database_url as app_database_url
-from config.services import redis_py_url
+from config.services import redis_py_url, with_redis_db
 from config.services import redis_url as app_redis_url
 from config.settings import get_settings
 from models import Base
@@ -46,19 +48,15 @@ def _server_database_url() -> str:
     return embedded_database_url(data_home())
 
 
+CONFIGURED_REDIS_URL = os.environ.get("REDIS_URL")
+
+
 def _server_redis_url() -> str:
-    return os.environ.get("REDIS_URL") or embedded_redis_url(data_home())
+    return CONFIGURED_REDIS_URL or embedded_redis_url(data_home())
 
 
-def _with_redis_db(url: str, db: int) -> str:
-    """The same server, another database number, in Celery's and redis-py's URL forms."""
-    if url.startswith("redis+socket://"):
-        return f"{url.split('?', 1)[0]}?virtual_host={db}"
-    base = url.split("?", 1)[0].rstrip("/")
-    parts = base.split("/")
-    if len(parts) > 3 and parts[-1].isdigit():
-        base = "/".join(parts[:-1])
-    return f"{base}/{db}"
+def _test_redis_db() -> int:
+    return int(os.environ.get("ALE_TEST_REDIS_DB") or 1 + _worker_index() % 14)
 
 
 def redis_client_for(url: str) -> redis.Redis:
@@ -69,6 +67,22 @@ def _clear_app_caches() -> None:
     dispose_engines()
     for cached in (get_settings, app_database_url, app_redis_url):
         cached.cache_clear()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _never_the_real_broker() -> Iterator[None]:
+    """Before any test runs, REDIS_URL names this process's test database (the embedded server's
+    socket is known before it starts), so whatever a test publishes lands there."""
+    previous = os.environ.get("REDIS_URL")
+    server = CONFIGURED_REDIS_URL or f"redis+socket://{data_home() / 'redis.sock'}"
+    os.environ["REDIS_URL"] = with_redis_db(server, _test_redis_db())
+    _clear_app_caches()
+    yield
+    if previous is None:
+        os.environ.pop("REDIS_URL", None)
+    else:
+        os.environ["REDIS_URL"] = previous
+    _clear_app_caches()
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -163,9 +177,9 @@ def truncate_all(engine: Engine) -> None:
 
 @pytest.fixture(scope="session")
 def redis_url() -> Iterator[str]:
-    """This pytest process's Redis database (1-15, never the default 0; ALE_TEST_REDIS_DB overrides)."""
-    number = int(os.environ.get("ALE_TEST_REDIS_DB") or 1 + _worker_index() % 15)
-    url = _with_redis_db(_server_redis_url(), number)
+    """This pytest process's Redis database (1-14, never real use's 0 nor the demo's 15;
+    ALE_TEST_REDIS_DB overrides), its server started if it is the embedded one."""
+    url = with_redis_db(_server_redis_url(), _test_redis_db())
     previous = os.environ.get("REDIS_URL")
     os.environ["REDIS_URL"] = url
     _clear_app_caches()

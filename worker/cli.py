@@ -7,6 +7,7 @@ or a wrong setting.
 from __future__ import annotations
 
 import sys
+from typing import Annotated
 
 import typer
 
@@ -16,11 +17,14 @@ from config.settings import get_settings
 from models.db import get_engine
 from models.migrate import current_heads, downgrade, upgrade
 from worker import cli_batches, cli_sources
+from worker.cli_config import config_app
+from worker.cli_district import district_app
 from worker.cli_ops import register as register_ops
 from worker.cli_output import console, err_console, fail
+from worker.cli_services import services_app
 from worker.cli_sso import sso_app
 from worker.cli_staff import staff_app
-from worker.demo import run_demo
+from worker.demo import DemoRefused, run_demo
 
 __all__ = ["app", "console", "err_console", "fail", "main"]
 
@@ -35,6 +39,9 @@ db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 
 register_ops(app)
+app.add_typer(district_app, name="district")
+app.add_typer(config_app, name="config")
+app.add_typer(services_app, name="services")
 app.add_typer(staff_app, name="staff")
 app.add_typer(sso_app, name="sso")
 app.command("ingest")(cli_batches.ingest)
@@ -44,12 +51,15 @@ app.command("sources")(cli_sources.sources)
 
 
 @app.callback()
-def _start() -> None:
-    """Settings are checked and logging configured before any command runs.
+def _start(context: typer.Context) -> None:
+    """Settings are checked and logging configured before any command runs (except `config`,
+    which reports every wrong setting itself).
 
     The tables are the CLI's output; its log lines go to stderr at WARNING and above unless
     LOG_LEVEL is set, so a script sees results on stdout and only real trouble on stderr.
     """
+    if context.invoked_subcommand == "config":
+        return  # it checks the settings itself and reports every wrong one
     settings = get_settings()
     level = settings.log_level if "log_level" in settings.model_fields_set else "WARNING"
     configure_logging(settings.log_format, level)
@@ -72,9 +82,17 @@ def db_downgrade(revision: str = typer.Argument(..., help="Target revision, e.g.
 
 
 @app.command("demo")
-def demo() -> None:
-    """Run the whole flow end to end on a sample district and print what happened."""
-    run_demo(console)
+def demo(
+    keep: Annotated[
+        bool, typer.Option("--keep", help="Keep the demo's database, Redis database and files to look at.")
+    ] = False,
+) -> None:
+    """Run the whole flow end to end on an invented district, in a database, Redis database and
+    folder of its own (removed afterwards unless --keep), and print what happened."""
+    try:
+        run_demo(console, keep=keep)
+    except DemoRefused as refused:
+        raise fail(str(refused)) from None
 
 
 def main() -> None:

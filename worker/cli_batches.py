@@ -20,7 +20,7 @@ from config.settings import SourceConfig, get_settings
 from models import Batch, BatchStatus, QuarantinedRow
 from models.db import get_engine, transaction
 from worker.cli_origin import origin_lines
-from worker.cli_output import Page, console, fail, print_json
+from worker.cli_output import Page, console, fail, local_time, new_table, print_json, print_rows, print_table
 from worker.ingest import (
     BatchNotFound,
     BatchNotHeld,
@@ -84,24 +84,22 @@ def _print_plan(source: SourceConfig, path: Path, as_json: bool) -> None:
     if plan.reject_reason:
         raise fail(f"would be rejected: {plan.reject_reason}")
     console.print(f"dry run, district {plan.district_id}, {plan.kind} delivery, {plan.rows_total} rows")
-    console.print(_counts_table(plan.counts))
+    print_table(_counts_table(plan.counts))
     if plan.quarantined_rows:
-        table = Table(title="quarantined rows")
-        for column in ("file", "row", "reason", "detail", "sourcedId"):
-            table.add_column(column)
+        table = new_table(
+            "quarantined rows", ("file", "row", "reason", "detail", "sourcedId"), wrap=["detail"]
+        )
         for row in plan.quarantined_rows:
             table.add_row(
                 row.file_name, str(row.row_number), row.reason_code, row.detail or "", row.sis_source_id or ""
             )
-        console.print(table)
+        print_table(table)
     console.print(f"would be held: {plan.hold_reason}" if plan.would_hold else "would be applied")
     raise typer.Exit(code)
 
 
 def _counts_table(counts: dict[str, int]) -> Table:
-    table = Table()
-    for key in counts:
-        table.add_column(key, justify="right")
+    table = new_table(None, list(counts), right=list(counts))
     table.add_row(*(str(v) for v in counts.values()))
     return table
 
@@ -112,7 +110,7 @@ def _finish(result: IngestResult, as_json: bool) -> None:
         print_json({**asdict(result), "status": str(result.status)})
         raise typer.Exit(code)
     console.print(f"batch {result.batch_id} of district {result.district_id}: {result.status}")
-    console.print(_counts_table(result.counts))
+    print_table(_counts_table(result.counts))
     if result.reason:
         console.print(f"reason: {result.reason}", markup=False)
     raise typer.Exit(code)
@@ -136,18 +134,21 @@ def list_batches(
     with transaction() as session:
         total, found = listed(session, query, limit, 0)
         rows = [_batch_row(b) for (b,) in found]
-    if as_json:
-        print_json(rows)
-        return
-    table = Table(title=f"batches: {Page(total, 0, rows).caption()}")
-    columns = ("id", "district_id", "status", "kind", "inserted", "updated", "unchanged", "deactivated")
-    for column in (*columns, "quarantined", "reason"):
-        table.add_column(column)
-    for row in rows:
-        table.add_row(
-            *(str(row[c] if row[c] is not None else "") for c in (*columns, "quarantined", "reason"))
-        )
-    console.print(table)
+    counts = ("inserted", "updated", "unchanged", "deactivated", "quarantined")
+
+    def cells(row: dict[str, Any]) -> list[str]:
+        fields = ("id", "district_id", "status", "kind", *counts, "reason")
+        return [*(str(row[c] if row[c] is not None else "") for c in fields), local_time(row["received_at"])]
+
+    columns = ("id", "district", "status", "kind", *counts, "reason", "received")
+    print_rows(
+        Page(total, 0, rows) if not as_json else rows,
+        as_json=as_json,
+        title="batches",
+        columns=columns,
+        cells=cells,
+        wrap=["reason", "received"],
+    )
 
 
 @batches_app.command("show")
@@ -171,17 +172,16 @@ def show_batch(batch_id: int, as_json: JsonOption = False) -> None:
         print_json(row)
         return
     for key, value in row.items():
+        shown = local_time(value) if key in ("received_at", "finished_at") else value
         if key not in ("quarantined_rows", "provenance", "archive_path"):
-            console.print(f"{key:>12}: {value if value is not None else ''}", markup=False)
+            console.print(f"{key:>12}: {shown if shown is not None else ''}", markup=False)
     for label, text in origin_lines(row):
         console.print(f"{label:>12}: {text}", markup=False, soft_wrap=True)
     if row["quarantined_rows"]:
-        table = Table(title="quarantined rows")
-        for column in ("file", "row", "reason", "detail"):
-            table.add_column(column)
+        table = new_table("quarantined rows", ("file", "row", "reason", "detail"), wrap=["detail"])
         for q in row["quarantined_rows"]:
             table.add_row(q["file"], str(q["row"]), q["reason"], q["detail"] or "")
-        console.print(table)
+        print_table(table)
 
 
 @batches_app.command("approve")

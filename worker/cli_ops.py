@@ -9,11 +9,20 @@ from typing import Annotated, Any
 
 import typer
 from rich.progress import Progress
-from rich.table import Table
 from sqlalchemy import Engine
 
 from models.db import get_engine, transaction
-from worker.cli_output import Page, age_text, console, fail, print_json, print_rows
+from worker.cli_output import (
+    Page,
+    age_text,
+    console,
+    fail,
+    local_time,
+    new_table,
+    print_json,
+    print_rows,
+    print_table,
+)
 from worker.enqueue import enqueue_match_district, enqueue_pull
 from worker.ops_queries import district_status, held_records, unlinked_records
 from worker.sources.state import request_full_reads
@@ -57,12 +66,10 @@ def _resync_queued(districts: list[str], as_json: bool) -> None:
     if as_json:
         print_json(rows)
         return
-    table = Table(title="resync queued")
-    for column in ("district", "pull task", "match task"):
-        table.add_column(column)
+    table = new_table("resync queued", ("district", "pull task", "match task"))
     for row in rows:
         table.add_row(row["district_id"], _task_text(row["pull_task_id"]), _task_text(row["match_task_id"]))
-    console.print(table)
+    print_table(table)
 
 
 def _task_text(task_id: str | None) -> str:
@@ -80,16 +87,13 @@ def _resync_inline(engine: Engine, districts: list[str], as_json: bool) -> None:
     if as_json:
         print_json(results)
         return
-    table = Table(title="resync")
-    table.add_column("district", no_wrap=True)
-    table.add_column("batches")
-    for column in ("new", "updated", "inactive", "quarantined", "linked", "held"):
-        table.add_column(column, justify="right", no_wrap=True)
+    counts = ("new", "updated", "inactive", "quarantined", "linked", "held")
+    table = new_table("resync", ("district", "batches", *counts), wrap=["batches"], right=counts)
     for row in results:
         batches = ", ".join(f"{b['batch_id']} {b['status']}" for b in row["batches"]) or "none new"
         totals = [str(sum(b["counts"].get(k, 0) for b in row["batches"])) for k in table_counts()]
         table.add_row(row["district_id"], batches, *totals, str(row["linked"]), str(row["held"]))
-    console.print(table)
+    print_table(table)
 
 
 def table_counts() -> tuple[str, ...]:
@@ -212,7 +216,7 @@ def holds(
             details_text(row),
             row["reason"],
             f"{candidate} {row['candidate_name']}" if candidate else "-",
-            row["held_since"][:16].replace("T", " "),
+            local_time(row["held_since"]),
         ]
 
     columns = ("district", "record", "name", DETAILS, "reason", "candidate", "held since")

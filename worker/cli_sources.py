@@ -13,7 +13,7 @@ from config.settings import SourceConfig, get_settings
 from models import Batch, SourceState
 from models.db import get_engine, transaction
 from worker.cli_batches import _finish, _print_plan
-from worker.cli_output import console, fail, print_rows
+from worker.cli_output import console, fail, local_time, print_rows
 from worker.ingest import BatchNotFound, ingest_batch
 from worker.ingest.pipeline import source_of
 from worker.sources.replay import ReplayRefused, replay_batch, replayable
@@ -59,8 +59,8 @@ def sources(
     rows = [_source_row(source, states.get((source.district, source.name))) for source in configured]
 
     def cells(row: dict[str, Any]) -> list[str]:
-        return [row["district_id"], row["source"], row["kind"], row["reads"], row["watermark"] or "-",
-                row["last_read_at"] or "-", row["last_error"] or "-"]  # fmt: skip
+        return [row["district_id"], row["source"], row["kind"], row["reads"], local_time(row["watermark"]),
+                local_time(row["last_read_at"]), row["last_error"] or "-"]  # fmt: skip
 
     columns = ("district", "source", "kind", "reads", "watermark", "last read", "last error")
     print_rows(

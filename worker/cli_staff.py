@@ -12,7 +12,7 @@ from models import District, Staff, StaffRole
 from models.db import transaction
 from models.staff import hash_staff_token, new_staff_token
 from worker.cli_ops import DistrictOption, JsonOption
-from worker.cli_output import console, fail, print_json, print_rows
+from worker.cli_output import console, fail, local_time, print_json, print_rows
 from worker.ops_queries import staff_accounts
 
 staff_app = typer.Typer(
@@ -50,14 +50,13 @@ def staff_list(district: DistrictOption = None, as_json: JsonOption = False) -> 
         rows = staff_accounts(session, district)
 
     def cells(row: dict[str, Any]) -> list[str]:
-        revoked = (row["revoked_at"] or "-")[:19]
         return [
             str(row["staff_id"]),
             row["district_id"],
             row["name"],
             row["role"],
-            row["created_at"][:19],
-            revoked,
+            local_time(row["created_at"]),
+            local_time(row["revoked_at"]),
         ]
 
     columns = ("id", "district", "name", "role", "created", "revoked")

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models import HoldRow, LinkAudit, Origin, Student, StudentStatus, SuggestionRow
+from worker.cli_output import new_table
 from worker.sample_roster import CreatedRecordSeed
 
 
@@ -18,9 +19,8 @@ def outcome_table(session: Session, district_id: str, seeds: Sequence[CreatedRec
         .where(Student.district_id == district_id, Student.origin == Origin.CREATED)
         .order_by(Student.id)
     ).all()
-    table = Table(title=f"created records in district {district_id}")
-    for column in ("#", "created record", "entered", "outcome", "why"):
-        table.add_column(column)
+    columns = ("#", "created record", "entered", "outcome", "why")
+    table = new_table(f"created records in district {district_id}", columns, wrap=columns[1:])
     for number, (record, seed) in enumerate(zip(records, seeds, strict=False), 1):
         entered = ", ".join(n for n, v in (("SSID", record.ssid), ("Other ID", record.other_id)) if v)
         table.add_row(

@@ -66,7 +66,9 @@ CREATED_RECORDS = [
     CreatedRecordSeed("Jose", "Garcia Lopez", None, "50022", "Other ID entered: links by Other ID"),
     CreatedRecordSeed("Noa", "Lee", None, None, "no ids: waits in the unlinked table for staff"),
     CreatedRecordSeed("Priya", "Raman", "4400000055", None, "mistyped SSID hits another child: held"),
-    CreatedRecordSeed("Mateo", "De La Cruz", "4400000088", None, "SIS record arrives in batch 2: links then"),
+    CreatedRecordSeed(
+        "Mateo", "De La Cruz", "4400000088", None, "SIS record arrives in the second batch: links then"
+    ),
 ]
 
 

@@ -161,7 +161,8 @@ def test_create_refuses_a_missing_name(
         ({"first_name": "   "}, "first_name_required"),  # only spaces
         ({"ssid": "12345"}, "invalid_ssid"),  # too short for the state's pattern
         ({"ssid": "12345678AB"}, "invalid_ssid"),  # letters
-        ({"other_id": "12 34"}, "invalid_other_id"),  # a space inside
+        ({"other_id": "12\t34"}, "invalid_other_id"),  # a control character (a tab) inside
+        ({"ssid": "١٢٣٤٥٦٧٨٩٠"}, "invalid_ssid"),  # digits, but not 0-9 (the ingest refuses them too)
     ],
 )
 def test_create_validates_names_and_ids(

@@ -9,6 +9,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -67,6 +68,26 @@ def test_processes_started_together_share_one_postgres_and_one_redis(data_dir: P
     assert len({o["redis_pid"] for o in outputs}) == 1
     assert outputs[0]["redis"] == f"redis+socket://{data_dir / 'redis.sock'}"
     assert str(data_dir / "pgdata") in outputs[0]["db"]
+
+    shown = services(data_dir, "status", "--json")
+    assert [(s["service"], s["state"]) for s in shown] == [("postgres", "running"), ("redis", "running")]
+    assert shown[1]["pid"] == outputs[0]["redis_pid"]
+    assert services(data_dir, "stop", "--json") == {"stopped": ["postgres", "redis"]}
+    assert [s["state"] for s in services(data_dir, "status", "--json")] == ["stopped", "stopped"]
+
+
+def services(data_dir: Path, *args: str) -> Any:
+    """`ale-sync services ...` on DATA_DIR's embedded servers, its JSON answer."""
+    result = subprocess.run(
+        ["ale-sync", "services", *args],
+        env=_env(data_dir),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
 
 
 def test_configured_urls_are_used_and_nothing_is_started(tmp_path: Path) -> None:

@@ -6,8 +6,9 @@ import subprocess
 import sys
 
 import pytest
+import redis
 
-from config.services import redis_py_url
+from config.services import redis_py_url, redis_url
 from config.settings import Settings
 
 
@@ -75,3 +76,11 @@ def test_the_broker_url_is_spelt_for_redis_py_with_its_database_number(
     celery_url: str, redis_py: str
 ) -> None:
     assert redis_py_url(celery_url) == redis_py
+
+
+def test_the_tests_point_redis_at_a_database_no_real_worker_or_demo_reads() -> None:
+    client = redis.Redis.from_url(redis_py_url(redis_url()))
+    try:
+        assert 1 <= int(client.connection_pool.connection_kwargs.get("db", 0)) <= 14
+    finally:
+        client.close()

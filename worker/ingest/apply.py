@@ -15,8 +15,9 @@ from worker.ingest.rows import UNCHANGED, VALID_ACTIVE
 from worker.ingest.stage import StagedDelivery
 from worker.sql import compose
 
+# orgs.csv names a district only until ops name it: a provisioned district keeps the name it was given
 DISTRICT_NAME = """
-UPDATE districts SET name = :name WHERE id = :district AND name IS DISTINCT FROM :name"""
+UPDATE districts SET name = :name WHERE id = :district AND name = id AND name IS DISTINCT FROM :name"""
 
 SCHOOLS = """
 INSERT INTO schools (district_id, sis_source_id, name, org_type)

@@ -8,7 +8,8 @@ fields NULL; nothing after this reads them for an unchanged row).
 
 Row-level reason codes (first that applies): wrong_field_count, malformed_record (a record an
 API read could not map), missing_required, unknown_status, ssid_pattern, value_too_long,
-bad_date. Set-wise rules follow in validate.py.
+other_id_format, bad_date (the SSID and Other ID rules are config/identifiers.py's). Set-wise
+rules follow in validate.py.
 VALID_ACTIVE and UNCHANGED name ingest_rows' row classes for the counts and the writes.
 """
 
@@ -21,6 +22,7 @@ import re
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from config.identifiers import OTHER_ID_PATTERN, sql_fullmatch, sql_trimmed
 from matching.core.search_keys import name_key_sql
 from worker.ingest.copy_in import staged_columns
 from worker.ingest.workspace import create_work_table
@@ -57,8 +59,14 @@ CASE
   WHEN NOT ssid_ok THEN 'ssid_pattern|SSID does not match the configured pattern'
   WHEN length(ssid) > 32 THEN 'value_too_long|SSID is longer than 32 characters'
   WHEN length(other_id) > 64 THEN 'value_too_long|Other ID is longer than 64 characters'
+  WHEN NOT {other_id_conforms} THEN 'other_id_format|Other ID holds a control character'
   WHEN length(grade) > 16 THEN 'value_too_long|grade is longer than 16 characters'
 END"""
+
+# the Other ID rule of config/identifiers.py, as a literal: the same pattern staff input is checked with
+ROW_PROBLEM = compose(
+    PROBLEM, other_id_conforms=sql_fullmatch("other_id", "'" + OTHER_ID_PATTERN.replace("'", "''") + "'")
+)
 
 # each distinct birth-date text of the rows to write, checked once (a district has a few thousand)
 BIRTH_DATES = compose(
@@ -101,9 +109,9 @@ SELECT u.n + 1 AS row_number, u.extra, btrim(coalesce({sid}, '')) AS sid, {diges
   CASE WHEN lower(btrim(coalesce({status}, ''))) = '' THEN 'active'
        ELSE lower(btrim({status})) END AS status,
   coalesce({is_student}, false) AS is_student,
-  nullif(btrim({ssid}), '') AS ssid, coalesce(nullif(btrim({ssid}), '') ~ :ssid_pattern, true) AS ssid_ok,
+  {ssid_trimmed} AS ssid, coalesce({ssid_conforms}, true) AS ssid_ok,
   btrim(coalesce({given}, '')) AS given, btrim(coalesce({family}, '')) AS family,
-  nullif(btrim({middle}), '') AS middle, nullif(btrim({other_id}), '') AS other_id,
+  nullif(btrim({middle}), '') AS middle, {other_id_trimmed} AS other_id,
   nullif(btrim({grade}), '') AS grade, nullif(btrim({school}), '') AS school,
   nullif(btrim({birth}), '') AS birth_text, {birth_sent} AS birth_sent,
   nullif(btrim({problem}), '') AS problem
@@ -125,7 +133,12 @@ def mapped_rows_statement(mapping: UserMapping, joins: str) -> str:
     fields = mapping.fields
     read = sorted({int(n) for value in fields.values() for n in re.findall(r"\bu\.c(\d+)\b", value)})
     digest = compose(DIGEST, read=staged_columns(read, alias="u"), **fields)
-    return compose(MAPPED_ROWS, digest=digest, joins=joins, **fields)
+    ids = {
+        "ssid_trimmed": sql_trimmed(fields["ssid"]),
+        "ssid_conforms": sql_fullmatch(sql_trimmed(fields["ssid"]), ":ssid_pattern"),
+        "other_id_trimmed": sql_trimmed(fields["other_id"]),
+    }
+    return compose(MAPPED_ROWS, digest=digest, joins=joins, **fields, **ids)
 
 
 # which stored rows a mapped record is skipped for: its digest equals the stored one and the
@@ -147,8 +160,8 @@ CARRIED = (
     ("birth_sent", "NULL", "m.birth_sent"),
     ("search_last", "NULL", name_key_sql("m.family")),
     ("search_first", "NULL", name_key_sql("m.given")),
-    ("reason", "NULL", compose("split_part({problem}, '|', 1)", problem=PROBLEM)),
-    ("detail", "NULL", compose("split_part({problem}, '|', 2)", problem=PROBLEM)),
+    ("reason", "NULL", compose("split_part({problem}, '|', 1)", problem=ROW_PROBLEM)),
+    ("detail", "NULL", compose("split_part({problem}, '|', 2)", problem=ROW_PROBLEM)),
 )
 
 # each mapped record joined to the district's stored SIS record of its sourcedId
