@@ -16,6 +16,8 @@ class District(Base):
     id: Mapped[str] = mapped_column(String(32), primary_key=True)  # the state's district code
     name: Mapped[str] = mapped_column(Text, nullable=False)
     created_at: Mapped[datetime] = created_at_column()
+    # where alerts about this district's deliveries go (held, rejected, failed, none for days)
+    ops_email: Mapped[str | None] = mapped_column(Text)
 
 
 class School(Base):

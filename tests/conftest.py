@@ -161,7 +161,9 @@ def truncate_all(engine: Engine) -> None:
         connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
 
 
-@pytest.fixture(scope="session")
+# autouse: every test, and every command a test runs, queues into this process's own database,
+# never into one a real worker reads (an ingest publishes its event as soon as it commits)
+@pytest.fixture(scope="session", autouse=True)
 def redis_url() -> Iterator[str]:
     """This pytest process's Redis database (1-15, never the default 0; ALE_TEST_REDIS_DB overrides)."""
     number = int(os.environ.get("ALE_TEST_REDIS_DB") or 1 + _worker_index() % 15)

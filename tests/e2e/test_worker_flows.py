@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -14,54 +14,23 @@ from sqlalchemy import Engine, func, select, text
 from config.settings import SourceConfig
 from models import Batch, BatchStatus, LinkAudit, OutboxEvent, Student, StudentStatus
 from models.db import transaction
+from tests.e2e.conftest import StartWorker
 from tests.worker_harness import (
     OwnRedis,
     deliver,
     save_created_record,
     sis_rows,
-    source_env,
     worker_log_problems,
 )
 from worker.enqueue import enqueue_pull
 from worker.ingest import ingest_batch
 from worker.outbox import publish_pending
 from worker.pull import register_delivery
-from worker.worker_process import WorkerProcess, start_worker, wait_until_idle, wait_until_ready
+from worker.worker_process import wait_until_idle
 
 pytestmark = pytest.mark.slow
 
 DISTRICT = "32001"
-StartWorker = Callable[..., WorkerProcess]
-
-
-@pytest.fixture
-def inbox(tmp_path: Path) -> Path:
-    folder = tmp_path / "inbox"
-    folder.mkdir()
-    return folder
-
-
-@pytest.fixture
-def workers(
-    tmp_path: Path, database_url: str, own_redis: OwnRedis, inbox: Path, committed_engine: Engine
-) -> Iterator[StartWorker]:
-    started: list[WorkerProcess] = []
-
-    def start(beat: bool = False, **settings: str) -> WorkerProcess:
-        env = {
-            "DATABASE_URL": database_url,
-            "REDIS_URL": own_redis.url,
-            "SIS_SOURCES": source_env({DISTRICT: inbox}),
-            **settings,
-        }
-        worker = start_worker(env, tmp_path / f"worker-{len(started)}.log", beat=beat)
-        started.append(worker)
-        wait_until_ready(worker)
-        return worker
-
-    yield start
-    for worker in started:
-        worker.kill()
 
 
 def record_status(engine: Engine, record_id: int) -> StudentStatus:
