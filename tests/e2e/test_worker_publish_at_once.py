@@ -1,6 +1,7 @@
 """Events go out as soon as their change commits, whoever commits it: an `ale-sync ingest` run by
 hand links its records through the running worker without any sweep; `resync --wait` reports the
-links any process made; a starting beat pulls at once. Real worker, real Postgres and Redis."""
+links any process made; a starting beat pulls at once; the pool processes' metrics reach /metrics.
+Real worker, real Postgres and Redis."""
 
 from __future__ import annotations
 
@@ -18,7 +19,10 @@ from models import Batch, BatchStatus, Student, StudentStatus
 from models.db import transaction
 from tests.e2e.conftest import StartWorker
 from tests.worker_harness import deliver, save_created_record, sis_rows
+from worker.enqueue import enqueue_pull, send
+from worker.metrics.exposition import metrics_text
 from worker.sample_roster import write_bundle
+from worker.task_names import INGEST_BATCH
 
 pytestmark = pytest.mark.slow
 
@@ -102,3 +106,28 @@ def test_a_starting_beat_pulls_at_once_not_one_interval_later(
             )
 
     assert wait_for(applied, 60)
+
+
+def test_the_worker_pool_processes_counts_reach_metrics_through_the_multiprocess_folder(
+    committed_engine: Engine,
+    workers: StartWorker,
+    inbox: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    folder = tmp_path / "prometheus"
+    folder.mkdir()
+    workers(PROMETHEUS_MULTIPROC_DIR=str(folder))
+    deliver(inbox, "batch-1", sis_rows(4))
+    enqueue_pull(DISTRICT)
+    send(INGEST_BATCH, batch_id="not a number")  # fails for good in a pool process
+
+    def counted() -> bool:
+        monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(folder))
+        text = metrics_text(committed_engine).decode()
+        return (
+            'ale_sync_ingest_duration_seconds_count{kind="bulk",status="applied"} 1.0' in text
+            and 'ale_sync_task_failures_total{task="ale_sync.ingest_batch"} 1.0' in text
+        )
+
+    assert wait_for(counted, 60)
