@@ -124,6 +124,8 @@ class Settings(BaseSettings):
     no_delivery_alert_days: Annotated[int, Field(ge=1, le=365)] = 3
     # a Prometheus scrape of /metrics must send this bearer token when it is set
     metrics_token: str | None = None
+    # a worker-only host: the worker's main process serves its pool's process metrics here
+    worker_metrics_port: Annotated[int | None, Field(ge=1, le=65_535)] = None
 
     @field_validator("ssid_pattern")
     @classmethod

@@ -121,8 +121,8 @@ def add_batch(
     at = datetime.now(UTC) - timedelta(days=days_ago)
     with transaction(engine) as session:
         batch = Batch(
-            district_id=district, source_name="sis", location="/nowhere", checksum=uuid.uuid4().hex * 2, status=status,
-            received_at=at, finished_at=at, **extra,
+            district_id=district, source_name="sis", location="/nowhere", checksum=uuid.uuid4().hex * 2,
+            status=status, received_at=at, finished_at=at, **extra,
         )  # fmt: skip
         session.add(batch)
         session.flush()

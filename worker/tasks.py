@@ -10,6 +10,7 @@ from models.db import get_engine
 from worker import sync
 from worker.enqueue import enqueue_ingest, enqueue_match_district, enqueue_pull
 from worker.limits import INGEST_SOFT_TIME_LIMIT, INGEST_TIME_LIMIT
+from worker.metrics import worker_endpoint  # noqa: F401 - serves WORKER_METRICS_PORT once the worker is ready
 from worker.notify.mail import mail_configured
 from worker.notify.run import notify_round
 from worker.outbox import SWEEP_MIN_AGE_SECONDS, publish_pending

@@ -4,7 +4,6 @@ alert to the district's ops address and the digest to its registrar, once each."
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -14,7 +13,7 @@ from models import Batch, BatchStatus, District, StaffRole
 from models.db import transaction
 from tests.e2e.conftest import StartWorker
 from tests.notify_support import add_staff, body_of, mail_env, smtp_server
-from tests.worker_harness import deliver, save_created_record, sis_rows
+from tests.worker_harness import deliver, save_created_record, sis_rows, wait_for
 from worker.enqueue import enqueue_pull
 
 pytestmark = pytest.mark.slow
@@ -36,13 +35,6 @@ def batches(engine: Engine) -> list[tuple[int, BatchStatus]]:
     with transaction(engine) as session:
         query = select(Batch.id, Batch.status).where(Batch.district_id == DISTRICT).order_by(Batch.id)
         return [(batch_id, status) for batch_id, status in session.execute(query)]
-
-
-def wait_for(condition: Callable[[], bool], timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.2)
 
 
 def test_a_held_batch_alerts_ops_and_the_registrar_gets_the_digest_once_each(

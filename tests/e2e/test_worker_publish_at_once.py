@@ -8,17 +8,16 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import time
-from collections.abc import Callable
 from pathlib import Path
 
+import httpx
 import pytest
 from sqlalchemy import Engine, select
 
 from models import Batch, BatchStatus, Student, StudentStatus
 from models.db import transaction
 from tests.e2e.conftest import StartWorker
-from tests.worker_harness import deliver, save_created_record, sis_rows
+from tests.worker_harness import deliver, free_port, save_created_record, sis_rows, wait_for
 from worker.enqueue import enqueue_pull, send
 from worker.metrics.exposition import metrics_text
 from worker.sample_roster import write_bundle
@@ -50,16 +49,6 @@ def status_of(engine: Engine, record_id: int) -> StudentStatus:
         return session.scalars(select(Student.status).where(Student.id == record_id)).one()
 
 
-def wait_for(condition: Callable[[], bool], timeout: float) -> bool:
-    """True once CONDITION holds; False if it still does not after TIMEOUT seconds."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.1)
-    return True
-
-
 def test_a_batch_ingested_by_hand_links_its_records_through_the_worker_without_a_sweep(
     committed_engine: Engine, worker_env: dict[str, str], workers: StartWorker, tmp_path: Path
 ) -> None:
@@ -71,7 +60,7 @@ def test_a_batch_ingested_by_hand_links_its_records_through_the_worker_without_a
 
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["status"] == "applied"
-    assert wait_for(lambda: status_of(committed_engine, record_id) == StudentStatus.MERGED, 30)
+    wait_for(lambda: status_of(committed_engine, record_id) == StudentStatus.MERGED, 30)
 
 
 def test_resync_wait_reports_the_links_made_during_its_run_whichever_process_made_them(
@@ -105,7 +94,7 @@ def test_a_starting_beat_pulls_at_once_not_one_interval_later(
                 == BatchStatus.APPLIED
             )
 
-    assert wait_for(applied, 60)
+    wait_for(applied, 60)
 
 
 def test_the_worker_pool_processes_counts_reach_metrics_through_the_multiprocess_folder(
@@ -117,7 +106,8 @@ def test_the_worker_pool_processes_counts_reach_metrics_through_the_multiprocess
 ) -> None:
     folder = tmp_path / "prometheus"
     folder.mkdir()
-    workers(PROMETHEUS_MULTIPROC_DIR=str(folder))
+    port = free_port()
+    workers(PROMETHEUS_MULTIPROC_DIR=str(folder), WORKER_METRICS_PORT=str(port))
     deliver(inbox, "batch-1", sis_rows(4))
     enqueue_pull(DISTRICT)
     send(INGEST_BATCH, batch_id="not a number")  # fails for good in a pool process
@@ -130,4 +120,8 @@ def test_the_worker_pool_processes_counts_reach_metrics_through_the_multiprocess
             and 'ale_sync_task_failures_total{task="ale_sync.ingest_batch"} 1.0' in text
         )
 
-    assert wait_for(counted, 60)
+    wait_for(counted, 60)
+    # the worker's own endpoint, for a host without a web process: the same counts, no database gauges
+    served = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=10).text
+    assert 'ale_sync_task_failures_total{task="ale_sync.ingest_batch"} 1.0' in served
+    assert "ale_sync_batches" not in served

@@ -83,7 +83,9 @@ def page_url(path: str) -> str:
 
 
 def digest_mail(counts: DigestCounts, to: str) -> Mail:
-    oldest = "-" if counts.oldest_waiting_days is None else f"{counts.oldest_waiting_days} day(s)"
+    oldest = {None: "-", 0: "less than a day", 1: "1 day"}.get(
+        counts.oldest_waiting_days, f"{counts.oldest_waiting_days} days"
+    )
     body = "\n".join(
         [
             f"ALE students waiting to be linked in {counts.district_name} ({counts.district_id}):",
