@@ -128,6 +128,7 @@ def test_held_rejected_and_failed_batches_each_alert_the_ops_address_once(
     rejected = add_batch(committed_engine, district, BatchStatus.REJECTED, reject_reason="missing_columns")
     failed = add_batch(committed_engine, district, BatchStatus.FAILED, error="OperationalError")
     add_batch(committed_engine, district, BatchStatus.HELD, days_ago=10)  # old news: no alert
+    add_batch(committed_engine, district, BatchStatus.REJECTED, decided_by="ops")  # their own decision
 
     first, again = notify_round(committed_engine), notify_round(committed_engine)
 

@@ -34,13 +34,14 @@ class BatchAlert:
 
 def batch_alerts(session: Session, now: datetime) -> list[BatchAlert]:
     """Recent held, rejected and failed batches of districts that have an ops address."""
-    finished = func.coalesce(Batch.decided_at, Batch.finished_at)
     rows = session.execute(
         select(Batch, District.ops_email)
         .join(District, District.id == Batch.district_id)
         .where(
             Batch.status.in_(ALERTED_STATUSES),
-            finished >= now - ALERT_LOOKBACK,
+            Batch.finished_at >= now - ALERT_LOOKBACK,
+            # a held batch that ops rejected themselves was alerted as held; their decision is no news
+            Batch.decided_by.is_(None),
             District.ops_email.is_not(None),
         )
         .order_by(Batch.id)
