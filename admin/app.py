@@ -20,6 +20,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from admin import api, pages
 from admin.auth import NotAuthenticated, route_name
 from admin.errors import Refused, refused
+from admin.metrics import metrics
 from admin.rate_limits import RateLimited
 from admin.schemas import ErrorOut, HealthOut, ReadyOut
 from config.logging import configure_from_settings, unit_of_work
@@ -98,6 +99,7 @@ def create_app() -> FastAPI:
         tags=["ops"],
         responses={503: {"model": ReadyOut}},
     )
+    app.add_api_route("/metrics", metrics, methods=["GET"], include_in_schema=False)
     app.middleware("http")(request_context)
     return app
 

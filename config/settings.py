@@ -119,6 +119,23 @@ class Settings(BaseSettings):
     @classmethod
     def _empty_means_none(cls, value: object) -> object:
         return None if value == "" else value
+    # e-mail: the daily digest to registrars and secretaries, alerts to a district's ops address
+    # (docs/operations.md, "Notifications"). No SMTP_HOST: nothing is sent
+    smtp_host: str | None = None
+    smtp_port: Annotated[int, Field(ge=1, le=65_535)] = 587
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_starttls: bool = True
+    mail_from: str = "ale-sync@localhost"
+    # the hour (in UTC) the daily digest goes out, and how often held/failed batches are looked for
+    digest_hour: Annotated[int, Field(ge=0, le=23)] = 6
+    notify_interval_seconds: Annotated[int, Field(ge=10, le=3_600)] = 60
+    # a district whose SIS has delivered nothing for this many days raises an alert
+    no_delivery_alert_days: Annotated[int, Field(ge=1, le=365)] = 3
+    # a Prometheus scrape of /metrics must send this bearer token when it is set
+    metrics_token: str | None = None
+    # a worker-only host: the worker's main process serves its pool's process metrics here
+    worker_metrics_port: Annotated[int | None, Field(ge=1, le=65_535)] = None
 
     @field_validator("ssid_pattern")
     @classmethod

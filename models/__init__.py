@@ -15,6 +15,7 @@ from models.base import (
 from models.batch import Batch, QuarantinedRow
 from models.district import District, School
 from models.linking import DismissedSuggestion, HoldRow, LinkAudit, SuggestionRow
+from models.notification import SentNotification
 from models.outbox import OutboxEvent
 from models.plan import LearningPlan
 from models.sign_in import IdentityProvider, SignInAttempt, StaffSession
@@ -44,6 +45,7 @@ __all__ = [
     "QuarantinedRow",
     "School",
     "SeenFile",
+    "SentNotification",
     "SignInAttempt",
     "SourceState",
     "Staff",

@@ -21,6 +21,8 @@ class District(Base):
     # an IANA zone name; the district's local dates and times (pauses, digests) are read in it
     timezone: Mapped[str] = mapped_column(Text, nullable=False, server_default=DEFAULT_TIMEZONE)
     created_at: Mapped[datetime] = created_at_column()
+    # where alerts about this district's deliveries go (held, rejected, failed, none for days)
+    ops_email: Mapped[str | None] = mapped_column(Text)
 
 
 class School(Base):

@@ -10,7 +10,19 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, DateTime, ForeignKey, Identity, Index, Integer, String, Text, insert, text
+from sqlalchemy import (
+    BigInteger,
+    DateTime,
+    ForeignKey,
+    Identity,
+    Index,
+    Integer,
+    String,
+    Text,
+    func,
+    insert,
+    text,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -45,7 +57,10 @@ def record_events(
     if not payloads:
         return []
     rows = [{"topic": str(topic), "district_id": district_id, "payload": dict(p)} for p in payloads]
-    return list(session.scalars(insert(OutboxEvent).returning(OutboxEvent.id), rows))
+    # the moment the row is written, not the transaction's start (`now()`): an ingest records its
+    # event last, after minutes of work, and the event's age (sweep, metrics, link time) counts from here
+    stamped = insert(OutboxEvent).values(created_at=func.clock_timestamp()).returning(OutboxEvent.id)
+    return list(session.scalars(stamped, rows))
 
 
 def record_event(session: Session, topic: Topic, district_id: str | None, **payload: Any) -> int:

@@ -175,7 +175,9 @@ def truncate_all(engine: Engine) -> None:
         connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
 
 
-@pytest.fixture(scope="session")
+# autouse: every test, and every command a test runs, queues into this process's own database,
+# never into one a real worker reads (an ingest publishes its event as soon as it commits)
+@pytest.fixture(scope="session", autouse=True)
 def redis_url() -> Iterator[str]:
     """This pytest process's Redis database (1-14, never real use's 0 nor the demo's 15;
     ALE_TEST_REDIS_DB overrides), its server started if it is the embedded one."""

@@ -6,7 +6,7 @@ import json
 import socket
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -98,6 +98,14 @@ def queued_task_names(url: str, queue: str = "ale_sync") -> list[str]:
         return [json.loads(raw)["headers"]["task"] for raw in client.lrange(queue, 0, -1)]
     finally:
         client.close()
+
+
+def wait_for(condition: Callable[[], bool], timeout: float) -> None:
+    """Return once CONDITION holds; fail the test if it still does not after TIMEOUT seconds."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.1)
 
 
 def sis_rows(count: int, start: int = 0, family: str = "Family") -> list[tuple[str, ...]]:

@@ -19,6 +19,7 @@ from models.migrate import current_heads, downgrade, upgrade
 from worker import cli_batches, cli_sources
 from worker.cli_config import config_app
 from worker.cli_district import district_app
+from worker.cli_notify import notifications_app
 from worker.cli_ops import register as register_ops
 from worker.cli_output import console, err_console, fail
 from worker.cli_services import services_app
@@ -48,6 +49,7 @@ app.command("ingest")(cli_batches.ingest)
 app.add_typer(cli_batches.batches_app, name="batches")
 cli_batches.batches_app.command("replay")(cli_sources.replay)
 app.command("sources")(cli_sources.sources)
+app.add_typer(notifications_app, name="notifications")
 
 
 @app.callback()

@@ -25,6 +25,7 @@ from worker.cli_output import (
 )
 from worker.enqueue import enqueue_match_district, enqueue_pull
 from worker.ops_queries import district_status, held_records, unlinked_records
+from worker.run_report import database_now, holds_since, links_since
 from worker.sources.state import request_full_reads
 from worker.sync import DistrictSync, pass_counts, sync_district, sync_districts
 
@@ -38,7 +39,11 @@ def resync(
     district: DistrictOption = None,
     wait: Annotated[
         bool,
-        typer.Option("--wait", help="Run here with a progress bar instead of queueing it for the worker."),
+        typer.Option(
+            "--wait",
+            help="Run here with a progress bar instead of queueing it for the worker; linked and held "
+            "count what any process (the worker too) did during the run.",
+        ),
     ] = False,
     full: Annotated[
         bool, typer.Option("--full", help="Read OneRoster API sources in full (bulk), not as a delta.")
@@ -77,6 +82,8 @@ def _task_text(task_id: str | None) -> str:
 
 
 def _resync_inline(engine: Engine, districts: list[str], as_json: bool) -> None:
+    with transaction(engine) as session:
+        started = database_now(session)
     results = []
     with Progress(console=console, transient=True, disable=as_json) as progress:
         bar = progress.add_task("resync", total=len(districts))
@@ -84,6 +91,7 @@ def _resync_inline(engine: Engine, districts: list[str], as_json: bool) -> None:
             progress.update(bar, description=f"district {district}")
             results.append(_sync_row(sync_district(engine, district)))
             progress.advance(bar)
+    _count_from_database(engine, results, started)
     if as_json:
         print_json(results)
         return
@@ -94,6 +102,15 @@ def _resync_inline(engine: Engine, districts: list[str], as_json: bool) -> None:
         totals = [str(sum(b["counts"].get(k, 0) for b in row["batches"])) for k in table_counts()]
         table.add_row(row["district_id"], batches, *totals, str(row["linked"]), str(row["held"]))
     print_table(table)
+
+
+def _count_from_database(engine: Engine, results: list[dict[str, Any]], started: Any) -> None:
+    """Linked and held as the database has them: made by any process (the worker too) during the run."""
+    districts = [row["district_id"] for row in results]
+    with transaction(engine) as session:
+        linked, held = links_since(session, districts, started), holds_since(session, districts, started)
+    for row in results:
+        row["linked"], row["held"] = linked.get(row["district_id"], 0), held.get(row["district_id"], 0)
 
 
 def table_counts() -> tuple[str, ...]:

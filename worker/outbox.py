@@ -72,6 +72,19 @@ def publish_pending(
     return PublishReport(published=published, failed=0, left=0)
 
 
+def publish_committed(engine: Engine, district_id: str) -> PublishReport | None:
+    """What an edge calls right after its commit: publish the district's events now.
+
+    The change is committed whatever happens here, so nothing is raised: if even the database
+    read fails, the rows wait for the sweep.
+    """
+    try:
+        return publish_pending(engine, district_id=district_id)
+    except Exception as exc:
+        logger.warning("outbox_publish_deferred", district_id=district_id, error=type(exc).__name__)
+        return None
+
+
 def _claim_unpublished(
     session: Session, district_id: str | None, older_than_seconds: float, limit: int
 ) -> list[OutboxEvent]:

@@ -85,8 +85,8 @@ def ingest_in_order(engine: Engine, batch_id: int) -> list[IngestResult]:
     # wait for the whole run and then find the batch done, instead of re-marking it ingesting
     with district_session_lock(engine, "ingest_run", district_id):
         for waiting in [*waiting_batches(engine, district_id, up_to=batch_id - 1), batch_id]:
+            # each applied batch's event is published by the ingest itself, right after its commit
             results.append(ingest_batch(engine, waiting))
-            publish_pending(engine, district_id=district_id)
     return results
 
 

@@ -10,6 +10,9 @@ from models.db import get_engine
 from worker import sync
 from worker.enqueue import enqueue_ingest, enqueue_match_district, enqueue_pull
 from worker.limits import INGEST_SOFT_TIME_LIMIT, INGEST_TIME_LIMIT
+from worker.metrics import worker_endpoint  # noqa: F401 - serves WORKER_METRICS_PORT once the worker is ready
+from worker.notify.mail import mail_configured
+from worker.notify.run import notify_round
 from worker.outbox import SWEEP_MIN_AGE_SECONDS, publish_pending
 from worker.single_flight import release_pending
 from worker.task_base import Outcome, sync_task
@@ -20,6 +23,7 @@ from worker.task_names import (
     PUBLISH_OUTBOX,
     PULL_ALL_SOURCES,
     PULL_DISTRICT,
+    SEND_NOTIFICATIONS,
 )
 
 
@@ -76,3 +80,12 @@ def nightly_rematch_task() -> Outcome:
     districts = sync.stored_districts(get_engine())
     queued = [d for d in districts if enqueue_match_district(d) is not None]
     return {"outcome": "ok", "districts": len(districts), "queued": len(queued)}
+
+
+@sync_task(SEND_NOTIFICATIONS)
+def send_notifications_task() -> Outcome:
+    """Beat: alerts for held, rejected and failed batches and silent districts; the daily digests."""
+    if not mail_configured():
+        return {"outcome": "no_smtp_host"}
+    report = notify_round(get_engine())
+    return {"outcome": "ok", "alerts": report.alerts, "digests": report.digests}

@@ -20,7 +20,7 @@ app.loader.import_default_modules()
 OUR_TASKS = sorted(name for name in app.tasks if name.startswith("ale_sync."))
 
 
-def test_all_six_kinds_of_work_are_registered_as_tasks() -> None:
+def test_all_seven_kinds_of_work_are_registered_as_tasks() -> None:
     assert OUR_TASKS == [
         "ale_sync.ingest_batch",
         "ale_sync.match_district",
@@ -28,6 +28,7 @@ def test_all_six_kinds_of_work_are_registered_as_tasks() -> None:
         "ale_sync.publish_outbox",
         "ale_sync.pull_all_sources",
         "ale_sync.pull_district",
+        "ale_sync.send_notifications",
     ]
 
 

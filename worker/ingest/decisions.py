@@ -12,12 +12,20 @@ from models import AuditAction, AuditEntry, Batch, BatchStatus
 from models.db import lock_district, transaction
 from worker.ingest.ledger import BatchNotHeld, IngestResult, locked_batch, now, result_of
 from worker.ingest.pipeline import run_batch
+from worker.outbox import publish_committed
 from worker.sources.delivery import open_delivery
 from worker.sources.errors import DeliveryRejected
 
 
 def approve_batch(engine: Engine, batch_id: int, decided_by: str) -> IngestResult:
     """Apply a held batch without the safety check; approving it again changes nothing."""
+    result = _approve(engine, batch_id, decided_by)
+    if result.status == BatchStatus.APPLIED:
+        publish_committed(engine, result.district_id)
+    return result
+
+
+def _approve(engine: Engine, batch_id: int, decided_by: str) -> IngestResult:
     with unit_of_work(batch_id=batch_id), transaction(engine) as session:
         batch = _decidable(session, batch_id, BatchStatus.APPLIED)
         if batch.status != BatchStatus.HELD:

@@ -26,6 +26,8 @@ from worker.ingest.ledger import FINISHED, IngestResult, locked_batch, now, reco
 from worker.ingest.outcome import IngestPlan, count_outcomes, hold_reason, quarantine_entries
 from worker.ingest.stage import StagedDelivery, stage_delivery
 from worker.ingest.workspace import workspace
+from worker.metrics.process import observe_ingest
+from worker.outbox import publish_committed
 from worker.sources.delivery import format_of, open_delivery
 from worker.sources.errors import DeliveryRejected
 from worker.sources.state import advance_watermark
@@ -60,15 +62,27 @@ def ingest_batch(engine: Engine, batch_id: int) -> IngestResult:
             result = _record_rejection(engine, batch_id, rejected)
         except Exception as error:
             _record_failure(engine, batch_id, error)
+            observe_ingest(None, str(BatchStatus.FAILED), time.monotonic() - started, {})
             raise
+        if result.status == BatchStatus.APPLIED:
+            # whoever applies a batch (worker, `ale-sync ingest`) sends its event at once;
+            # the sweep is only the fallback
+            publish_committed(engine, result.district_id)
+        seconds = time.monotonic() - started
+        observe_ingest(_kind_of(engine, batch_id), str(result.status), seconds, result.counts)
         logger.info(
             "ingest.batch_finished",
             district_id=result.district_id,
             status=str(result.status),
-            seconds=round(time.monotonic() - started, 3),
+            seconds=round(seconds, 3),
             **result.counts,
         )
         return result
+
+
+def _kind_of(engine: Engine, batch_id: int) -> str | None:
+    with transaction(engine) as session:
+        return session.scalar(select(Batch.kind).where(Batch.id == batch_id))
 
 
 @dataclass(frozen=True)

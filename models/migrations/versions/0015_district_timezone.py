@@ -1,7 +1,7 @@
 """districts provisioned explicitly: each keeps its time zone
 
 Revision ID: 0015
-Revises: 0011
+Revises: 0012
 Create Date: 2026-12-14
 
 `ale-sync district add CODE --name ... --timezone ...` provisions a district before its SIS
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0015"
-down_revision: str | None = "0011"
+down_revision: str | None = "0012"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
