@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import Literal
 
 from matching.core.compare import (
@@ -43,7 +43,7 @@ class Chance:
     m: float
     u: float
 
-    @property
+    @cached_property
     def weight(self) -> float:
         return math.log2(self.m / self.u)
 
@@ -185,7 +185,9 @@ def _sum(names: tuple[FieldEvidence, FieldEvidence, NameComparison, NameComparis
     return names[0].weight + names[1].weight
 
 
+@lru_cache(maxsize=256)
 def _weighed(name: str, level: Level) -> FieldEvidence:
+    """A field's level with its weight; one shared instance per field and level."""
     chance = WEIGHTS[name].get(level)
     return FieldEvidence(name, level, chance.weight if chance else 0.0)
 
