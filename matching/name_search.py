@@ -37,7 +37,7 @@ from matching.name_directory import SEEN_COLUMNS, NameDirectory, name_directory,
 
 MAX_BLOCK_ROWS = 5000  # a safety cap; real blocks are far smaller
 PAIR_ROWS = 250  # expected records of a near-names block before it is narrowed (common names)
-ONE_NAME_ROWS = 400  # a name alone is a block when the district has at most this many records of it
+ONE_NAME_ROWS = 150  # a name alone is a block when the district has at most this many records of it
 ONE_NAME_WITH_BIRTH_ROWS = 5000  # ... or, filtered by the typed birth date, this many
 GIVEN_ALONE_DISTRICT = 20_000  # a given name alone is looked for in districts of at most this many records
 
