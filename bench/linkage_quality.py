@@ -575,6 +575,17 @@ def tally_search(scenario: Scenario, found: dict[str, Searched]) -> Tally:
     return tally
 
 
+def print_wrong_links(scenario: Scenario, sis_ids: dict[str, int], outcomes: dict[str, Outcome]) -> None:
+    """Each wrong automatic link, typed names beside the linked record's (public bench data only)."""
+    by_id = {sis_ids[s.key]: s for s in scenario.sis}
+    for row in scenario.created:
+        linked = outcomes[row.key].linked_to
+        if linked is not None and linked != (sis_ids[row.truth] if row.truth else None):
+            hit = by_id[linked]
+            typed, linked_names = f"{row.first} {row.last}", f"{hit.first} {hit.last}"
+            print(f"  wrong link ({row.id_class}; {row.name_class}): {typed} -> {linked_names}")
+
+
 def pct(part: int, whole: int) -> str:
     return f"{part / whole:7.2%}" if whole else "      -"
 
@@ -653,6 +664,7 @@ def main() -> None:
     parser.add_argument("--sets", default="febrl1,febrl2,febrl3,grand-bend")
     parser.add_argument("--search", type=int, default=1000, help="name searches per scenario (a sample)")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--show-wrong", action="store_true", help="list each wrong automatic link's names")
     args = parser.parse_args()
     configure_logging("json", "WARNING")
     engine, name = scratch()
@@ -670,6 +682,8 @@ def main() -> None:
             searches.append(tally_search(scenario, found))
             all_times += times
             print_pass(passes[-1])
+            if args.show_wrong:
+                print_wrong_links(scenario, ids[0], outcomes)
             print_search(searches[-1], times)
         print("\n== all scenarios")
         print_pass(merge(passes))

@@ -28,22 +28,25 @@ _SIS_COLUMNS = (
     "s.id, s.ssid, s.other_id, s.first_name, s.middle_name, s.last_name, s.birth_date, s.grade, s.school_id"
 )
 
+# the SIS records come with their columns straight from the id joins (joining back on their id
+# would read the whole district's table a third time)
 _GATHER = f"""
 WITH c AS (
   SELECT id, ssid, other_id, first_name, middle_name, last_name, birth_date, grade, school_id FROM students
   WHERE district_id = :d AND origin = 'created' AND status = 'active' {{only}}
 ), hits AS (
-  SELECT c.id AS created_id, s.id AS sis_id FROM c JOIN students s
+  SELECT c.id AS created_id, {_SIS_COLUMNS} FROM c JOIN students s
     ON s.district_id = :d AND s.origin = 'sis' AND s.status = 'active'
     AND s.ssid IS NOT NULL AND s.ssid = c.ssid
   UNION
-  SELECT c.id, s.id FROM c JOIN students s
+  SELECT c.id, {_SIS_COLUMNS} FROM c JOIN students s
     ON s.district_id = :d AND s.origin = 'sis' AND s.status = 'active' AND s.other_id = c.other_id
 )
 SELECT c.id AS c_id, c.ssid AS c_ssid, c.other_id AS c_other_id, c.first_name AS c_first,
        c.middle_name AS c_middle, c.last_name AS c_last, c.birth_date AS c_birth, c.grade AS c_grade,
-       c.school_id AS c_school, {_SIS_COLUMNS}
-FROM c LEFT JOIN hits h ON h.created_id = c.id LEFT JOIN students s ON s.id = h.sis_id
+       c.school_id AS c_school, h.id, h.ssid, h.other_id, h.first_name, h.middle_name, h.last_name,
+       h.birth_date, h.grade, h.school_id
+FROM c LEFT JOIN hits h ON h.created_id = c.id
 """
 
 # the SQL twin of matching.core.typos.ssid_typo_variants (a test holds them equal): every id one

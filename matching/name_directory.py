@@ -1,13 +1,16 @@
-"""Each district's SIS names: every given and family name key (matching/core/search_keys.py) with
-the number of active SIS records carrying it.
+"""Each district's SIS names: every given and family name key (matching/core/search_keys.py) with the
+number of active SIS records carrying it.
 
 Two uses: the evidence model weighs an agreeing name by its share of the district (a shared
-"Smith" is weaker evidence than a shared "Wojciechowski"), and name search looks misspelt
-names up in it (every key within two edits of the typed one, first letters included) before
-it asks Postgres for the records. Read with one GROUP BY over the district's SIS records and
-kept per process; read again when the district has a newer SIS record or a newer applied batch,
-and at the latest after MAX_AGE_SECONDS. A stale copy misses only a brand-new name's
-misspellings for a moment: name search always asks for the typed names themselves as well.
+"Smith" is weaker evidence than a shared "Wojciechowski"), and name search looks misspelt names up
+in it (every key within two edits of the typed one, first letters included) before it asks
+Postgres for the records. Read with one GROUP BY over the district's SIS records and kept per
+process; read again when the district has a newer SIS record or a newer applied batch, and at the
+latest after MAX_AGE_SECONDS. Whether it has is asked in two steps: the district's newest record
+of either origin and its newest applied batch (two index look-ups), and only when one of those
+moved, its newest SIS record (which walks back over the created records made since). A stale copy
+misses only a brand-new name's misspellings for a moment: name search always asks for the typed
+names themselves as well.
 """
 
 from __future__ import annotations
@@ -29,6 +32,15 @@ MAX_DISTRICTS = 64
 
 Part = Literal["given", "family"]
 
+# the district's newest record of either origin and newest applied batch (the pkey's last entry,
+# an index look-up): columns a caller's statement may carry, so the check costs no round trip
+SEEN_COLUMNS = (
+    "(SELECT max(id) FROM students WHERE district_id = :d) AS seen_record,"
+    " (SELECT max(id) FROM batches WHERE district_id = :d AND status = 'applied') AS seen_batch"
+)
+_SEEN = f"SELECT {SEEN_COLUMNS}"
+
+# the district's newest SIS record and newest applied batch: what the directory was read at
 _VERSION = """
 SELECT (SELECT max(id) FROM students WHERE district_id = :d AND origin = 'sis'),
        (SELECT max(id) FROM batches WHERE district_id = :d AND status = 'applied')
@@ -90,23 +102,38 @@ class NameDirectory:
         return counts.get(key, 0)
 
 
-_cache: dict[str, NameDirectory] = {}
+_cache: dict[str, tuple[NameDirectory, tuple[Any, ...]]] = {}  # with what _SEEN said at the last check
 _lock = threading.Lock()
 
 
-def name_directory(session: Session, district_id: str) -> NameDirectory:
-    """The district's directory, read again only when its records or batches moved on."""
-    version = tuple(session.execute(text(_VERSION), {"d": district_id}).one())
+def seen_of(row: Any) -> tuple[Any, ...]:
+    """What SEEN_COLUMNS said, from a row that carried them."""
+    return (row.seen_record, row.seen_batch)
+
+
+def name_directory(session: Session, district_id: str, seen: tuple[Any, ...] | None = None) -> NameDirectory:
+    """The district's directory, read again only when its SIS records or batches moved on; `seen`:
+    what SEEN_COLUMNS said in the caller's own statement, when it carried them."""
+    if seen is None:
+        seen = seen_of(session.execute(text(_SEEN), {"d": district_id}).one())
     with _lock:
-        cached = _cache.get(district_id)
-    if cached and cached.version == version and time.monotonic() - cached.read_at < MAX_AGE_SECONDS:
+        cached, cached_seen = _cache.get(district_id, (None, ()))
+    if cached is None or time.monotonic() - cached.read_at >= MAX_AGE_SECONDS:
+        directory = _read(session, district_id, _version(session, district_id))
+    elif seen == cached_seen:
         return cached
-    directory = _read(session, district_id, version)
+    else:  # a record or batch is newer: a new SIS record, or only created ones
+        version = _version(session, district_id)
+        directory = cached if version == cached.version else _read(session, district_id, version)
     with _lock:
         if len(_cache) >= MAX_DISTRICTS and district_id not in _cache:
             _cache.pop(next(iter(_cache)))
-        _cache[district_id] = directory
+        _cache[district_id] = (directory, seen)
     return directory
+
+
+def _version(session: Session, district_id: str) -> tuple[Any, ...]:
+    return tuple(session.execute(text(_VERSION), {"d": district_id}).one())
 
 
 def _read(session: Session, district_id: str, version: tuple[Any, ...]) -> NameDirectory:

@@ -33,11 +33,11 @@ from matching.core.names import PARTICLES, relatives, tokens
 from matching.core.ranking import rank
 from matching.core.records import CreatedRecord, PersonName, SisCandidate
 from matching.core.search_keys import name_key
-from matching.name_directory import NameDirectory, name_directory
+from matching.name_directory import SEEN_COLUMNS, NameDirectory, name_directory, seen_of
 
 MAX_BLOCK_ROWS = 5000  # a safety cap; real blocks are far smaller
 PAIR_ROWS = 250  # expected records of a near-names block before it is narrowed (common names)
-ONE_NAME_ROWS = 400  # a name alone is a block when the district has at most this many records of it
+ONE_NAME_ROWS = 150  # a name alone is a block when the district has at most this many records of it
 ONE_NAME_WITH_BIRTH_ROWS = 5000  # ... or, filtered by the typed birth date, this many
 GIVEN_ALONE_DISTRICT = 20_000  # a given name alone is looked for in districts of at most this many records
 
@@ -48,15 +48,23 @@ WHERE s.district_id = :d AND s.origin = 'sis' AND s.status = 'active' AND ({bloc
 LIMIT :cap
 """
 
-# sets the transaction's max_parallel_workers_per_gather, returning what it was
-_NO_WORKERS = (
-    "SELECT current_setting('max_parallel_workers_per_gather'),"
-    " set_config('max_parallel_workers_per_gather', CAST(:workers AS text), true)"
-)
+# the created record, with what the name directory needs to know whether its copy is current
+# (matching/name_directory.py), and max_parallel_workers_per_gather set to 0 for the transaction
+# (what it was comes back, to be set again after the blocking query)
+_CREATED = f"""
+SELECT id, first_name, middle_name, last_name, ssid, other_id, birth_date, grade, school_id,
+       {SEEN_COLUMNS}, current_setting('max_parallel_workers_per_gather') AS workers,
+       set_config('max_parallel_workers_per_gather', '0', true) AS no_workers
+FROM students WHERE id = :id AND district_id = :d AND origin = 'created'
+"""
 
+# the shown records' created records already linked, as [sis, created] pairs; the worker setting back
 _LINKED = """
-SELECT DISTINCT ON (sis_record_id) sis_record_id, created_record_id FROM link_audit
-WHERE district_id = :d AND sis_record_id = ANY(CAST(:ids AS bigint[])) ORDER BY sis_record_id, id
+SELECT set_config('max_parallel_workers_per_gather', CAST(:workers AS text), true) AS workers,
+  ARRAY(SELECT ARRAY[sis_record_id, created_record_id] FROM (
+    SELECT DISTINCT ON (sis_record_id) sis_record_id, created_record_id FROM link_audit
+    WHERE district_id = :d AND sis_record_id = ANY(CAST(:ids AS bigint[])) ORDER BY sis_record_id, id
+  ) AS first_links) AS linked
 """
 
 
@@ -180,16 +188,11 @@ def blocking_query(created: CreatedRecord, directory: NameDirectory) -> tuple[st
     return _SELECT.format(blocks=" OR ".join(blocks.sql)), blocks.params
 
 
-def _created_record(session: Session, district_id: str, created_record_id: int) -> CreatedRecord | None:
-    row = session.execute(
-        text(
-            "SELECT id, first_name, middle_name, last_name, ssid, other_id, birth_date, grade, school_id"
-            " FROM students WHERE id = :id AND district_id = :d AND origin = 'created'"
-        ),
-        {"id": created_record_id, "d": district_id},
-    ).first()
-    if row is None:
-        return None
+def _created_record(session: Session, district_id: str, created_record_id: int) -> Any:
+    return session.execute(text(_CREATED), {"id": created_record_id, "d": district_id}).first()
+
+
+def _as_created(district_id: str, row: Any) -> CreatedRecord:
     name = PersonName(row.first_name, row.last_name, row.middle_name)
     return CreatedRecord(
         row.id, district_id, name, row.ssid, row.other_id, row.birth_date, row.grade, row.school_id
@@ -212,35 +215,34 @@ def sis_candidate(district_id: str, row: Any) -> SisCandidate:
 def find_candidates(
     session: Session, district_id: str, created: CreatedRecord, directory: NameDirectory
 ) -> list[SisCandidate]:
-    """The district's active SIS records the blocking finds for one created record."""
+    """The district's active SIS records the blocking finds for one created record. Run without
+    parallel workers (the caller sets that): on the partitioned students table the plan Postgres
+    keeps for the driver's prepared statement starts two workers for a few milliseconds of work,
+    which made the search about three times slower at a million records (docs/matching.md)."""
     query, params = blocking_query(created, directory)
     if not query:
         return []
-    # without parallel workers: on the partitioned students table the plan Postgres keeps for the
-    # driver's prepared statement starts two workers for a few milliseconds of work, which made
-    # the search about three times slower at a million records (docs/matching.md)
-    previous = session.execute(text(_NO_WORKERS), {"workers": "0"}).scalar_one()
     rows = session.execute(text(query), {"d": district_id, "cap": MAX_BLOCK_ROWS, **params}).all()
-    session.execute(text(_NO_WORKERS), {"workers": previous})
     return [sis_candidate(district_id, row) for row in rows]
 
 
 def rank_candidates(
     session: Session, district_id: str, created_record_id: int, limit: int = 20
 ) -> list[RankedCandidate]:
-    """The district's active SIS records most like the created record, best first."""
-    created = _created_record(session, district_id, created_record_id)
-    if created is None:
+    """The district's active SIS records most like the created record, best first. Three round
+    trips: the record (with the directory's check), the blocking query, the links already made."""
+    row = _created_record(session, district_id, created_record_id)
+    if row is None:
         return []
-    directory = name_directory(session, district_id)
-    candidates = find_candidates(session, district_id, created, directory)
-    ranked = rank(created, candidates, directory.frequencies, limit)
-    linked: dict[int, int] = {
-        row.sis_record_id: row.created_record_id
-        for row in session.execute(
-            text(_LINKED), {"d": district_id, "ids": [r.sis_record_id for r in ranked]}
-        )
-    }
+    created = _as_created(district_id, row)
+    directory = name_directory(session, district_id, seen=seen_of(row))
+    ranked = rank(
+        created, find_candidates(session, district_id, created, directory), directory.frequencies, limit
+    )
+    after = session.execute(
+        text(_LINKED), {"d": district_id, "ids": [r.sis_record_id for r in ranked], "workers": row.workers}
+    ).one()
+    linked: dict[int, int] = dict(after.linked)
     return [
         RankedCandidate(
             r.sis_record_id, r.score, list(r.reasons), linked.get(r.sis_record_id), r.weight, r.agreement,

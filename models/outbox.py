@@ -6,23 +6,12 @@ publisher (worker/outbox.py) sends committed events to Celery by task name.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import (
-    BigInteger,
-    DateTime,
-    ForeignKey,
-    Identity,
-    Index,
-    Integer,
-    String,
-    Text,
-    func,
-    insert,
-    text,
-)
+from sqlalchemy import BigInteger, DateTime, ForeignKey, Identity, Index, Integer, String, Text, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -46,21 +35,31 @@ class OutboxEvent(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
 
 
+# one statement whatever the number of events: the payloads travel as one text[] parameter, not as
+# a row of bind parameters each (a district pass's 65,000 links took 30 s to send the ORM's way)
+_INSERT_EVENTS = """
+INSERT INTO outbox_events (topic, district_id, payload, created_at)
+SELECT :topic, :d, e.payload, clock_timestamp() FROM unnest(CAST(:payloads AS jsonb[])) WITH ORDINALITY AS e(payload, n)
+ORDER BY e.n
+RETURNING id
+"""
+
+
 def record_events(
     session: Session, topic: Topic, district_id: str | None, payloads: Sequence[Mapping[str, Any]]
 ) -> list[int]:
     """Add events to the caller's transaction; they are published only if that transaction commits.
 
     The one way events are written: a request's single event and a district pass's thousand
-    links alike go in as one INSERT.
+    links alike go in as one INSERT. The ids come back sorted (the identity hands them out in
+    the payloads' order).
     """
     if not payloads:
         return []
-    rows = [{"topic": str(topic), "district_id": district_id, "payload": dict(p)} for p in payloads]
     # the moment the row is written, not the transaction's start (`now()`): an ingest records its
     # event last, after minutes of work, and the event's age (sweep, metrics, link time) counts from here
-    stamped = insert(OutboxEvent).values(created_at=func.clock_timestamp()).returning(OutboxEvent.id)
-    return list(session.scalars(stamped, rows))
+    params = {"topic": str(topic), "d": district_id, "payloads": [json.dumps(dict(p)) for p in payloads]}
+    return sorted(session.scalars(text(_INSERT_EVENTS), params))
 
 
 def record_event(session: Session, topic: Topic, district_id: str | None, **payload: Any) -> int:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from matching.core.compare import Level
 from matching.core.evidence import BIRTH, NO_FREQUENCIES, SSID, Evidence, NameFrequencies, weigh
+from matching.core.names import tokens
 from matching.core.records import CreatedRecord, SisCandidate
 from matching.core.vocabulary import HoldReason, LinkMethod, SuggestionKind
 
@@ -84,6 +85,7 @@ class _Facts:
     evidence: dict[int, Evidence]
     thresholds: Thresholds
     dismissed: frozenset[int]
+    frequencies: NameFrequencies = NO_FREQUENCIES
 
     def matched(self) -> tuple[SisCandidate, LinkMethod] | None:
         if self.by_ssid is not None:
@@ -110,7 +112,7 @@ def _facts(
     by_other = tuple(c for c in mine if _same(c.other_id, created.other_id))
     evidence = {c.id: weigh(created, c, frequencies) for c in mine}
     first_ssid = by_ssid[0] if by_ssid else None
-    return _Facts(created, mine, first_ssid, by_other, evidence, thresholds, dismissed)
+    return _Facts(created, mine, first_ssid, by_other, evidence, thresholds, dismissed, frequencies)
 
 
 Rule = Callable[[_Facts], Decision | None]
@@ -173,6 +175,32 @@ def _sibling_shape(facts: _Facts) -> Decision | None:
     says, a person decides (twins and siblings share surname, address and often paperwork)."""
     matched = facts.matched()
     if matched is None or not is_sibling_shape(evidence := facts.evidence[matched[0].id]):
+        return None
+    return Hold(HoldReason.NAME_MISMATCH, matched[0].id, (matched[0].id,), evidence.weight)
+
+
+def is_another_childs_name(created: CreatedRecord, evidence: Evidence, frequencies: NameFrequencies) -> bool:
+    """Same family, a given name spelt only a letter or two from the other (Billie and Billy, Bobbie
+    and Bobby, Michael and Micheal), and the given name as typed is carried by other SIS records of
+    the district: there it is a name of its own, so as likely a twin's or a sibling's as a slip."""
+    words = tokens(created.name.first)
+    near = evidence.given.level in (Level.ONE_EDIT, Level.TWO_EDITS) and not evidence.swapped
+    return (
+        near
+        and evidence.family.level in _SAME_FAMILY
+        and bool(words)
+        and frequencies.share("given", words[0]) is not None
+    )
+
+
+def _another_childs_name(facts: _Facts) -> Decision | None:
+    """The id found a record whose given name is a near spelling of the typed one, and the typed
+    one is another child's name in this district: a person decides."""
+    matched = facts.matched()
+    if matched is None:
+        return None
+    evidence = facts.evidence[matched[0].id]
+    if not is_another_childs_name(facts.created, evidence, facts.frequencies):
         return None
     return Hold(HoldReason.NAME_MISMATCH, matched[0].id, (matched[0].id,), evidence.weight)
 
@@ -242,6 +270,7 @@ RULES: tuple[Rule, ...] = (
     _ambiguous_other_id,
     _matched_record_contradicts,
     _sibling_shape,
+    _another_childs_name,
     _surname_change,
     _evidence_decides,
     _possible_ssid_typo,

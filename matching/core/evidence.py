@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property, lru_cache
 from typing import Literal
 
 from matching.core.compare import (
@@ -42,7 +43,7 @@ class Chance:
     m: float
     u: float
 
-    @property
+    @cached_property
     def weight(self) -> float:
         return math.log2(self.m / self.u)
 
@@ -133,7 +134,7 @@ class Evidence:
     family: NameComparison
     swapped: bool = False
 
-    @property
+    @cached_property
     def weight(self) -> float:
         return sum(f.weight for f in self.fields) + (NAME_ORDER_SWAPPED if self.swapped else 0.0)
 
@@ -184,21 +185,41 @@ def _sum(names: tuple[FieldEvidence, FieldEvidence, NameComparison, NameComparis
     return names[0].weight + names[1].weight
 
 
+@lru_cache(maxsize=256)
 def _weighed(name: str, level: Level) -> FieldEvidence:
+    """A field's level with its weight; one shared instance per field and level."""
     chance = WEIGHTS[name].get(level)
     return FieldEvidence(name, level, chance.weight if chance else 0.0)
 
 
-def weigh(
-    created: StudentFacts, candidate: StudentFacts, frequencies: NameFrequencies = NO_FREQUENCIES
-) -> Evidence:
-    """The evidence that `candidate` is the created record's child, field by field."""
-    straight = _names(created.name, candidate.name, frequencies, swapped=False)
-    is_swapped = False
+NamesMemo = dict[PersonName, tuple[FieldEvidence, FieldEvidence, NameComparison, NameComparison, bool]]
+
+
+def _name_evidence(
+    created: StudentFacts, actual: PersonName, frequencies: NameFrequencies
+) -> tuple[FieldEvidence, FieldEvidence, NameComparison, NameComparison, bool]:
+    straight = _names(created.name, actual, frequencies, swapped=False)
     if straight[2].level in _WEAK or straight[3].level in _WEAK:  # else swapping cannot do better
-        swapped = _names(created.name, candidate.name, frequencies, swapped=True)
-        is_swapped = _sum(swapped) + NAME_ORDER_SWAPPED > _sum(straight)
-    given, family, given_cmp, family_cmp = swapped if is_swapped else straight
+        swapped = _names(created.name, actual, frequencies, swapped=True)
+        if _sum(swapped) + NAME_ORDER_SWAPPED > _sum(straight):
+            return (*swapped, True)
+    return (*straight, False)
+
+
+def weigh(
+    created: StudentFacts,
+    candidate: StudentFacts,
+    frequencies: NameFrequencies = NO_FREQUENCIES,
+    memo: NamesMemo | None = None,
+) -> Evidence:
+    """The evidence that `candidate` is the created record's child, field by field. `memo` keeps the
+    name comparisons of one created record against the names already seen (namesakes share them)."""
+    names = memo.get(candidate.name) if memo is not None else None
+    if names is None:
+        names = _name_evidence(created, candidate.name, frequencies)
+        if memo is not None:
+            memo[candidate.name] = names
+    given, family, given_cmp, family_cmp, is_swapped = names
     others = (
         _weighed(BIRTH, compare_birth_date(created.birth_date, candidate.birth_date)),
         _weighed(GRADE, compare_grade(created.grade, candidate.grade)),

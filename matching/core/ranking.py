@@ -17,6 +17,7 @@ from matching.core.evidence import (
     SCHOOL,
     Evidence,
     NameFrequencies,
+    NamesMemo,
     match_probability,
     weigh,
 )
@@ -57,17 +58,20 @@ def rank(
     frequencies: NameFrequencies = NO_FREQUENCIES,
     limit: int = 20,
 ) -> list[Ranked]:
-    """The candidates most like the created record, best first; equal weights keep id order."""
+    """The candidates most like the created record, best first; equal weights keep id order. Every
+    candidate is weighed; only the `limit` shown get their reasons written out."""
+    memo: NamesMemo = {}
     weighed = sorted(
-        ((_ranked(c, weigh(created, c, frequencies)), c) for c in candidates),
-        key=lambda pair: (-pair[0].weight, pair[0].sis_record_id),
+        ((weigh(created, c, frequencies, memo), c) for c in candidates),
+        key=lambda pair: (-round(pair[0].weight, 6), pair[1].id),
     )
     by_weight: dict[float, list[SisCandidate]] = {}
-    for ranked, candidate in weighed:
-        by_weight.setdefault(ranked.weight, []).append(candidate)
+    for evidence, candidate in weighed:
+        by_weight.setdefault(round(evidence.weight, 6), []).append(candidate)
+    shown = [_ranked(candidate, evidence) for evidence, candidate in weighed[:limit]]
     return [
         replace(ranked, tied=True, separating_fields=_separating(created, tied))
         if len(tied := by_weight[ranked.weight]) > 1
         else ranked
-        for ranked, _ in weighed[:limit]
+        for ranked in shown
     ]

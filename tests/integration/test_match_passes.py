@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+import pytest
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
@@ -218,5 +219,40 @@ def test_namesakes_without_a_birth_date_typed_give_no_possible_match(db_session:
     created(db_session, d, "Lena", "Park")
     sis(db_session, d, "Lena", "Park", birth_date=date(2018, 4, 9), sis_source_id="one")
     sis(db_session, d, "Lena", "Park", birth_date=date(2015, 1, 1), sis_source_id="two")
+    match_district(db_session, d)
+    assert count(db_session, SuggestionRow) == 0
+
+
+@pytest.mark.parametrize(
+    ("typed_ssid", "birth_date", "suggested"),
+    [
+        ("0000000108", None, True),  # one digit wrong
+        ("0000000170", None, True),  # two neighbouring digits swapped
+        ("0000000198", date(2018, 4, 9), True),  # two digits wrong, names and birth date agree
+        ("0000000198", None, False),  # two digits wrong and nothing else to corroborate
+        ("0000000198", date(2018, 4, 10), False),  # ... or a birth date that is only close
+    ],
+)
+def test_an_ssid_slip_is_suggested_only_as_far_as_the_evidence_carries_it(
+    db_session: Session, typed_ssid: str, birth_date: date | None, suggested: bool
+) -> None:
+    d = district(db_session)
+    record = created(db_session, d, "Lena", "Park", ssid=typed_ssid, birth_date=birth_date)
+    right = sis(db_session, d, "Lena", "Park", ssid="0000000107", birth_date=date(2018, 4, 9))
+    match_district(db_session, d)
+    found = [(s.sis_record_id, s.kind) for s in db_session.scalars(select(SuggestionRow))]
+    assert found == ([(right.id, "possible_ssid_typo")] if suggested else [])
+    assert _status(db_session, record) == ("active", None)  # a suggestion is never a link
+
+
+def test_a_record_without_ids_gets_no_possible_match_when_its_best_candidate_is_not_clearly_ahead(
+    db_session: Session,
+) -> None:
+    d = district(db_session)
+    born = date(2018, 4, 9)
+    created(db_session, d, "Lena", "Park", birth_date=born)
+    sis(db_session, d, "Lena", "Park", birth_date=born, sis_source_id="one")
+    # a child entered in the SIS with given and family the other way round: one bit behind
+    sis(db_session, d, "Park", "Lena", birth_date=born, sis_source_id="swapped")
     match_district(db_session, d)
     assert count(db_session, SuggestionRow) == 0

@@ -200,3 +200,26 @@ def test_an_exact_given_name_with_a_slipped_family_name_outranks_another_given_n
     record = created(db_session, d, "Olivia", "Brwon")
     first, second = rank_candidates(db_session, d, record.id)[:2]
     assert first.sis_record_id == right.id and first.weight > second.weight
+
+
+def test_the_search_leaves_the_transactions_parallel_worker_setting_as_it_found_it(
+    db_session: Session,
+) -> None:
+    d = district(db_session)
+    sis(db_session, d, "Ana", "Reyes", sis_source_id="right")
+    record = created(db_session, d, "Ana", "Reyes")
+    db_session.execute(text("SET LOCAL max_parallel_workers_per_gather = 3"))
+    assert rank_candidates(db_session, d, record.id)
+    assert db_session.execute(text("SHOW max_parallel_workers_per_gather")).scalar_one() == "3"
+
+
+def test_a_new_sis_record_made_after_a_search_is_found_by_its_misspelling_at_once(
+    db_session: Session,
+) -> None:
+    d = district(db_session)
+    sis(db_session, d, "Ana", "Reyes", sis_source_id="first")
+    rank_candidates(db_session, d, created(db_session, d, "Ana", "Reyes").id)  # the directory is read
+    created(db_session, d, "Ruth", "Fnich")  # a created record only: the directory is kept
+    right = sis(db_session, d, "Ruth", "Finch", sis_source_id="new")
+    ranked = rank_candidates(db_session, d, created(db_session, d, "Ruht", "Fnich").id)
+    assert [r.sis_record_id for r in ranked] == [right.id]

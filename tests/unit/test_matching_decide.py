@@ -8,6 +8,7 @@ import pytest
 
 from config.settings import Settings
 from matching.core.decide import Hold, Link, Suggestion, Thresholds, Wait, decide
+from matching.core.evidence import NameFrequencies
 from matching.core.records import CreatedRecord, PersonName, SisCandidate
 
 D = "17001"
@@ -220,3 +221,39 @@ def test_the_best_evidenced_typo_candidate_is_the_one_suggested() -> None:
     near = sis(15, ssid="0123456788", name=PersonName("Anna", "Reyes"))
     exact = sis(16, ssid="1123456789")
     assert decide(created(ssid=S), [near, exact], thresholds()) == Wait(Suggestion(16))
+
+
+def district_names(*given: str) -> NameFrequencies:
+    """A district of 200 SIS records carrying these given names (one record each)."""
+    return NameFrequencies(200, dict.fromkeys(given, 1), {})
+
+
+ANOTHER_CHILDS_NAME = [
+    # a twin Billie typed with her brother Billy's SSID, and the district has a Billie: held
+    (PersonName("Billie", "House"), PersonName("Billy", "House"), ("billy", "billie"), "another_childs_name"),
+    # Michael typed onto a Micheal: Michael is a name the district carries -> held
+    (
+        PersonName("Michael", "Solis"),
+        PersonName("Micheal", "Solis"),
+        ("micheal", "michael"),
+        "another_childs_name",
+    ),
+    # the same spelling with no Billie in the district: a slip, the evidence links it
+    (PersonName("Billie", "House"), PersonName("Billy", "House"), ("billy",), "evidence_decides"),
+    # a slip that is nobody's name (Mihcael) still links though the district has Michaels
+    (PersonName("Mihcael", "Green"), PersonName("Michael", "Green"), ("michael",), "evidence_decides"),
+    # a nickname carried by the district is the same child's (Bill for William)
+    (PersonName("Bill", "Ng"), PersonName("William", "Ng"), ("william", "bill"), "evidence_decides"),
+]
+
+
+@pytest.mark.parametrize(("typed", "actual", "given", "rule"), ANOTHER_CHILDS_NAME)
+def test_a_given_name_typed_as_another_child_of_the_district_is_named_is_held(
+    typed: PersonName, actual: PersonName, given: tuple[str, ...], rule: str
+) -> None:
+    record = created(ssid=S, name=typed, born=BORN)
+    decision = decide(
+        record, [sis(10, ssid=S, name=actual, born=BORN)], thresholds(), frequencies=district_names(*given)
+    )
+    expected = Hold("name_mismatch", 10, (10,)) if rule == "another_childs_name" else Link(10, "ssid")
+    assert (decision, decision.rule) == (expected, rule)
