@@ -16,6 +16,7 @@ from models.batch import Batch, QuarantinedRow
 from models.district import District, School
 from models.linking import DismissedSuggestion, HoldRow, LinkAudit, SuggestionRow
 from models.outbox import OutboxEvent
+from models.pause import PauseAction, PauseKind, SyncPause
 from models.plan import LearningPlan
 from models.sign_in import IdentityProvider, SignInAttempt, StaffSession
 from models.source_state import SeenFile, SourceState
@@ -40,6 +41,8 @@ __all__ = [
     "LinkMethod",
     "Origin",
     "OutboxEvent",
+    "PauseAction",
+    "PauseKind",
     "PlanStatus",
     "QuarantinedRow",
     "School",
@@ -53,5 +56,6 @@ __all__ = [
     "StudentStatus",
     "SuggestionKind",
     "SuggestionRow",
+    "SyncPause",
     "Topic",
 ]

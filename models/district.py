@@ -15,6 +15,8 @@ class District(Base):
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)  # the state's district code
     name: Mapped[str] = mapped_column(Text, nullable=False)
+    # an IANA zone (America/Los_Angeles); none: the deployment's DISTRICT_TIMEZONE
+    timezone: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = created_at_column()
 
 

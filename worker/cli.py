@@ -18,6 +18,7 @@ from models.migrate import current_heads, downgrade, upgrade
 from worker import cli_batches, cli_sources
 from worker.cli_ops import register as register_ops
 from worker.cli_output import console, err_console, fail
+from worker.cli_pauses import pause_app
 from worker.cli_sso import sso_app
 from worker.cli_staff import staff_app
 from worker.demo import run_demo
@@ -41,6 +42,7 @@ app.command("ingest")(cli_batches.ingest)
 app.add_typer(cli_batches.batches_app, name="batches")
 cli_batches.batches_app.command("replay")(cli_sources.replay)
 app.command("sources")(cli_sources.sources)
+app.add_typer(pause_app, name="pause")
 
 
 @app.callback()

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from config.logging import unit_of_work
 from models import AuditAction, AuditEntry, Batch, BatchStatus
 from models.db import lock_district, transaction
+from models.pause import PAUSE_HOLD_REASON
 from worker.ingest.ledger import BatchNotHeld, IngestResult, locked_batch, now, result_of
 from worker.ingest.pipeline import run_batch
 from worker.sources.delivery import open_delivery
@@ -17,7 +18,11 @@ from worker.sources.errors import DeliveryRejected
 
 
 def approve_batch(engine: Engine, batch_id: int, decided_by: str) -> IngestResult:
-    """Apply a held batch without the safety check; approving it again changes nothing."""
+    """Apply a held batch without the safety check; approving it again changes nothing.
+
+    A delivery a pause held was never read: approving it runs the whole ingest, safety check
+    included, and only after every older one the pause held.
+    """
     with unit_of_work(batch_id=batch_id), transaction(engine) as session:
         batch = _decidable(session, batch_id, BatchStatus.APPLIED)
         if batch.status != BatchStatus.HELD:
@@ -27,8 +32,12 @@ def approve_batch(engine: Engine, batch_id: int, decided_by: str) -> IngestResul
             raise DeliveryRejected(
                 "delivery_changed", f"batch {batch_id}: the delivery changed since it was held"
             )
+        paused = batch.hold_reason == PAUSE_HOLD_REASON
+        if paused:
+            _refuse_if_older_paused(session, batch)
+            batch.status, batch.started_at = BatchStatus.INGESTING, now()
         batch.hold_reason = None
-        result = run_batch(session, batch_id, force=True)
+        result = run_batch(session, batch_id, force=not paused)
         _decided(session, batch, decided_by, AuditAction.BATCH_APPROVE)
         return result
 
@@ -62,6 +71,22 @@ def _refuse_if_superseded(session: Session, batch: Batch) -> None:
     ).scalar_one()
     if newer is not None:
         raise BatchNotHeld(f"batch {batch.id} is superseded by applied batch {newer}; reject it instead")
+
+
+def _refuse_if_older_paused(session: Session, batch: Batch) -> None:
+    """Deliveries a pause held apply in the order they arrived."""
+    older = session.execute(
+        select(func.min(Batch.id)).where(
+            Batch.district_id == batch.district_id,
+            Batch.id < batch.id,
+            Batch.status == BatchStatus.HELD,
+            Batch.hold_reason == PAUSE_HOLD_REASON,
+        )
+    ).scalar_one()
+    if older is not None:
+        raise BatchNotHeld(
+            f"batch {older}, held by the same pause, arrived first; approve or reject it first"
+        )
 
 
 def _decided(session: Session, batch: Batch, decided_by: str, action: AuditAction) -> None:
