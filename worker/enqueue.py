@@ -24,7 +24,8 @@ def _single_flight(scope: str, district_id: str, task_name: str, **kwargs: Any) 
     if not claim_pending(scope, district_id):
         return None
     try:
-        return send(task_name, district_priority(district_id), district_id=district_id, **kwargs)
+        priority = district_priority(district_id, pull=task_name == PULL_DISTRICT)
+        return send(task_name, priority, district_id=district_id, **kwargs)
     except Exception:
         release_pending(scope, district_id)
         raise

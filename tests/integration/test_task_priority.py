@@ -35,28 +35,24 @@ def queued(url: str) -> dict[str, list[tuple[str, str]]]:
     """Per Redis list of the queue: (task, district or batch) of each message, oldest first."""
     client = redis.Redis.from_url(redbeat_redis_url(url))
     try:
-        lists = {"0": "ale_sync", **{s: f"ale_sync{SEP}{s}" for s in ("3", "6", "9")}}
+        lists = {"0": "ale_sync", **{str(s): f"ale_sync{SEP}{s}" for s in range(1, 8)}}
         found = {}
         for step, key in lists.items():
             messages = [json.loads(raw) for raw in reversed(client.lrange(key, 0, -1))]
-            found[step] = [(m["headers"]["task"].split(".")[-1], _about(m)) for m in messages]
+            found[step] = [
+                (m["headers"]["task"].split(".")[-1], m["headers"]["kwargsrepr"]) for m in messages
+            ]
         return found
     finally:
         client.close()
 
 
-def _about(message: dict[str, object]) -> str:
-    headers = message["headers"]
-    assert isinstance(headers, dict)
-    return str(headers["kwargsrepr"])
-
-
 @pytest.mark.parametrize(
-    ("students_count", "step"),
-    [(0, 0), (1_999, 0), (2_000, 3), (9_999, 3), (10_000, 6), (39_999, 6), (40_000, 9), (900_000, 9)],
+    ("students_count", "size_class"),
+    [(0, 0), (1_999, 0), (2_000, 1), (9_999, 1), (10_000, 2), (39_999, 2), (40_000, 3), (900_000, 3)],
 )
-def test_the_priority_step_grows_with_the_district_size(students_count: int, step: int) -> None:
-    assert routing.step_for(students_count) == step
+def test_the_size_class_grows_with_the_district_size(students_count: int, size_class: int) -> None:
+    assert routing.size_class(students_count) == size_class
 
 
 def test_a_large_district_s_tasks_queue_behind_a_small_one_s_whatever_the_order_sent(
@@ -68,15 +64,18 @@ def test_a_large_district_s_tasks_queue_behind_a_small_one_s_whatever_the_order_
             session, source, write_oneroster(tmp_path / "b", students(12), district=LARGE)
         )
     ingest_batch(committed_engine, batch_id)
-    monkeypatch.setattr(routing, "SIZE_STEPS", ((5, 0), (10, 3)))  # 12 records: the largest step
+    monkeypatch.setattr(routing, "SIZE_CLASSES", (5, 10))  # 12 records: class 2 of 0-2
 
     enqueue_pull(LARGE)
     enqueue_ingest(batch_id, LARGE)
     enqueue_pull(SMALL)
     enqueue_match_district(SMALL)
 
-    lists = queued(broker)
-    assert [task for task, _ in lists["0"]] == ["pull_district", "match_district"]
-    assert all(SMALL in about for _, about in lists["0"])
-    assert [task for task, _ in lists["9"]] == ["pull_district", "ingest_batch"]
-    assert lists["3"] == lists["6"] == []
+    lists = {step: [task for task, _ in messages] for step, messages in queued(broker).items() if messages}
+    # the small district's match, then its pull; the large one's ingest, then its pull
+    assert lists == {
+        "0": ["match_district"],
+        "1": ["pull_district"],
+        "4": ["ingest_batch"],
+        "5": ["pull_district"],
+    }
