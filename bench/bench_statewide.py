@@ -8,13 +8,14 @@ Sizes follow a log-normal spread capped like the state's largest district (Seatt
 of the state): a few large districts, many small ones. Each district gets an inbox; the bulk
 load is pulled, ingested and matched by the worker at the Procfile's concurrency. Then, for each
 process count, every district receives a delta (0.7% changed, 0.2% new, 0.1% no longer
-enrolled) and registrars have created records for half of the new students beforehand; the
-round starts when a pull of every district is queued (largest district first: the worst order
-for a first-come queue) and ends when every delta is applied and every created record linked.
+enrolled) and registrars have created records for half of the new students beforehand; a pull
+of every district is queued (largest district first: the worst order for a first-come queue),
+the worker is started, and the round ends when every delta is applied and every created record
+linked.
 
-Prints the spread, the makespan of each nightly round (the 1-process round is the baseline of
-the ratio), per-district time from the round's start to its delta applied and to its records
-linked (p50/p95/max, all districts and the small ones), and, from the worker's task log, how
+Prints the spread, the makespan of each nightly round from the worker's start (the 1-process
+round is the baseline of the ratio), per-district time from that start to its delta applied and
+to its records linked (p50/p95/max, all districts and the small ones), and, from the worker's task log, how
 often a larger district's task started while a smaller district's task was waiting (the
 priority steps of worker/routing.py make that never happen: a small district waits at most for
 tasks already running, one per slot).
@@ -57,7 +58,7 @@ from config.settings import get_settings
 from models.db import dispose_engines, get_engine, transaction
 from models.migrate import upgrade
 from worker.enqueue import enqueue_pull  # the Celery app reads REDIS_URL when it first sends
-from worker.routing import SIZE_CLASSES, size_class
+from worker.routing import PRIORITY_STEPS, SIZE_CLASSES, size_class
 from worker.sample_roster import USERS_HEADER, write_csv
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -203,7 +204,9 @@ def configured_concurrency() -> int:
 
 
 @contextmanager
-def running_worker(concurrency: int, log: Path) -> Iterator[None]:
+def running_worker(concurrency: int, log: Path) -> Iterator[datetime]:
+    """The Procfile's worker at CONCURRENCY until the block ends and the queue is empty; the
+    block gets the moment it reported ready (the round's start: its pulls are queued before)."""
     env = {**os.environ, "LOG_FORMAT": "json", "LOG_LEVEL": "INFO"}
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
     with log.open("wb") as out:
@@ -213,11 +216,12 @@ def running_worker(concurrency: int, log: Path) -> Iterator[None]:
         )  # fmt: skip
     try:
         deadline = time.monotonic() + 120
-        while "ready." not in log.read_text(errors="replace"):
+        while (ready := ready_at(log)) is None:
             if worker.poll() is not None or time.monotonic() > deadline:
                 raise SystemExit(f"the worker did not start:\n{log.read_text(errors='replace')[-3000:]}")
             time.sleep(0.2)
-        yield
+        yield ready
+        wait_for_empty_queue()
     finally:
         os.killpg(worker.pid, signal.SIGTERM)
         try:
@@ -227,12 +231,32 @@ def running_worker(concurrency: int, log: Path) -> Iterator[None]:
             worker.wait()
 
 
-def queue_pulls(districts: list[District]) -> datetime:
-    """A pull of every district, largest first; the round's start."""
-    started = datetime.now(UTC)
+def ready_at(log: Path) -> datetime | None:
+    for line in log.read_text(errors="replace").splitlines():
+        if "ready." in line and line.lstrip().startswith("{"):
+            return logged_at(json.loads(line))
+    return None
+
+
+def logged_at(entry: dict[str, str]) -> datetime:
+    return datetime.fromisoformat(entry["timestamp"].replace("Z", "+00:00"))
+
+
+def wait_for_empty_queue() -> None:
+    """Until the worker took every message (follow-up matches included), so none spills into the
+    next round."""
+    client = redis.Redis.from_url(redis_py_url(os.environ["REDIS_URL"]))
+    keys = ["ale_sync", *(f"ale_sync\x06\x16{step}" for step in PRIORITY_STEPS[1:])]
+    while sum(client.llen(key) for key in keys):
+        time.sleep(0.5)
+    client.close()
+
+
+def queue_pulls(districts: list[District]) -> None:
+    """A pull of every district, largest first (the worst order for a first-come queue), queued
+    before the worker starts, as beat queues them for workers already busy."""
     for district in districts:
         enqueue_pull(district.code)
-    return started
 
 
 FINISHED = "('applied', 'held', 'rejected', 'failed')"
@@ -386,6 +410,18 @@ def configure(url: str, work: Path, districts: list[District]) -> None:
     redis.Redis.from_url(redis_py_url(os.environ["REDIS_URL"])).flushdb()
 
 
+def print_database_size(students: int) -> None:
+    """What the loaded state takes on disk, all told and per student (for sizing Postgres)."""
+    with transaction() as session:
+        total = session.execute(text("SELECT pg_database_size(current_database())")).scalar_one()
+        records = session.execute(
+            text("SELECT sum(pg_total_relation_size(inhrelid)) + pg_total_relation_size('students')"
+                 " FROM pg_inherits WHERE inhparent = 'students'::regclass")
+        ).scalar_one()  # fmt: skip
+    print(f"database after the bulk load: {total / 2**20:,.0f} MB; students with their indexes "
+          f"{records / 2**20:,.0f} MB ({records / students:,.0f} bytes a student)")  # fmt: skip
+
+
 def print_spread(sizes: list[int]) -> None:
     under = sum(1 for s in sizes if s < 500)
     top10 = sum(sizes[:10]) / sum(sizes)
@@ -426,19 +462,20 @@ def run(url: str, work: Path, districts: list[District], processes: list[int], t
     for index, district in enumerate(districts):
         write_bulk(index, district)
     print(f"bulk deliveries written in {time.perf_counter() - clock:.1f} s")
-    with running_worker(configured_concurrency(), work / "worker-bulk.log"):
-        started = queue_pulls(districts)
+    queue_pulls(districts)
+    with running_worker(configured_concurrency(), work / "worker-bulk.log") as started:
         wait_for_round(districts, "bulk", None, timeout)
         bulk = (datetime.now(UTC) - started).total_seconds()
     print(f"bulk load at the Procfile's concurrency ({configured_concurrency()}): {bulk:.1f} s")
+    print_database_size(sum(d.size for d in districts))
     baseline = None
     sizes = {d.code: d.size for d in districts}
     for number, count in enumerate(processes, start=1):
         newcomers = {d.code: write_delta(i, d, number) for i, d in enumerate(districts)}
         create_records(districts, number, newcomers)
         log = work / f"worker-{count}.log"
-        with running_worker(count, log):
-            started = queue_pulls(districts)
+        queue_pulls(districts)
+        with running_worker(count, log) as started:
             wait_for_round(districts, "delta", number, timeout)
         times = round_times(districts, number, started)
         with transaction() as session:
