@@ -1,7 +1,7 @@
 """sync pauses: blackout windows and a summer pause per district, and the district's time zone
 
 Revision ID: 0017
-Revises: 0011
+Revises: 0012
 Create Date: 2026-12-20
 
 `sync_pauses` holds each district's pause windows as wall-clock times in the district's zone
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0017"
-down_revision: str | None = "0011"
+down_revision: str | None = "0012"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
