@@ -8,6 +8,7 @@ import sys
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from limits import parse_many
 from pydantic import AnyHttpUrl, BaseModel, Field, ValidationError, field_validator, model_validator
@@ -84,6 +85,8 @@ class Settings(BaseSettings):
     # time limits are derived from it so a running task is never handed out twice
     broker_visibility_timeout_seconds: Annotated[int, Field(ge=10, le=86_400)] = 3_600
     nightly_rematch_hour: Annotated[int, Field(ge=0, le=23)] = 2
+    # a district's time zone when it names none (`districts.timezone`): its pause windows are read in it
+    district_timezone: str = "America/Los_Angeles"
 
     ssid_pattern: str = r"^[0-9]{10}$"
     deactivation_threshold: Annotated[float, Field(gt=0.0, le=1.0)] = 0.10
@@ -144,6 +147,15 @@ class Settings(BaseSettings):
             re.compile(value)
         except re.error as exc:
             raise ValueError(f"not a valid regular expression ({exc.msg})") from None
+        return value
+
+    @field_validator("district_timezone")
+    @classmethod
+    def _zone_is_known(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"{value!r} is not a time zone name like America/Los_Angeles") from None
         return value
 
     @field_validator("trusted_proxies")

@@ -17,6 +17,7 @@ from models.district import District, School
 from models.linking import DismissedSuggestion, HoldRow, LinkAudit, SuggestionRow
 from models.notification import SentNotification
 from models.outbox import OutboxEvent
+from models.pause import PauseAction, PauseKind, SyncPause
 from models.plan import LearningPlan
 from models.sign_in import IdentityProvider, SignInAttempt, StaffSession
 from models.source_state import SeenFile, SourceState
@@ -41,6 +42,8 @@ __all__ = [
     "LinkMethod",
     "Origin",
     "OutboxEvent",
+    "PauseAction",
+    "PauseKind",
     "PlanStatus",
     "QuarantinedRow",
     "School",
@@ -55,5 +58,6 @@ __all__ = [
     "StudentStatus",
     "SuggestionKind",
     "SuggestionRow",
+    "SyncPause",
     "Topic",
 ]

@@ -18,6 +18,7 @@ from matching.record_pass import match_created_record
 from models import District, Origin, Student
 from models.db import transaction
 from worker.celery_app import app
+from worker.routing import PRIORITY_STEPS
 from worker.sample_roster import write_bundle
 from worker.schedule import redbeat_redis_url
 
@@ -93,9 +94,13 @@ def _repoint(broker_url: str, redbeat_url: str) -> None:
 
 
 def queued_task_names(url: str, queue: str = "ale_sync") -> list[str]:
+    """The queued tasks' names, in the order a worker takes them (priority step by step)."""
     client = redis.Redis.from_url(redbeat_redis_url(url))
+    lists = [queue, *(f"{queue}\x06\x16{step}" for step in PRIORITY_STEPS[1:])]
     try:
-        return [json.loads(raw)["headers"]["task"] for raw in client.lrange(queue, 0, -1)]
+        return [
+            json.loads(raw)["headers"]["task"] for key in lists for raw in reversed(client.lrange(key, 0, -1))
+        ]
     finally:
         client.close()
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 from config.services import redis_url
 from worker import schedule
 from worker.limits import TASK_SOFT_TIME_LIMIT, TASK_TIME_LIMIT, VISIBILITY_TIMEOUT_SECONDS
+from worker.routing import PRIORITY_STEPS
 
 broker_url = redis_url()
 broker_connection_retry_on_startup = True
@@ -20,6 +21,8 @@ broker_transport_options = {
     # 10 s instead of kombu's default of every 100 s; the scan is one indexed Redis query
     "unacked_restore_interval": 10,
     "unacked_restore_throttle": 1,
+    # a list per step; workers take from the lowest step first (smallest districts: worker/routing.py)
+    "priority_steps": PRIORITY_STEPS,
 }
 # publishing while Redis is down gives up after about a second: callers keep the event
 task_publish_retry_policy = {"max_retries": 2, "interval_start": 0, "interval_step": 0.3, "interval_max": 0.5}

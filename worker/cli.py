@@ -23,6 +23,7 @@ from worker.cli_notify import notifications_app
 from worker.cli_ops import register as register_ops
 from worker.cli_output import console, err_console, fail
 from worker.cli_services import services_app
+from worker.cli_pauses import pause_app
 from worker.cli_sso import sso_app
 from worker.cli_staff import staff_app
 from worker.demo import DemoRefused, run_demo
@@ -50,6 +51,7 @@ app.add_typer(cli_batches.batches_app, name="batches")
 cli_batches.batches_app.command("replay")(cli_sources.replay)
 app.command("sources")(cli_sources.sources)
 app.add_typer(notifications_app, name="notifications")
+app.add_typer(pause_app, name="pause")
 
 
 @app.callback()

@@ -26,6 +26,7 @@ from worker.cli_output import (
 from worker.enqueue import enqueue_match_district, enqueue_pull
 from worker.ops_queries import district_status, held_records, unlinked_records
 from worker.run_report import database_now, holds_since, links_since
+from worker.pauses import pause_text
 from worker.sources.state import request_full_reads
 from worker.sync import DistrictSync, pass_counts, sync_district, sync_districts
 
@@ -129,7 +130,7 @@ def _sync_row(done: DistrictSync) -> dict[str, Any]:
 
 
 def status(district: DistrictOption = None, as_json: JsonOption = False) -> None:
-    """Per district: the last batch and its counts, unlinked and held records, the last error."""
+    """Per district: the last batch and its counts, unlinked and held records, the last error, a pause."""
     with transaction() as session:
         rows = district_status(session, district)
     if district and not rows:
@@ -144,16 +145,17 @@ def status(district: DistrictOption = None, as_json: JsonOption = False) -> None
             str(row["held"]),
             age_text(row["oldest_unlinked_age_seconds"]),
             row["last_error"] or "-",
+            pause_text(row["pause"]),
         ]
 
-    columns = ("district", "last batch", "counts", "unlinked", "held", "oldest", "last error")
+    columns = ("district", "last batch", "counts", "unlinked", "held", "oldest", "last error", "pause")
     print_rows(
         rows,
         as_json=as_json,
         title="ale-sync status",
         columns=columns,
         cells=cells,
-        wrap=["last batch", "last error"],
+        wrap=["last batch", "last error", "pause"],
     )
 
 

@@ -24,6 +24,8 @@ from models import (
     StudentStatus,
     SuggestionRow,
 )
+from models.pause import pause_state
+from worker.pauses import pause_summary
 
 COUNTS = ("inserted", "updated", "unchanged", "deactivated", "quarantined", "ignored")
 
@@ -70,6 +72,7 @@ def _one_district(session: Session, district_id: str, name: str, now: datetime) 
         "held": int(held or 0),
         "oldest_unlinked_age_seconds": _age_seconds(oldest, now),
         "last_error": _last_error(session, district_id),
+        "pause": pause_summary(pause_state(session, district_id, now)),
     }
 
 

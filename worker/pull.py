@@ -5,6 +5,9 @@ folder downloaded from (worker/sources/). Each delivery is archived as received 
 under its content checksum per district, so the same bytes delivered again (renamed, re-zipped
 from the same files, re-listed, re-read) are a reported no-op. A source that cannot be read
 this time is logged and noted (`source_states.last_error`); the others are still pulled.
+
+A district's pause in force (models/pause.py) decides first: a skip pause leaves its sources
+unread until the window ends; a hold pause registers what they deliver as held for ops.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from sqlalchemy.orm import Session
 from config.settings import SourceConfig, get_settings
 from models import Batch, BatchStatus, SeenFile
 from models.db import transaction
+from models.pause import PauseState, pause_state
 from worker.sources import sftp
 from worker.sources.archive import (
     archive_delivery,
@@ -60,6 +64,7 @@ def register_delivery(
     provenance: dict[str, Any] | None = None,
     *,
     read_from_archive: bool = False,
+    hold_reason: str | None = None,
 ) -> tuple[int, bool]:
     """(batch id, newly registered): the ledger row for the delivery at PATH, archived and added if new."""
     checksum = open_delivery(path).checksum()
@@ -70,12 +75,17 @@ def register_delivery(
     archived = archive_delivery(path, source.district, checksum)
     origin = provenance or {"source_kind": "file", "file": str(path.resolve())}
     location = archived if read_from_archive else path.resolve()
-    return register_batch(session, source, Received(location, checksum, archived, origin))
+    return register_batch(session, source, Received(location, checksum, archived, origin), hold_reason)
 
 
-def register_batch(session: Session, source: SourceConfig, received: Received) -> tuple[int, bool]:
+def register_batch(
+    session: Session, source: SourceConfig, received: Received, hold_reason: str | None = None
+) -> tuple[int, bool]:
+    """Add the delivery to the ledger: to be ingested, rejected (an incomplete read), or held
+    unread for ops (HOLD_REASON, a pause)."""
     ensure_district(session, source.district)
     refused = received.refused is not None
+    status = BatchStatus.REJECTED if refused else BatchStatus.HELD if hold_reason else BatchStatus.RECEIVED
     inserted = session.execute(
         insert(Batch)
         .values(
@@ -83,8 +93,9 @@ def register_batch(session: Session, source: SourceConfig, received: Received) -
             source_name=source.name,
             location=str(received.location),
             checksum=received.checksum,
-            status=BatchStatus.REJECTED if refused else BatchStatus.RECEIVED,
+            status=status,
             reject_reason=received.refused,
+            hold_reason=None if refused else hold_reason,
             finished_at=datetime.now(UTC) if refused else None,
             provenance=received.provenance,
             archive_path=str(received.archive_path),
@@ -101,7 +112,11 @@ def register_batch(session: Session, source: SourceConfig, received: Received) -
         assert existing is not None
         logger.info("pull.delivery_already_registered", batch_id=existing, district_id=source.district)
         return existing, False
-    event = "pull.delivery_refused_incomplete" if refused else "pull.delivery_registered"
+    event = {
+        BatchStatus.REJECTED: "pull.delivery_refused_incomplete",
+        BatchStatus.HELD: "pull.delivery_held_by_pause",
+        BatchStatus.RECEIVED: "pull.delivery_registered",
+    }[status]
     logger.info(event, batch_id=inserted, district_id=source.district, source=source.name)
     return inserted, True
 
@@ -114,38 +129,67 @@ def registered_batch(session: Session, district_id: str, checksum: str) -> int |
     )
 
 
-def pull_sources(engine: Engine, district: str | None = None) -> list[int]:
-    """Register new deliveries of every configured source (or one district's); the new batch ids, in order."""
+def pull_sources(engine: Engine, district: str | None = None, now: datetime | None = None) -> list[int]:
+    """Register new deliveries of every configured source (or one district's) as the district's
+    pause at NOW (default: the clock) allows; the new batch ids, in order."""
     settings = get_settings()
+    now = now or datetime.now(UTC)
     new_ids: list[int] = []
     sources = settings.sources_for(district)
+    pauses: dict[str, PauseState] = {}
     for source in sources:
-        try:
-            new_ids += PULLERS[source.kind](engine, source)
-        except SourceUnavailable as error:
-            logger.warning(
-                "pull.source_unavailable",
-                district_id=source.district,
-                source=source.name,
-                code=error.code,
-                reason=error.reason,
-            )
-            record_read(engine, source, error.reason, datetime.now(UTC))
-        else:
-            if source.kind != "inbox":
-                record_read(engine, source, None, datetime.now(UTC))
+        if source.district not in pauses:
+            pauses[source.district] = district_pause(engine, source.district, now)
+        pause = pauses[source.district]
+        if pause.skips_pulls:
+            continue
+        new_ids += _pull_one(engine, source, pause.hold_reason)
     for district_id in sorted({s.district for s in sources}):
         with transaction(engine) as session:
             prune_archive(session, district_id, settings.archive_retention_days)
     return new_ids
 
 
-def pull_inbox(engine: Engine, source: SourceConfig) -> list[int]:
+def district_pause(engine: Engine, district_id: str, now: datetime) -> PauseState:
+    """The district's pause state at NOW, logged when a pause changes what a pull does."""
+    with transaction(engine) as session:
+        state = pause_state(session, district_id, now)
+    if state.in_force is not None or state.hold_reason is not None:
+        window = state.in_force
+        logger.info(
+            "pull.district_paused",
+            district_id=district_id,
+            pause_id=window.pause_id if window else None,
+            action=str(window.action) if window else "hold_until_decided",
+            held_waiting=state.deliveries_held,
+        )
+    return state
+
+
+def _pull_one(engine: Engine, source: SourceConfig, hold_reason: str | None) -> list[int]:
+    try:
+        new_ids = PULLERS[source.kind](engine, source, hold_reason)
+    except SourceUnavailable as error:
+        logger.warning(
+            "pull.source_unavailable",
+            district_id=source.district,
+            source=source.name,
+            code=error.code,
+            reason=error.reason,
+        )
+        record_read(engine, source, error.reason, datetime.now(UTC))
+        return []
+    if source.kind != "inbox":
+        record_read(engine, source, None, datetime.now(UTC))
+    return new_ids
+
+
+def pull_inbox(engine: Engine, source: SourceConfig, hold_reason: str | None = None) -> list[int]:
     new_ids = []
     for path in _inbox_deliveries(source):
         with transaction(engine) as session:
             origin = {"source_kind": "inbox", "file": str(path.resolve())}
-            batch_id, new = register_delivery(session, source, path, origin)
+            batch_id, new = register_delivery(session, source, path, origin, hold_reason=hold_reason)
         if new:
             new_ids.append(batch_id)
     return new_ids
@@ -163,7 +207,7 @@ def _inbox_deliveries(source: SourceConfig) -> list[Path]:
     ]
 
 
-def pull_api(engine: Engine, source: SourceConfig) -> list[int]:
+def pull_api(engine: Engine, source: SourceConfig, hold_reason: str | None = None) -> list[int]:
     """One read of a OneRoster API source (bulk or delta), registered as one batch."""
     with transaction(engine) as session:
         waiting = waiting_batch(session, source)
@@ -184,14 +228,14 @@ def pull_api(engine: Engine, source: SourceConfig) -> list[int]:
     target.chmod(0o600)
     received = Received(target, delivery.checksum, target, delivery.provenance, delivery.incomplete)
     with transaction(engine) as session:
-        batch_id, new = register_batch(session, source, received)
+        batch_id, new = register_batch(session, source, received, hold_reason)
     if delivery.incomplete is not None:
         # registered rejected (nothing applied); the source's last error says so too
         raise SourceUnavailable("incomplete_read", f"{delivery.incomplete} (batch {batch_id}, rejected)")
     return [batch_id] if new else []
 
 
-def pull_sftp(engine: Engine, source: SourceConfig) -> list[int]:
+def pull_sftp(engine: Engine, source: SourceConfig, hold_reason: str | None = None) -> list[int]:
     """Download the SFTP folder's new files; register each; move the registered ones if configured."""
     assert source.sftp is not None
     config = source.sftp
@@ -209,7 +253,12 @@ def pull_sftp(engine: Engine, source: SourceConfig) -> list[int]:
         for file in sftp.download_new(config, lambda r: (r.name, r.size, r.modified) in seen, folder):
             with transaction(engine) as session:
                 batch_id, new = register_delivery(
-                    session, source, file.path, _sftp_origin(source, file), read_from_archive=True
+                    session,
+                    source,
+                    file.path,
+                    _sftp_origin(source, file),
+                    read_from_archive=True,
+                    hold_reason=hold_reason,
                 )
                 _remember(session, source, file, batch_id)
             processed.append(file.remote.name)
@@ -251,7 +300,8 @@ def _remember(session: Session, source: SourceConfig, file: sftp.Downloaded, bat
     )
 
 
-PULLERS: dict[str, Callable[[Engine, SourceConfig], list[int]]] = {
+# each takes the hold reason its deliveries are registered under (a pause in force), or None
+PULLERS: dict[str, Callable[[Engine, SourceConfig, str | None], list[int]]] = {
     "inbox": pull_inbox,
     "oneroster-api": pull_api,
     "sftp": pull_sftp,

@@ -7,6 +7,7 @@ records in the outbox is published right after the commit.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import Engine, select
 
@@ -49,11 +50,12 @@ def sync_districts(engine: Engine, district_id: str | None = None) -> list[str]:
     return sorted({*configured_districts(district_id), *stored_districts(engine, district_id)})
 
 
-def pull_district(engine: Engine, district_id: str) -> list[int]:
-    """Register the district's new deliveries; return every batch of it still waiting for ingest."""
+def pull_district(engine: Engine, district_id: str, now: datetime | None = None) -> list[int]:
+    """Register the district's new deliveries (as its pause at NOW allows); return every batch of
+    it still waiting for ingest."""
     # two pulls of one district at once would list and register the same deliveries
     with district_session_lock(engine, "pull", district_id):
-        pull_sources(engine, district_id)
+        pull_sources(engine, district_id, now)
     return waiting_batches(engine, district_id)
 
 

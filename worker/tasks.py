@@ -42,7 +42,7 @@ def pull_district_task(*, district_id: str) -> Outcome:
     waiting = sync.pull_district(get_engine(), district_id)
     if waiting:
         # the ingest task applies every older waiting batch first, in order
-        enqueue_ingest(waiting[-1])
+        enqueue_ingest(waiting[-1], district_id)
     return {"outcome": "ok", "waiting_batches": len(waiting)}
 
 

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from config.logging import unit_of_work
 from models import AuditAction, AuditEntry, Batch, BatchStatus
 from models.db import lock_district, transaction
+from models.pause import PAUSE_HOLD_REASON
 from worker.ingest.ledger import BatchNotHeld, IngestResult, locked_batch, now, result_of
 from worker.ingest.pipeline import run_batch
 from worker.outbox import publish_committed
@@ -18,7 +19,11 @@ from worker.sources.errors import DeliveryRejected
 
 
 def approve_batch(engine: Engine, batch_id: int, decided_by: str) -> IngestResult:
-    """Apply a held batch without the safety check; approving it again changes nothing."""
+    """Apply a held batch without the safety check; approving it again changes nothing.
+
+    A delivery a pause held was never read: approving it runs the whole ingest, safety check
+    included, and only after every older one the pause held.
+    """
     result = _approve(engine, batch_id, decided_by)
     if result.status == BatchStatus.APPLIED:
         publish_committed(engine, result.district_id)
@@ -35,8 +40,12 @@ def _approve(engine: Engine, batch_id: int, decided_by: str) -> IngestResult:
             raise DeliveryRejected(
                 "delivery_changed", f"batch {batch_id}: the delivery changed since it was held"
             )
+        paused = batch.hold_reason == PAUSE_HOLD_REASON
+        if paused:
+            _refuse_if_older_paused(session, batch)
+            batch.status, batch.started_at = BatchStatus.INGESTING, now()
         batch.hold_reason = None
-        result = run_batch(session, batch_id, force=True)
+        result = run_batch(session, batch_id, force=not paused)
         _decided(session, batch, decided_by, AuditAction.BATCH_APPROVE)
         return result
 
@@ -70,6 +79,22 @@ def _refuse_if_superseded(session: Session, batch: Batch) -> None:
     ).scalar_one()
     if newer is not None:
         raise BatchNotHeld(f"batch {batch.id} is superseded by applied batch {newer}; reject it instead")
+
+
+def _refuse_if_older_paused(session: Session, batch: Batch) -> None:
+    """Deliveries a pause held apply in the order they arrived."""
+    older = session.execute(
+        select(func.min(Batch.id)).where(
+            Batch.district_id == batch.district_id,
+            Batch.id < batch.id,
+            Batch.status == BatchStatus.HELD,
+            Batch.hold_reason == PAUSE_HOLD_REASON,
+        )
+    ).scalar_one()
+    if older is not None:
+        raise BatchNotHeld(
+            f"batch {older}, held by the same pause, arrived first; approve or reject it first"
+        )
 
 
 def _decided(session: Session, batch: Batch, decided_by: str, action: AuditAction) -> None:
