@@ -29,13 +29,14 @@ from models.db import transaction
 from worker.sources import sftp
 from worker.sources.archive import (
     archive_delivery,
+    archive_refused,
     archived_path,
     incoming_folder,
     private_folder,
     prune_archive,
 )
-from worker.sources.delivery import is_delivery, open_delivery
-from worker.sources.errors import SourceUnavailable
+from worker.sources.delivery import is_delivery, open_delivery, raw_checksum
+from worker.sources.errors import DeliveryRejected, SourceUnavailable
 from worker.sources.oneroster_api.read import read_api_source
 from worker.sources.state import ensure_district, read_plan, record_read, waiting_batch
 
@@ -48,9 +49,9 @@ class Received:
 
     location: Path  # what the ingest reads
     checksum: str
-    archive_path: Path
+    archive_path: Path | None  # None: a refused folder, which is not kept
     provenance: dict[str, Any]
-    refused: str | None = None  # an API read refused as incomplete: registered as rejected
+    refused: str | None = None  # refused before ingest (an incomplete API read, an unsafe file): rejected
 
 
 def register_delivery(
@@ -62,7 +63,10 @@ def register_delivery(
     read_from_archive: bool = False,
 ) -> tuple[int, bool]:
     """(batch id, newly registered): the ledger row for the delivery at PATH, archived and added if new."""
-    checksum = open_delivery(path).checksum()
+    try:
+        checksum = open_delivery(path).checksum()
+    except DeliveryRejected as refused:
+        return _register_refused(session, source, path, provenance, refused)
     existing = registered_batch(session, source.district, checksum)
     if existing is not None:
         logger.info("pull.delivery_already_registered", batch_id=existing, district_id=source.district)
@@ -71,6 +75,25 @@ def register_delivery(
     origin = provenance or {"source_kind": "file", "file": str(path.resolve())}
     location = archived if read_from_archive else path.resolve()
     return register_batch(session, source, Received(location, checksum, archived, origin))
+
+
+def _register_refused(
+    session: Session,
+    source: SourceConfig,
+    path: Path,
+    provenance: dict[str, Any] | None,
+    refused: DeliveryRejected,
+) -> tuple[int, bool]:
+    """A delivery that cannot be read safely is registered rejected, under its bytes' checksum,
+    so ops see why and the next pull does not try it again."""
+    checksum = raw_checksum(path)
+    existing = registered_batch(session, source.district, checksum)
+    if existing is not None:
+        return existing, False
+    logger.warning("pull.delivery_refused", district_id=source.district, code=refused.code)
+    origin = provenance or {"source_kind": "file", "file": str(path.resolve())}
+    kept = archive_refused(path, source.district, checksum)
+    return register_batch(session, source, Received(path.resolve(), checksum, kept, origin, refused.reason))
 
 
 def register_batch(session: Session, source: SourceConfig, received: Received) -> tuple[int, bool]:
@@ -87,7 +110,7 @@ def register_batch(session: Session, source: SourceConfig, received: Received) -
             reject_reason=received.refused,
             finished_at=datetime.now(UTC) if refused else None,
             provenance=received.provenance,
-            archive_path=str(received.archive_path),
+            archive_path=str(received.archive_path) if received.archive_path else None,
             **dict.fromkeys(("rows_total", "inserted", "updated", "unchanged"), 0),
             **dict.fromkeys(("deactivated", "quarantined", "ignored"), 0),
         )
