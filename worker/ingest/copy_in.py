@@ -20,10 +20,11 @@ import psycopg
 import structlog
 from sqlalchemy.orm import Session
 
-from worker.ingest.copy_check import CHUNK, RECORD_LIMIT, VouchedRecords
+from worker.ingest.copy_check import RECORD_LIMIT, VouchedRecords
+from worker.ingest.steps import at_step
 from worker.ingest.workspace import create_work_table
 from worker.sources.columns import Header, clean_header
-from worker.sources.delivery import Delivery
+from worker.sources.delivery import CHUNK, Delivery
 from worker.sources.errors import DeliveryRejected
 from worker.sql import compose
 
@@ -79,6 +80,7 @@ def stage_file(
     """Create TABLE (c1..cN; when NUMBERED also n = record number after the header and extra = the
     record had more fields than the header) and fill it from file NAME; the header returned knows
     how many records it staged. Only the users file is numbered: numbering costs a fifth of COPY."""
+    at_step(f"staging {name}")
     header = read_header(delivery, name)
     width = len(header.names)
     columns = staged_columns(width, kind="text")
