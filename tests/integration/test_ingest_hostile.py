@@ -15,16 +15,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, select
 
-from config.settings import SourceConfig, get_settings
 from models import QuarantinedRow, Student
 from models.db import transaction
 from tests.fixtures.rosters.bundles import student, students, write_oneroster
+from tests.integration.ingest_support import DISTRICT, ingest
 from tests.integration.server_log import ServerLog, find_server_log
-from worker.ingest import ingest_batch
-from worker.pull import register_delivery
 
-DISTRICT = "17099"
-SOURCE = SourceConfig(district=DISTRICT, name="test", inbox=Path("/nonexistent"))
 # the planted student: values no log line of any other test has
 GIVEN = "Quorv" + "".join(secrets.choice("bcdfghjklmnpqrstvwxz") for _ in range(6))
 FAMILY = "Brast" + "".join(secrets.choice("bcdfghjklmnpqrstvwxz") for _ in range(6))
@@ -32,6 +28,8 @@ SSID = "5" + "".join(secrets.choice("0123456789") for _ in range(9))
 OTHER_ID = "8" + "".join(secrets.choice("0123456789") for _ in range(7))
 BIRTH = f"20{secrets.choice(range(10, 15))}-0{secrets.choice(range(1, 10))}-1{secrets.choice(range(0, 10))}"
 PLANTED = (GIVEN, FAMILY, SSID, OTHER_ID, BIRTH)
+
+pytestmark = pytest.mark.usefixtures("settings_restored")
 
 
 @dataclass(frozen=True)
@@ -198,19 +196,6 @@ def server_log(engine: Engine) -> ServerLog:
     if found is None:
         pytest.skip("this process cannot read the database server's log (docs/ingest.md, 'The server's log')")
     return found
-
-
-@pytest.fixture(autouse=True)
-def _settings_restored(monkeypatch):
-    yield
-    monkeypatch.undo()
-    get_settings.cache_clear()
-
-
-def ingest(engine: Engine, path: Path):
-    with transaction(engine) as session:
-        batch_id, _ = register_delivery(session, SOURCE, path)
-    return ingest_batch(engine, batch_id)
 
 
 def quarantined(engine: Engine) -> tuple[tuple[str, str], ...]:

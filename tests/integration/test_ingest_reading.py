@@ -8,33 +8,20 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, select, text
+from sqlalchemy import select, text
 from typer.testing import CliRunner
 
 from config.settings import SourceConfig, get_settings
 from models import Batch, BatchStatus
 from models.db import transaction
 from tests.fixtures.rosters.bundles import configure_sources, student, students, write_oneroster
+from tests.integration.ingest_support import DISTRICT, SOURCE, ingest
 from worker.cli import app as cli_app
 from worker.ingest import ingest_batch
 from worker.ops_queries import district_status
 from worker.pull import pull_sources, register_delivery
 
-DISTRICT = "17099"
-SOURCE = SourceConfig(district=DISTRICT, name="test", inbox=Path("/nonexistent"))
-
-
-@pytest.fixture(autouse=True)
-def _settings_restored(monkeypatch):
-    yield
-    monkeypatch.undo()
-    get_settings.cache_clear()
-
-
-def ingest(engine: Engine, path: Path):
-    with transaction(engine) as session:
-        batch_id, _ = register_delivery(session, SOURCE, path)
-    return ingest_batch(engine, batch_id)
+pytestmark = pytest.mark.usefixtures("settings_restored")
 
 
 def with_quoted_empties(folder: Path) -> Path:
