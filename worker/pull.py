@@ -124,7 +124,7 @@ def register_batch(session: Session, source: SourceConfig, received: Received) -
         assert existing is not None
         logger.info("pull.delivery_already_registered", batch_id=existing, district_id=source.district)
         return existing, False
-    event = "pull.delivery_refused_incomplete" if refused else "pull.delivery_registered"
+    event = "pull.delivery_registered_rejected" if refused else "pull.delivery_registered"
     logger.info(event, batch_id=inserted, district_id=source.district, source=source.name)
     return inserted, True
 
