@@ -99,6 +99,13 @@ class Settings(BaseSettings):
     match_possible_weight: Annotated[float, Field(ge=0.0, le=60.0)] = 22.0
     match_possible_margin: Annotated[float, Field(ge=0.0, le=30.0)] = 6.0
 
+    # a delivery's files as read (a zip's members decompressed): each, all together, and how many
+    # times its compressed size a zip member may grow. A 1,000,000-student users.csv is about
+    # 150 MB and compresses about fivefold; a zip bomb grows a thousandfold
+    delivery_max_file_bytes: Annotated[int, Field(ge=1 << 20)] = 2 << 30
+    delivery_max_total_bytes: Annotated[int, Field(ge=1 << 20)] = 8 << 30
+    delivery_max_ratio: Annotated[int, Field(ge=2, le=100_000)] = 100
+
     log_format: Literal["auto", "json", "console"] = "auto"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 

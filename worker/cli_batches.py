@@ -28,6 +28,7 @@ from worker.ingest import (
     approve_batch,
     dry_run,
     ingest_batch,
+    recorded_result,
     reject_batch,
 )
 from worker.ops_queries import listed
@@ -63,7 +64,13 @@ def ingest(
     engine = get_engine()
     with transaction(engine) as session:
         batch_id, _ = register_delivery(session, source, path)
-    _finish(ingest_batch(engine, batch_id), as_json)
+    try:
+        result = ingest_batch(engine, batch_id)
+    except Exception:
+        result = recorded_result(engine, batch_id)
+        if result.status != BatchStatus.FAILED:
+            raise
+    _finish(result, as_json)  # a failed batch: its reason names the error's class and the step
 
 
 def _source(path: Path, district: str | None) -> SourceConfig:

@@ -33,13 +33,14 @@ from models.pause import PauseState, pause_state
 from worker.sources import sftp
 from worker.sources.archive import (
     archive_delivery,
+    archive_refused,
     archived_path,
     incoming_folder,
     private_folder,
     prune_archive,
 )
-from worker.sources.delivery import is_delivery, open_delivery
-from worker.sources.errors import SourceUnavailable
+from worker.sources.delivery import is_delivery, open_delivery, raw_checksum
+from worker.sources.errors import DeliveryRejected, SourceUnavailable
 from worker.sources.oneroster_api.read import read_api_source
 from worker.sources.state import ensure_district, read_plan, record_read, waiting_batch
 
@@ -52,9 +53,9 @@ class Received:
 
     location: Path  # what the ingest reads
     checksum: str
-    archive_path: Path
+    archive_path: Path | None  # None: a refused folder, which is not kept
     provenance: dict[str, Any]
-    refused: str | None = None  # an API read refused as incomplete: registered as rejected
+    refused: str | None = None  # refused before ingest (an incomplete API read, an unsafe file): rejected
 
 
 def register_delivery(
@@ -67,7 +68,10 @@ def register_delivery(
     hold_reason: str | None = None,
 ) -> tuple[int, bool]:
     """(batch id, newly registered): the ledger row for the delivery at PATH, archived and added if new."""
-    checksum = open_delivery(path).checksum()
+    try:
+        checksum = open_delivery(path).checksum()
+    except DeliveryRejected as refused:
+        return _register_refused(session, source, path, provenance, refused)
     existing = registered_batch(session, source.district, checksum)
     if existing is not None:
         logger.info("pull.delivery_already_registered", batch_id=existing, district_id=source.district)
@@ -76,6 +80,25 @@ def register_delivery(
     origin = provenance or {"source_kind": "file", "file": str(path.resolve())}
     location = archived if read_from_archive else path.resolve()
     return register_batch(session, source, Received(location, checksum, archived, origin), hold_reason)
+
+
+def _register_refused(
+    session: Session,
+    source: SourceConfig,
+    path: Path,
+    provenance: dict[str, Any] | None,
+    refused: DeliveryRejected,
+) -> tuple[int, bool]:
+    """A delivery that cannot be read safely is registered rejected, under its bytes' checksum,
+    so ops see why and the next pull does not try it again."""
+    checksum = raw_checksum(path)
+    existing = registered_batch(session, source.district, checksum)
+    if existing is not None:
+        return existing, False
+    logger.warning("pull.delivery_refused", district_id=source.district, code=refused.code)
+    origin = provenance or {"source_kind": "file", "file": str(path.resolve())}
+    kept = archive_refused(path, source.district, checksum)
+    return register_batch(session, source, Received(path.resolve(), checksum, kept, origin, refused.reason))
 
 
 def register_batch(
@@ -98,7 +121,7 @@ def register_batch(
             hold_reason=None if refused else hold_reason,
             finished_at=datetime.now(UTC) if refused else None,
             provenance=received.provenance,
-            archive_path=str(received.archive_path),
+            archive_path=str(received.archive_path) if received.archive_path else None,
             **dict.fromkeys(("rows_total", "inserted", "updated", "unchanged"), 0),
             **dict.fromkeys(("deactivated", "quarantined", "ignored"), 0),
         )
@@ -113,7 +136,7 @@ def register_batch(
         logger.info("pull.delivery_already_registered", batch_id=existing, district_id=source.district)
         return existing, False
     event = {
-        BatchStatus.REJECTED: "pull.delivery_refused_incomplete",
+        BatchStatus.REJECTED: "pull.delivery_registered_rejected",
         BatchStatus.HELD: "pull.delivery_held_by_pause",
         BatchStatus.RECEIVED: "pull.delivery_registered",
     }[status]

@@ -1,7 +1,7 @@
 """SIS ingest: a registered delivery staged with COPY, checked set-wise, and applied all-or-nothing."""
 
 from worker.ingest.decisions import approve_batch, reject_batch
-from worker.ingest.ledger import BatchNotFound, BatchNotHeld, IngestResult
+from worker.ingest.ledger import BatchNotFound, BatchNotHeld, IngestResult, recorded_result
 from worker.ingest.outcome import IngestPlan, QuarantineEntry
 from worker.ingest.pipeline import dry_run, ingest_batch
 
@@ -14,5 +14,6 @@ __all__ = [
     "approve_batch",
     "dry_run",
     "ingest_batch",
+    "recorded_result",
     "reject_batch",
 ]

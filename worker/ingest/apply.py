@@ -13,6 +13,7 @@ from worker.ingest.copy_in import staged_columns
 from worker.ingest.first_load import insert_as_partition, statistics_table
 from worker.ingest.rows import UNCHANGED, VALID_ACTIVE
 from worker.ingest.stage import StagedDelivery
+from worker.ingest.steps import at_step
 from worker.sql import compose
 
 # orgs.csv names a district only until ops name it: a provisioned district keeps the name it was given
@@ -87,14 +88,18 @@ def apply_batch(
 ) -> None:
     """Each write runs only when the counts say it has rows to write (each would scan the batch)."""
     params = {"district": district_id, "batch": batch_id}
+    at_step("writing the district's name and schools")
     if staged.district_name:
         session.execute(text(DISTRICT_NAME), {"district": district_id, "name": staged.district_name})
     session.execute(text(SCHOOLS), {**params, "other_orgs": staged.other_districts_orgs})
     if counts["deactivated"]:
+        at_step("deactivating SIS records")
         session.execute(text(DEACTIVATE), params)
     if counts["updated"]:
+        at_step("updating SIS records")
         session.execute(text(RELEASE_SSIDS), params)
         session.execute(text(UPDATE), params)
+    at_step("inserting new SIS records")
     if counts["inserted"] and not insert_as_partition(
         session,
         district_id,
@@ -130,6 +135,7 @@ def write_quarantine(
     session: Session, district_id: str, batch_id: int, staged: StagedDelivery, any_rows: bool = True
 ) -> None:
     """Each bad row as sent (column name -> value), with its row number and reason; replaces earlier ones."""
+    at_step("writing the quarantined rows")
     session.execute(text(CLEAR_QUARANTINE), {"batch": batch_id})
     if not any_rows:
         return

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import select
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from config.redaction import SafeMessage
@@ -70,3 +70,8 @@ def record_outcome(
 
 def now() -> datetime:
     return datetime.now(UTC)
+
+
+def recorded_result(engine: Engine, batch_id: int) -> IngestResult:
+    with Session(engine) as session:
+        return result_of(locked_batch(session, batch_id))

@@ -12,12 +12,13 @@ from worker.sources.columns import Header
 from worker.sources.delivery import Delivery
 from worker.sql import compose
 
-# the staged orgs.csv (alias x), one row per org with a sourcedId
+# the staged orgs.csv (alias x), one row per org with a sourcedId the schools' key can hold (the
+# students naming a longer one are quarantined, as their school is unknown or too long)
 DELIVERED_ORGS = """
 SELECT btrim({sid}) AS sid, coalesce(nullif(btrim({name}), ''), btrim({sid})) AS name,
   left(coalesce(nullif(lower(btrim({type})), ''), 'school'), 32) AS org_type,
   btrim({identifier}) AS identifier, nullif(btrim({parent}), '') AS parent
-FROM stage_orgs x WHERE btrim(coalesce({sid}, '')) <> ''"""
+FROM stage_orgs x WHERE btrim(coalesce({sid}, '')) <> '' AND length(btrim({sid})) <= 255"""
 
 NO_ORGS = "sid text, name text, org_type text, identifier text, parent text"
 

@@ -22,9 +22,17 @@ from models import Batch, BatchStatus
 from models.db import get_engine, lock_district, session_factory, transaction
 from models.outbox import record_event
 from worker.ingest.apply import apply_batch, refresh_statistics, write_quarantine
-from worker.ingest.ledger import FINISHED, IngestResult, locked_batch, now, record_outcome, result_of
+from worker.ingest.ledger import (
+    FINISHED,
+    IngestResult,
+    locked_batch,
+    now,
+    record_outcome,
+    result_of,
+)
 from worker.ingest.outcome import IngestPlan, count_outcomes, hold_reason, quarantine_entries
 from worker.ingest.stage import StagedDelivery, stage_delivery
+from worker.ingest.steps import at_step, failure_of
 from worker.ingest.workspace import workspace
 from worker.metrics.process import observe_ingest
 from worker.outbox import publish_committed
@@ -100,7 +108,9 @@ def check_delivery(
 ) -> CheckedDelivery:
     """Stage and check a delivery and count what it would do, in the caller's transaction."""
     settings = get_settings()
+    at_step("opening the delivery")
     staged = stage_delivery(session, open_delivery(path), source, settings.ssid_pattern)
+    at_step("counting what the batch would do")
     counts, rows_total, valid_active = count_outcomes(session, staged)
     held = None
     if check_hold:
@@ -116,6 +126,7 @@ def check_delivery(
 
 def run_batch(session: Session, batch_id: int, force: bool) -> IngestResult:
     """Stage, check and apply (or hold) a batch inside the caller's transaction."""
+    at_step("taking the district's ingest lock")
     district_id = session.execute(select(Batch.district_id).where(Batch.id == batch_id)).scalar_one()
     lock_district(session, "ingest", district_id)
     batch = locked_batch(session, batch_id)
@@ -132,9 +143,11 @@ def run_batch(session: Session, batch_id: int, force: bool) -> IngestResult:
             apply_batch(session, district_id, batch_id, staged, counts)
             status = BatchStatus.APPLIED
     if status == BatchStatus.APPLIED:
+        at_step("refreshing statistics")
         refresh_statistics(session, district_id, counts)
         record_event(session, Topic.BATCH_APPLIED, district_id, batch_id=batch_id)
         advance_watermark(session, batch)
+    at_step("recording the batch")
     record_outcome(batch, status, counts, checked.rows_total, staged.kind)
     return result_of(batch)
 
@@ -171,7 +184,8 @@ def _record_rejection(engine: Engine, batch_id: int, rejected: DeliveryRejected)
 
 
 def _record_failure(engine: Engine, batch_id: int, error: Exception) -> None:
-    logger.error("ingest.batch_failed", error_type=type(error).__name__)
+    failure = failure_of(error)
+    logger.error("ingest.batch_failed", error_type=type(error).__name__, failure=failure)
     with transaction(engine) as session:
         batch = locked_batch(session, batch_id)
-        batch.status, batch.error, batch.finished_at = BatchStatus.FAILED, type(error).__name__, now()
+        batch.status, batch.error, batch.finished_at = BatchStatus.FAILED, failure, now()

@@ -45,13 +45,17 @@ CASE WHEN birth_text ~ '^\d{4}-\d{2}-\d{2}([T ].*)?$' THEN
   END
 END"""
 
-# one "reason|detail" per bad row, computed once; the detail names the column, never the value
+# one "reason|detail" per bad row, computed once; the detail names the column, never the value.
+# Lengths are held where a column or an index entry would refuse the value: an index entry holds
+# at most 2,704 bytes (the name-search index carries both names' keys, the unique index the
+# sourcedId), and one refused entry would fail the whole batch
 PROBLEM = """
 CASE
   WHEN extra THEN 'wrong_field_count|the row has more fields than the header'
   WHEN NOT is_student THEN NULL
   WHEN problem IS NOT NULL THEN problem
   WHEN sid = '' THEN 'missing_required|sourcedId is empty'
+  WHEN length(sid) > 255 THEN 'value_too_long|sourcedId is longer than 255 characters'
   WHEN status NOT IN ('active', 'tobedeleted') THEN 'unknown_status|status is not active or tobedeleted'
   WHEN status = 'tobedeleted' THEN NULL
   WHEN given = '' THEN 'missing_required|givenName is empty'
@@ -61,6 +65,10 @@ CASE
   WHEN length(other_id) > 64 THEN 'value_too_long|Other ID is longer than 64 characters'
   WHEN NOT {other_id_conforms} THEN 'other_id_format|Other ID holds a control character'
   WHEN length(grade) > 16 THEN 'value_too_long|grade is longer than 16 characters'
+  WHEN length(given) > 200 THEN 'value_too_long|givenName is longer than 200 characters'
+  WHEN length(family) > 200 THEN 'value_too_long|familyName is longer than 200 characters'
+  WHEN length(middle) > 200 THEN 'value_too_long|middleName is longer than 200 characters'
+  WHEN length(school) > 255 THEN 'value_too_long|the school id is longer than 255 characters'
 END"""
 
 # the Other ID rule of config/identifiers.py, as a literal: the same pattern staff input is checked with

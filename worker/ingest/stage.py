@@ -11,6 +11,7 @@ from config.settings import SourceConfig
 from worker.ingest.copy_in import read_header, stage_file
 from worker.ingest.orgs import district_name, other_districts_orgs, stage_orgs
 from worker.ingest.rows import build_ingest_rows, resolve_birth_dates
+from worker.ingest.steps import at_step
 from worker.ingest.validate import BatchShape, batch_shape, find_deactivations, validate_rows
 from worker.ingest.workspace import create_work_table
 from worker.sources.delivery import Delivery
@@ -66,9 +67,12 @@ def stage_delivery(
     header = stage_file(session, delivery, users_file, "stage_users", numbered=True)
     if header.rows == 0 and kind == "bulk":
         raise DeliveryRejected("empty_bulk", f"the bulk {users_file} has a header but no rows")
+    at_step("mapping and checking the users")
     build_ingest_rows(session, source.district, mapping, ssid_pattern, header)
     shape = batch_shape(session)
+    at_step("checking birth dates")
     resolve_birth_dates(session, shape.changed)
+    at_step("checking the rows against each other and the district")
     validate_rows(session, source.district, check_orgs, shape)
     active = find_deactivations(session, source.district, bulk=kind == "bulk", shape=shape)
     return StagedDelivery(

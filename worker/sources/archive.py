@@ -92,6 +92,17 @@ def archive_delivery(path: Path, district_id: str, checksum: str) -> Path:
     return target
 
 
+def archive_refused(path: Path, district_id: str, checksum: str) -> Path | None:
+    """A refused delivery file kept byte for byte (a refused folder is not kept)."""
+    if not path.is_file():
+        return None
+    target = archived_path(district_id, checksum)
+    if not target.is_file():
+        with path.open("rb") as received, private_file(target) as out:
+            shutil.copyfileobj(received, out, CHUNK)
+    return target
+
+
 def prune_archive(session: Session, district_id: str, retention_days: int) -> int:
     """Remove the district's archived deliveries whose every batch is older than the retention and
     finished; the ledger rows stay (archive_path cleared). How many files were removed."""

@@ -8,11 +8,24 @@ from __future__ import annotations
 import functools
 import hashlib
 import zipfile
+import zlib
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import IO, Literal
+
+from worker.sources.errors import DeliveryRejected
+from worker.sources.guard import (
+    Limits,
+    bounded,
+    check_member_name,
+    check_total,
+    corrupt_zip,
+    delivery_limits,
+    member_allowance,
+    shown,
+)
 
 CHUNK = 1 << 20
 
@@ -23,6 +36,7 @@ class Delivery:
 
     path: Path
     members: dict[str, str] = field(default_factory=dict)  # lower-case file name -> member name
+    allowances: dict[str, int] = field(default_factory=dict)  # lower-case file name -> bytes it may give
 
     @property
     def is_zip(self) -> bool:
@@ -33,13 +47,20 @@ class Delivery:
 
     @contextmanager
     def open(self, name: str) -> Iterator[IO[bytes]]:
-        member = self.members[name.lower()]
+        """The file's bytes, refused past its allowance (a zip member: as decompressed)."""
+        key = name.lower()
+        member = self.members[key]
         if self.is_zip:
-            with zipfile.ZipFile(self.path) as archive, archive.open(member) as stream:
-                yield stream
+            with ExitStack() as opened:
+                try:
+                    archive = opened.enter_context(zipfile.ZipFile(self.path))
+                    stream = opened.enter_context(archive.open(member))
+                except (zipfile.BadZipFile, zlib.error, EOFError):
+                    raise corrupt_zip(key) from None
+                yield bounded(stream, key, self.allowances[key])
         else:
             with Path(member).open("rb") as stream:
-                yield stream
+                yield bounded(stream, key, self.allowances[key])
 
     def checksum(self) -> str:
         """sha256 over each file's name and bytes in name order: the same content is the same delivery."""
@@ -52,23 +73,101 @@ class Delivery:
             digest.update(b"\0")
         return digest.hexdigest()
 
+    def add(self, name: str, member: str, allowance: int) -> None:
+        """Index a file; two files that would both be read as NAME refuse the delivery."""
+        key = name.lower()
+        if key in self.members:
+            raise DeliveryRejected(
+                "duplicate_member",
+                f"the delivery holds {shown(self.members[key])} and {shown(member)}, "
+                f"both would be read as {key}",
+            )
+        self.members[key], self.allowances[key] = member, allowance
+
 
 def open_delivery(path: Path) -> Delivery:
-    """Index the files of a folder, a zip, or a single CSV file (which is then the only member)."""
+    """Index the files of a folder, a zip, or a single CSV file (which is then the only member),
+    refusing what cannot be read safely (guard.py)."""
     delivery = Delivery(path=path)
+    limits = delivery_limits()
     if path.is_dir():
-        for item in sorted(path.iterdir()):
-            if item.is_file() and item.suffix.lower() == ".csv":
-                delivery.members[item.name.lower()] = str(item)
+        _index_folder(delivery, path, limits)
     elif zipfile.is_zipfile(path):
-        with zipfile.ZipFile(path) as archive:
-            for info in archive.infolist():
-                name = Path(info.filename).name
-                if not info.is_dir() and name.lower().endswith(".csv") and not name.startswith("._"):
-                    delivery.members[name.lower()] = info.filename
+        _index_zip(delivery, path, limits)
+    elif path.is_file() and _looks_zipped(path):
+        raise corrupt_zip(path.name)
     elif path.is_file():
-        delivery.members[path.name.lower()] = str(path)
+        _check_plain_file(path, limits)
+        delivery.add(path.name, str(path), limits.file_bytes)
+    check_total(sum(_declared(delivery, name) for name in delivery.members), limits)
     return delivery
+
+
+def _index_folder(delivery: Delivery, folder: Path, limits: Limits) -> None:
+    for item in sorted(folder.iterdir()):
+        if item.suffix.lower() != ".csv":
+            continue
+        if item.is_symlink():
+            raise DeliveryRejected("unsafe_member", f"the delivery's file {shown(item.name)} is a link")
+        if item.is_file():
+            _check_plain_file(item, limits)
+            delivery.add(item.name, str(item), limits.file_bytes)
+
+
+def _index_zip(delivery: Delivery, path: Path, limits: Limits) -> None:
+    try:
+        with zipfile.ZipFile(path) as archive:
+            infos = archive.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError):
+        raise corrupt_zip(path.name) from None
+    for info in infos:
+        check_member_name(info)
+    for info in infos:
+        name = PurePosixPath(info.filename.replace("\\", "/")).name
+        if info.is_dir() or not name.lower().endswith(".csv") or _is_resource_fork(info.filename):
+            continue
+        delivery.add(name, info.filename, member_allowance(info, limits))
+
+
+def _is_resource_fork(member: str) -> bool:
+    """macOS's copies of each file's metadata (`__MACOSX/._users.csv`), which are not CSV."""
+    parts = PurePosixPath(member.replace("\\", "/")).parts
+    return parts[-1].startswith("._") or "__MACOSX" in parts
+
+
+def _looks_zipped(path: Path) -> bool:
+    with path.open("rb") as stream:
+        return path.suffix.lower() == ".zip" or stream.read(4) == b"PK\x03\x04"
+
+
+def _check_plain_file(path: Path, limits: Limits) -> None:
+    size = path.stat().st_size
+    if size > limits.file_bytes:
+        raise DeliveryRejected(
+            "too_large",
+            f"{shown(path.name)} has {size} bytes (limit {limits.file_bytes}, DELIVERY_MAX_FILE_BYTES)",
+        )
+
+
+def _declared(delivery: Delivery, name: str) -> int:
+    """A file's size as its zip declares it or the file system says."""
+    if delivery.is_zip:
+        return delivery.allowances[name]
+    return Path(delivery.members[name]).stat().st_size
+
+
+def raw_checksum(path: Path) -> str:
+    """sha256 of a delivery's bytes as they lie on disk (a folder: its files' names and sizes),
+    for one that cannot be opened as a delivery."""
+    digest = hashlib.sha256()
+    if path.is_file():
+        with path.open("rb") as stream:
+            for chunk in iter(functools.partial(stream.read, CHUNK), b""):
+                digest.update(chunk)
+    else:
+        for item in sorted(path.iterdir()):
+            digest.update(f"{item.name}\0{item.lstat().st_size}\0".encode())
+    return digest.hexdigest()
 
 
 def format_of(path: Path) -> Literal["oneroster", "csv"]:
