@@ -7,9 +7,9 @@ from typing import Annotated, Any
 
 import typer
 
+from config.settings import get_settings
 from config.sources_file import SourcesFileError, district_entries
 from models.db import transaction
-from models.district import DEFAULT_TIMEZONE
 from worker.cli_ops import JsonOption
 from worker.cli_output import console, fail, local_time, print_json, print_rows
 from worker.provisioning import ProvisionRefused, add_district, district_rows
@@ -26,8 +26,11 @@ def district_add(
     code: Annotated[str | None, typer.Argument(help="The state's district code, e.g. 17001.")] = None,
     name: Annotated[str, typer.Option("--name", help="The district's name as staff know it.")] = "",
     timezone: Annotated[
-        str, typer.Option("--timezone", help="IANA time zone for the district's local dates and times.")
-    ] = DEFAULT_TIMEZONE,
+        str | None,
+        typer.Option(
+            "--timezone", help="IANA time zone for the district's local dates and times [default: DISTRICT_TIMEZONE]."
+        ),
+    ] = None,
     from_file: Annotated[
         Path | None,
         typer.Option(
@@ -52,13 +55,13 @@ def district_add(
         console.print(f"district {district.district_id} {state} ({zone})", markup=False, highlight=False)
 
 
-def _wanted(code: str | None, name: str, timezone: str, from_file: Path | None) -> list[tuple[str, str, str]]:
+def _wanted(code: str | None, name: str, timezone: str | None, from_file: Path | None) -> list[tuple[str, str, str]]:
     if from_file is not None and code is None:
         entries = district_entries(from_file)
-        return [(e["code"], e["name"], e.get("timezone", DEFAULT_TIMEZONE)) for e in entries]
+        return [(e["code"], e["name"], e.get("timezone") or get_settings().district_timezone) for e in entries]
     if from_file is not None or code is None or not name:
         raise fail("give CODE and --name, or --from FILE", 2)
-    return [(code, name, timezone)]
+    return [(code, name, timezone or get_settings().district_timezone)]
 
 
 @district_app.command("list")
