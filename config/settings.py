@@ -129,6 +129,7 @@ class Settings(BaseSettings):
     @classmethod
     def _empty_means_none(cls, value: object) -> object:
         return None if value == "" else value
+
     # e-mail: the daily digest to registrars and secretaries, alerts to a district's ops address
     # (docs/operations.md, "Notifications"). No SMTP_HOST: nothing is sent
     smtp_host: str | None = None

@@ -39,7 +39,8 @@ class OutboxEvent(Base):
 # a row of bind parameters each (a district pass's 65,000 links took 30 s to send the ORM's way)
 _INSERT_EVENTS = """
 INSERT INTO outbox_events (topic, district_id, payload, created_at)
-SELECT :topic, :d, e.payload, clock_timestamp() FROM unnest(CAST(:payloads AS jsonb[])) WITH ORDINALITY AS e(payload, n)
+SELECT :topic, :d, e.payload, clock_timestamp()
+FROM unnest(CAST(:payloads AS jsonb[])) WITH ORDINALITY AS e(payload, n)
 ORDER BY e.n
 RETURNING id
 """
@@ -59,6 +60,7 @@ def record_events(
     # the moment the row is written, not the transaction's start (`now()`): an ingest records its
     # event last, after minutes of work, and the event's age (sweep, metrics, link time) counts from here
     params = {"topic": str(topic), "d": district_id, "payloads": [json.dumps(dict(p)) for p in payloads]}
+    session.flush()  # a plain statement does not autoflush: the district may be pending in this session
     return sorted(session.scalars(text(_INSERT_EVENTS), params))
 
 

@@ -22,8 +22,8 @@ from worker.cli_district import district_app
 from worker.cli_notify import notifications_app
 from worker.cli_ops import register as register_ops
 from worker.cli_output import console, err_console, fail
-from worker.cli_services import services_app
 from worker.cli_pauses import pause_app
+from worker.cli_services import services_app
 from worker.cli_sso import sso_app
 from worker.cli_staff import staff_app
 from worker.demo import DemoRefused, run_demo

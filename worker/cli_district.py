@@ -28,7 +28,8 @@ def district_add(
     timezone: Annotated[
         str | None,
         typer.Option(
-            "--timezone", help="IANA time zone for the district's local dates and times [default: DISTRICT_TIMEZONE]."
+            "--timezone",
+            help="IANA time zone for the district's local dates and times [default: DISTRICT_TIMEZONE].",
         ),
     ] = None,
     from_file: Annotated[
@@ -55,10 +56,14 @@ def district_add(
         console.print(f"district {district.district_id} {state} ({zone})", markup=False, highlight=False)
 
 
-def _wanted(code: str | None, name: str, timezone: str | None, from_file: Path | None) -> list[tuple[str, str, str]]:
+def _wanted(
+    code: str | None, name: str, timezone: str | None, from_file: Path | None
+) -> list[tuple[str, str, str]]:
     if from_file is not None and code is None:
         entries = district_entries(from_file)
-        return [(e["code"], e["name"], e.get("timezone") or get_settings().district_timezone) for e in entries]
+        return [
+            (e["code"], e["name"], e.get("timezone") or get_settings().district_timezone) for e in entries
+        ]
     if from_file is not None or code is None or not name:
         raise fail("give CODE and --name, or --from FILE", 2)
     return [(code, name, timezone or get_settings().district_timezone)]

@@ -25,8 +25,8 @@ from worker.cli_output import (
 )
 from worker.enqueue import enqueue_match_district, enqueue_pull
 from worker.ops_queries import district_status, held_records, unlinked_records
-from worker.run_report import database_now, holds_since, links_since
 from worker.pauses import pause_text
+from worker.run_report import database_now, holds_since, links_since
 from worker.sources.state import request_full_reads
 from worker.sync import DistrictSync, pass_counts, sync_district, sync_districts
 

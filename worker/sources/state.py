@@ -75,7 +75,9 @@ def advance_watermark(session: Session, batch: Batch) -> None:
 
 def ensure_district(session: Session, district_id: str) -> None:
     """The tenant row, created on first sight; orgs.csv gives it its name at ingest."""
-    session.execute(insert(District).values(id=district_id, name=district_id, timezone=get_settings().district_timezone).on_conflict_do_nothing())
+    zone = get_settings().district_timezone
+    row = insert(District).values(id=district_id, name=district_id, timezone=zone)
+    session.execute(row.on_conflict_do_nothing())
 
 
 def request_full_reads(engine: Engine, districts: list[str]) -> list[str]:
