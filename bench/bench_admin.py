@@ -203,7 +203,7 @@ def sample_ids(url: str) -> dict[str, list[int]]:
 def sign_in(base: str, token: str) -> tuple[httpx.Client, str]:
     """A client holding a page session (its cookie), and that session's CSRF token."""
     client = httpx.Client(base_url=base, timeout=60, headers={"Authorization": f"Bearer {token}"})
-    form = client.get("/login")
+    form = client.get(f"/login?district={DISTRICT}")  # the token form of a district without SSO
     csrf = CSRF.search(form.text).group(1)  # type: ignore[union-attr]
     client.post("/login", data={"token": token, "csrf_token": csrf})
     page = client.get("/selector")
