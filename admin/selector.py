@@ -120,7 +120,9 @@ def search_selector(
     cursor = Cursor.parse(after)
     params = {"d": caller.district_id}
     page_sql = " UNION ".join(_branches(found, cursor, page_size + 1, ordered=True))
-    keys = session.execute(text(f"{page_sql} ORDER BY o, k1, k2, id LIMIT {page_size + 1}"), params).all()
+    # a subquery, so that a single reading's own ORDER BY and LIMIT stay its own
+    page = f"SELECT id, k1, k2, o FROM ({page_sql}) p ORDER BY o, k1, k2, id LIMIT {page_size + 1}"
+    keys = session.execute(text(page), params).all()
     if cursor is None and len(keys) <= page_size:
         total = len(keys)  # all on the first page: nothing more to count
     else:
