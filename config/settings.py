@@ -58,6 +58,19 @@ class SourceConfig(BaseModel):
         return self
 
 
+# Washington's districts, the product's first users, keep Pacific time
+DEFAULT_TIMEZONE = "America/Los_Angeles"
+
+
+def timezone_problem(zone: str) -> str | None:
+    """None for an IANA zone name this machine knows (America/Los_Angeles), else why not."""
+    try:
+        ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        return f"{zone!r} is not a time zone name like America/Los_Angeles"
+    return None
+
+
 class Settings(BaseSettings):
     """ale-sync settings. Every field can be set as an environment variable of the same name."""
 
@@ -86,7 +99,7 @@ class Settings(BaseSettings):
     broker_visibility_timeout_seconds: Annotated[int, Field(ge=10, le=86_400)] = 3_600
     nightly_rematch_hour: Annotated[int, Field(ge=0, le=23)] = 2
     # a district's time zone when it names none (`districts.timezone`): its pause windows are read in it
-    district_timezone: str = "America/Los_Angeles"
+    district_timezone: str = DEFAULT_TIMEZONE
 
     ssid_pattern: str = r"^[0-9]{10}$"
     deactivation_threshold: Annotated[float, Field(gt=0.0, le=1.0)] = 0.10
@@ -160,10 +173,9 @@ class Settings(BaseSettings):
     @field_validator("district_timezone")
     @classmethod
     def _zone_is_known(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"{value!r} is not a time zone name like America/Los_Angeles") from None
+        problem = timezone_problem(value)
+        if problem:
+            raise ValueError(problem)
         return value
 
     @field_validator("trusted_proxies")

@@ -7,10 +7,8 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from config.settings import DEFAULT_TIMEZONE
 from models.base import Base, created_at_column
-
-# Washington's districts, the product's first users, keep Pacific time
-DEFAULT_TIMEZONE = "America/Los_Angeles"
 
 
 class District(Base):

@@ -5,15 +5,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from config.redaction import SafeMessage
-from config.settings import get_settings
+from config.settings import DEFAULT_TIMEZONE, get_settings, timezone_problem
 from models import District, Staff
-from models.district import DEFAULT_TIMEZONE
 
 # the state's district code (Washington's are five digits); letters for other states' schemes
 DISTRICT_CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,31}")
@@ -27,15 +25,6 @@ class ProvisionRefused(SafeMessage, ValueError):
 class Provisioned:
     district_id: str
     created: bool  # False: it was already there with the same name and time zone
-
-
-def timezone_problem(zone: str) -> str | None:
-    """None for an IANA zone name this machine knows (America/Los_Angeles), else why not."""
-    try:
-        ZoneInfo(zone)
-    except (ZoneInfoNotFoundError, ValueError):
-        return f"{zone!r} is not a time zone name like America/Los_Angeles"
-    return None
 
 
 def add_district(session: Session, code: str, name: str, timezone: str = DEFAULT_TIMEZONE) -> Provisioned:
