@@ -111,6 +111,10 @@ class Settings(BaseSettings):
     match_two_digit_ssid_weight: Annotated[float, Field(ge=0.0, le=60.0)] = 25.0
     match_possible_weight: Annotated[float, Field(ge=0.0, le=60.0)] = 22.0
     match_possible_margin: Annotated[float, Field(ge=0.0, le=30.0)] = 6.0
+    # hold an id match whose given name agrees only as a nickname that the district's SIS carries
+    # as a name of its own: no twin typed as Freddie links to Frederick's record, and a child typed
+    # by such a nickname waits for one click (docs/matching.md, "Nicknames that are names of their own")
+    match_hold_nicknames: bool = True
 
     # a delivery's files as read (a zip's members decompressed): each, all together, and how many
     # times its compressed size a zip member may grow. A 1,000,000-student users.csv is about

@@ -31,6 +31,7 @@ def thresholds() -> Thresholds:
         two_digit_ssid=settings.match_two_digit_ssid_weight,
         possible_match=settings.match_possible_weight,
         margin=settings.match_possible_margin,
+        hold_nicknames=settings.match_hold_nicknames,
     )
 
 

@@ -34,6 +34,9 @@ class Thresholds:
     two_digit_ssid: float
     possible_match: float
     margin: float
+    # rule 5 holds a given name that agrees only as a nickname too, when other SIS records of the
+    # district carry it as a name of their own (a twin Freddie beside Frederick)
+    hold_nicknames: bool = True
 
 
 @dataclass(frozen=True)
@@ -179,12 +182,19 @@ def _sibling_shape(facts: _Facts) -> Decision | None:
     return Hold(HoldReason.NAME_MISMATCH, matched[0].id, (matched[0].id,), evidence.weight)
 
 
-def is_another_childs_name(created: CreatedRecord, evidence: Evidence, frequencies: NameFrequencies) -> bool:
+_NEAR_SPELLINGS = (Level.ONE_EDIT, Level.TWO_EDITS)
+
+
+def is_another_childs_name(
+    created: CreatedRecord, evidence: Evidence, frequencies: NameFrequencies, nicknames: bool = False
+) -> bool:
     """Same family, a given name spelt only a letter or two from the other (Billie and Billy, Bobbie
     and Bobby, Michael and Micheal), and the given name as typed is carried by other SIS records of
-    the district: there it is a name of its own, so as likely a twin's or a sibling's as a slip."""
+    the district: there it is a name of its own, so as likely a twin's or a sibling's as a slip.
+    With `nicknames`, a given name that agrees only as a nickname (Freddie and Frederick) too."""
     words = tokens(created.name.first)
-    near = evidence.given.level in (Level.ONE_EDIT, Level.TWO_EDITS) and not evidence.swapped
+    near_levels = (Level.NICKNAME, Level.ONE_EDIT, Level.TWO_EDITS) if nicknames else _NEAR_SPELLINGS
+    near = evidence.given.level in near_levels and not evidence.swapped
     return (
         near
         and evidence.family.level in _SAME_FAMILY
@@ -200,7 +210,8 @@ def _another_childs_name(facts: _Facts) -> Decision | None:
     if matched is None:
         return None
     evidence = facts.evidence[matched[0].id]
-    if not is_another_childs_name(facts.created, evidence, facts.frequencies):
+    nicknames = facts.thresholds.hold_nicknames
+    if not is_another_childs_name(facts.created, evidence, facts.frequencies, nicknames):
         return None
     return Hold(HoldReason.NAME_MISMATCH, matched[0].id, (matched[0].id,), evidence.weight)
 

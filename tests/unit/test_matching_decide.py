@@ -25,6 +25,7 @@ def thresholds() -> Thresholds:
         two_digit_ssid=fields["match_two_digit_ssid_weight"].default,
         possible_match=fields["match_possible_weight"].default,
         margin=fields["match_possible_margin"].default,
+        hold_nicknames=fields["match_hold_nicknames"].default,
     )
 
 
@@ -242,8 +243,10 @@ ANOTHER_CHILDS_NAME = [
     (PersonName("Billie", "House"), PersonName("Billy", "House"), ("billy",), "evidence_decides"),
     # a slip that is nobody's name (Mihcael) still links though the district has Michaels
     (PersonName("Mihcael", "Green"), PersonName("Michael", "Green"), ("michael",), "evidence_decides"),
-    # a nickname carried by the district is the same child's (Bill for William)
-    (PersonName("Bill", "Ng"), PersonName("William", "Ng"), ("william", "bill"), "evidence_decides"),
+    # a nickname nobody in the district carries as a name of their own is the same child's
+    (PersonName("Bill", "Ng"), PersonName("William", "Ng"), ("william",), "evidence_decides"),
+    # one the district carries (its SIS has a Bill) could be a twin's name: held
+    (PersonName("Bill", "Ng"), PersonName("William", "Ng"), ("william", "bill"), "another_childs_name"),
 ]
 
 
@@ -257,3 +260,40 @@ def test_a_given_name_typed_as_another_child_of_the_district_is_named_is_held(
     )
     expected = Hold("name_mismatch", 10, (10,)) if rule == "another_childs_name" else Link(10, "ssid")
     assert (decision, decision.rule) == (expected, rule)
+
+
+HOLD_NICKNAMES = [
+    # a twin Freddie typed with his brother Frederick's SSID; the district carries Freddie: held
+    (PersonName("Freddie", "Munoz"), PersonName("Frederick", "Munoz"), ("frederick", "freddie"), True),
+    # either way round (Ronald typed for a Ron, where the district has a Ronald of its own)
+    (PersonName("Ronald", "Calhoun"), PersonName("Ron", "Calhoun"), ("ron", "ronald"), True),
+    # the middle name typed as the given name, where the district has another Ross: held
+    (PersonName("Ross", "Hopkins"), PersonName("Roger", "Hopkins", "Ross"), ("roger", "ross"), True),
+    # Freddie is nobody else's name in the district: the nickname of this very child, linked
+    (PersonName("Freddie", "Munoz"), PersonName("Frederick", "Munoz"), ("frederick",), False),
+    # another family's child: not rule 5's shape at all
+    (PersonName("Freddie", "Munoz"), PersonName("Frederick", "Reyes"), ("frederick", "freddie"), None),
+]
+
+
+@pytest.mark.parametrize(("typed", "actual", "given", "held"), HOLD_NICKNAMES)
+@pytest.mark.parametrize("switch", [True, False])
+def test_match_hold_nicknames_decides_a_nickname_that_is_another_childs_name(
+    typed: PersonName, actual: PersonName, given: tuple[str, ...], held: bool | None, switch: bool
+) -> None:
+    """MATCH_HOLD_NICKNAMES (on by default) holds it; off, the nickname links as the same child."""
+    limits = Thresholds(**{**thresholds().__dict__, "hold_nicknames": switch})
+    record = created(ssid=S, name=typed, born=BORN)
+    decision = decide(
+        record, [sis(10, ssid=S, name=actual, born=BORN)], limits, frequencies=district_names(*given)
+    )
+    if held is None:
+        assert decision.rule != "another_childs_name"
+    elif held and switch:
+        assert (decision, decision.rule) == (Hold("name_mismatch", 10, (10,)), "another_childs_name")
+    else:
+        assert (decision, decision.rule) == (Link(10, "ssid"), "evidence_decides")
+
+
+def test_the_shipped_default_holds_nicknames_that_are_names_of_their_own() -> None:
+    assert thresholds().hold_nicknames is True
