@@ -86,12 +86,22 @@ def add_staff(
 
 
 def add_district(
-    engine: Engine, district: str, ops_email: str | None = None, created_days_ago: int = 0
+    engine: Engine,
+    district: str,
+    ops_email: str | None = None,
+    created_days_ago: int = 0,
+    timezone: str = "America/Los_Angeles",
 ) -> None:
     with transaction(engine) as session:
         created = datetime.now(UTC) - timedelta(days=created_days_ago)
         session.add(
-            District(id=district, name=f"District {district}", ops_email=ops_email, created_at=created)
+            District(
+                id=district,
+                name=f"District {district}",
+                ops_email=ops_email,
+                created_at=created,
+                timezone=timezone,
+            )
         )
 
 

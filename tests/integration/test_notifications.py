@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -224,13 +224,26 @@ def test_ops_set_the_district_ops_address_and_staff_addresses_from_the_cli(
     assert mailbox.addressed_to() == ["alerts@d.example.org", "r@d.example.org"]
 
 
-def test_before_the_digest_hour_only_alerts_go_out(
+def test_the_digest_waits_for_the_digest_hour_in_each_districts_own_time_zone(
     committed_engine: Engine, mailbox: Mailbox, district: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    add_waiting_records(committed_engine, district, days_old=1)
-    add_staff(committed_engine, district, "reg", StaffRole.REGISTRAR, "reg@district.example.org")
+    """7:00 in New York comes three hours before 7:00 in the Pacific district; each district gets
+    its digest from its own 7:00 on, once for its own day."""
+    eastern = "33002"
+    add_district(committed_engine, eastern, timezone="America/New_York")
+    add_batch(committed_engine, eastern, BatchStatus.APPLIED)
+    for code in (district, eastern):
+        add_waiting_records(committed_engine, code, days_old=1)
+        add_staff(committed_engine, code, f"reg{code}", StaffRole.REGISTRAR, f"reg@{code}.example.org")
     set_env(monkeypatch, DIGEST_HOUR="7")
-    early = datetime.now(UTC).replace(hour=6)
+    winter = datetime(2026, 1, 15, tzinfo=UTC)
 
-    assert notify_round(committed_engine, early).digests == 0
-    assert notify_round(committed_engine, early + timedelta(hours=1)).digests == 1
+    assert notify_round(committed_engine, winter.replace(hour=11, minute=59)).digests == 0  # 6:59 EST
+    assert notify_round(committed_engine, winter.replace(hour=12)).digests == 1  # 7:00 EST, 4:00 PST
+    assert mailbox.addressed_to() == [f"reg@{eastern}.example.org"]
+    assert notify_round(committed_engine, winter.replace(hour=14, minute=59)).digests == 0  # 6:59 PST
+    assert notify_round(committed_engine, winter.replace(hour=15)).digests == 1  # 7:00 PST
+    assert notify_round(committed_engine, winter.replace(hour=23)).digests == 0  # both sent today
+    # 1:00 UTC on the 16th is still the 15th in both districts: nothing new
+    assert notify_round(committed_engine, winter.replace(day=16, hour=1)).digests == 0
+    assert notify_round(committed_engine, winter.replace(day=16, hour=12)).digests == 1  # New York's 16th

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine, select
 
@@ -21,13 +22,16 @@ class NotifyReport:
 
 
 def notify_round(engine: Engine, now: datetime | None = None) -> NotifyReport:
-    """Send the alerts due, and, from the digest hour on, today's digests not yet sent."""
+    """Send the alerts due, and each district's digest of its day not yet sent, from the digest
+    hour on in the district's own time zone (a registrar's morning, wherever the servers are)."""
     settings = get_settings()
     now = now or datetime.now(UTC)
     alerts = send_alerts(engine, now, settings.no_delivery_alert_days)
+    with transaction(engine) as session:
+        districts = list(session.execute(select(District.id, District.timezone).order_by(District.id)))
     digests = 0
-    if now.hour >= settings.digest_hour:
-        with transaction(engine) as session:
-            districts = list(session.scalars(select(District.id).order_by(District.id)))
-        digests = sum(send_district_digest(engine, d, now.date()) for d in districts)
+    for district_id, zone in districts:
+        local = now.astimezone(ZoneInfo(zone))
+        if local.hour >= settings.digest_hour:
+            digests += send_district_digest(engine, district_id, local.date())
     return NotifyReport(alerts=alerts, digests=digests)
