@@ -5,6 +5,7 @@ The demo runs the syncs through one; the end-to-end tests start, kill and restar
 
 from __future__ import annotations
 
+import ctypes
 import os
 import signal
 import subprocess
@@ -45,6 +46,16 @@ class WorkerProcess:
             self.process.wait(10)
 
 
+_PR_SET_PDEATHSIG = 1  # linux/prctl.h
+
+
+def _stop_with_parent() -> None:
+    """In the child before celery starts: Linux sends it SIGTERM (a warm shutdown) when the process
+    that started it dies, even by SIGKILL, so a killed demo or test run leaves no worker behind."""
+    if sys.platform.startswith("linux"):
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
 def start_worker(
     env: dict[str, str], log_path: Path, *, concurrency: int = 2, beat: bool = False
 ) -> WorkerProcess:
@@ -74,6 +85,7 @@ def start_worker(
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,  # its own process group, so kill() reaches the pool children
+            preexec_fn=_stop_with_parent,  # noqa: PLW1509 - only prctl, before celery starts
         )
     return WorkerProcess(process=process, log_path=log_path)
 
