@@ -49,9 +49,10 @@ class NewCreatedRecord:
 @dataclass(frozen=True)
 class CreateOutcome:
     created_record_id: int
-    match: str  # linked | held | waiting | not_checked (saved without ids)
+    match: str  # linked | held | waiting | not_checked (saved with names alone)
     linked_sis_record_id: int | None = None
     hold_reason: str | None = None
+    suggested_sis_record_id: int | None = None  # an SSID typo's or a possible SIS match's record
 
 
 def clean_name(value: str, field: str) -> str:
@@ -100,7 +101,8 @@ def failing_checks(checks: dict[str, Callable[[], object]]) -> dict[str, str]:
 
 
 def create_created_record(session: Session, caller: Caller, new: NewCreatedRecord) -> CreateOutcome:
-    """Save the record; one saved with an SSID or Other ID is matched at once."""
+    """Save the record; one saved with an SSID, an Other ID, a birth date, a grade or a school is
+    matched at once (ids link or hold; the rest may bring a possible SIS match)."""
     record = Student(
         district_id=caller.district_id,
         origin=Origin.CREATED,
@@ -144,7 +146,7 @@ def edit_created_record_ids(
 
 
 def audit_and_match(session: Session, caller: Caller, record: Student, action: AuditAction) -> CreateOutcome:
-    """Audit the save; a record carrying an id is matched now."""
+    """Audit the save; a record carrying an id or a detail beyond its names is matched now."""
     session.flush()
     audit_staff_action(
         session,
@@ -157,8 +159,9 @@ def audit_and_match(session: Session, caller: Caller, record: Student, action: A
         with_grade=bool(record.grade),
         with_school=bool(record.school_id),
     )
-    if not (record.ssid or record.other_id):
-        # nothing to match on: a hold or typo suggestion from ids since removed no longer applies
+    if not (record.ssid or record.other_id or record.birth_date or record.grade or record.school_id):
+        # names alone never make a possible SIS match (docs/matching.md): nothing to check yet; a
+        # hold or suggestion from ids since removed no longer applies
         for table in (HoldRow, SuggestionRow):
             session.execute(delete(table).where(table.created_record_id == record.id))
         return CreateOutcome(record.id, "not_checked")
@@ -171,4 +174,7 @@ def match_now(session: Session, district_id: str, created_record_id: int) -> Cre
         return CreateOutcome(created_record_id, "linked", linked_sis_record_id=decision.sis_record_id)
     if isinstance(decision, Hold):
         return CreateOutcome(created_record_id, "held", hold_reason=str(decision.reason))
-    return CreateOutcome(created_record_id, "waiting")
+    suggestion = decision.suggestion
+    return CreateOutcome(
+        created_record_id, "waiting", suggested_sis_record_id=suggestion.sis_record_id if suggestion else None
+    )

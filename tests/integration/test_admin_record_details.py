@@ -32,6 +32,21 @@ def create(client: TestClient, world: World, **body: object) -> dict[str, object
     return dict(answer.json())
 
 
+def two_lena_parks(client: TestClient, world: World) -> tuple[int, dict[str, object], dict[str, object]]:
+    """Two SIS namesakes born apart; a created Lena Park typed with the first one's birth date,
+    and one typed with names alone."""
+    right = sis(sis_source_id="a", first_name="Lena", last_name="Park", birth_date=date(2017, 3, 14))
+    sis(sis_source_id="b", first_name="Lena", last_name="Park", birth_date=date(2014, 6, 2))
+    typed = create(client, world, first_name="Lena", last_name="Park", birth_date=BORN, school_id="sch-1")
+    blind = create(client, world, first_name="Lena", last_name="Park")
+    return right, typed, blind
+
+
+def unlinked_rows(client: TestClient, world: World) -> dict[object, dict[str, object]]:
+    table = client.get("/api/unlinked?state=all", headers=world.auth("registrar")).json()
+    return {r["created_record_id"]: r for r in table["rows"]}
+
+
 def test_a_created_record_keeps_the_birth_date_grade_and_school_typed(
     client: TestClient, world: World
 ) -> None:
@@ -130,15 +145,29 @@ def test_a_changed_family_name_links_once_the_birth_date_typed_agrees(
 def test_the_district_pass_suggests_the_namesake_born_on_the_typed_date(
     client: TestClient, world: World
 ) -> None:
-    right = sis(sis_source_id="a", first_name="Lena", last_name="Park", birth_date=date(2017, 3, 14))
-    sis(sis_source_id="b", first_name="Lena", last_name="Park", birth_date=date(2014, 6, 2))
-    typed = create(client, world, first_name="Lena", last_name="Park", birth_date=BORN, school_id="sch-1")
-    blind = create(client, world, first_name="Lena", last_name="Park")
+    right, typed, blind = two_lena_parks(client, world)
     with transaction(get_engine()) as session:
         match_district(session, "17001")
-    rows = {
-        r["created_record_id"]: r
-        for r in client.get("/api/unlinked?state=all", headers=world.auth("registrar")).json()["rows"]
-    }
+    rows = unlinked_rows(client, world)
     assert rows[typed["created_record_id"]]["suggested_sis_record_id"] == right
     assert rows[blind["created_record_id"]]["suggested_sis_record_id"] is None  # two namesakes: no guess
+
+
+def test_a_record_saved_with_a_birth_date_and_no_ids_is_shown_its_possible_match_at_once(
+    client: TestClient, world: World
+) -> None:
+    """No wait for the next SIS batch: the request itself finds the one Lena Park born that day."""
+    right, typed, blind = two_lena_parks(client, world)
+
+    assert (typed["match"], typed["suggested_sis_record_id"]) == ("waiting", right)
+    assert (blind["match"], blind["suggested_sis_record_id"]) == ("not_checked", None)
+    rows = unlinked_rows(client, world)
+    assert rows[typed["created_record_id"]]["suggested_sis_record_id"] == right
+    # the details cleared again: back to names alone, the suggestion goes with them
+    client.put(
+        f"/api/unlinked/{typed['created_record_id']}/ids",
+        json={"birth_date": None, "school_id": None},
+        headers=world.auth("registrar"),
+    )
+    rows = unlinked_rows(client, world)
+    assert rows[typed["created_record_id"]]["suggested_sis_record_id"] is None
