@@ -33,6 +33,7 @@ from admin.pages.rendering import (
     unlinked_record,
 )
 from admin.recent_links import recent_links
+from admin.review import review_view
 from admin.student_details import GRADES, district_schools
 from admin.students import student_card
 from admin.sync_summary import sync_summary
@@ -118,11 +119,12 @@ def recently_linked(request: Request, staff: Manager, after: CursorQuery = None)
 
 @router.get("/link/{created_record_id}/review")
 def review(request: Request, staff: Manager, created_record_id: RecordIdPath) -> HTMLResponse:
-    """A held or suggested record: its record and the students its ids point at, side by side."""
-    row = staff.read(unlinked_row, created_record_id)
-    if row is None:
+    """A held or suggested record: its record and the students its ids point at, side by side,
+    each with how it agrees field by field."""
+    view = staff.read(review_view, created_record_id)
+    if view is None:
         raise Refused(404, "not_found", "This record is no longer waiting to be linked.")
-    return render(request, "link_review.html", staff.caller, row=row)
+    return render(request, "link_review.html", staff.caller, row=view.row, evidence=view.evidence)
 
 
 @router.get("/link/{created_record_id}/ids")

@@ -384,6 +384,12 @@ def test_each_hold_reason_is_fixed_where_it_is_shown(site: Site, size: str) -> N
         page.get_by_role("heading", name=f"SIS student with this SSID: Otto {cases.surname}")
     ).to_be_visible()
     expect(page.get_by_role("heading", name="SIS student with this Other ID: Otto Brandt")).to_be_visible()
+    # each student's card says how it agrees with the created record, field by field
+    brandt = page.get_by_role("table", name="Each field of the created record against Otto Brandt")
+    expect(brandt.locator("tr", has_text="family name")).to_contain_text("different")
+    same = page.get_by_role("table", name=f"Each field of the created record against Otto {cases.surname}")
+    expect(same.locator("tr", has_text="family name")).to_contain_text("equal")
+    expect(page.get_by_text("These fields disagree: family name")).to_be_visible()
     check(site, page, "review-ids-disagree")
     page.get_by_role("link", name="Link to Otto Brandt…").click()
     # only the given name (and the Other ID) agree: the page says so, and asks to confirm twice
