@@ -4,6 +4,7 @@ never creates twice."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
@@ -66,9 +67,10 @@ def create_submit(
     errors = form_errors(new, staff.read(district_schools))
     if errors:
         return _form(request, staff, new, errors, status=422)
-    if checked_names != _names_checked(new):
-        similar = staff.read(similar_students, first_name, last_name)
-        if similar:
-            return _form(request, staff, new, {}, similar=similar, checked_names=_names_checked(new))
-    outcome = staff.change(create_created_record, new)
+    similar = staff.read(similar_students, first_name, last_name)
+    if similar and checked_names != _names_checked(new):
+        return _form(request, staff, new, {}, similar=similar, checked_names=_names_checked(new))
+    # created anyway: "a different student" from every SIS student the warning named
+    others = tuple(s.student_id for s in similar if s.origin == "sis")
+    outcome = staff.change(create_created_record, replace(new, different_from=others))
     return see(f"/students/{outcome.created_record_id}/created")

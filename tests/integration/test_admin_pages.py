@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from datetime import date
 
 import pytest
 from sqlalchemy import func, select
@@ -11,8 +12,17 @@ from sqlalchemy.orm import Session
 
 from admin.app import app
 from admin.session_secret import forget_cached_secret, session_secret
-from models import AppSecret, AuditAction, AuditEntry, LearningPlan, Student
-from models.db import get_engine
+from matching.district_pass import match_district
+from models import (
+    AppSecret,
+    AuditAction,
+    AuditEntry,
+    DismissedSuggestion,
+    LearningPlan,
+    Student,
+    SuggestionRow,
+)
+from models.db import get_engine, transaction
 from tests.admin_support import TestClient, World, add_plan, add_student
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -241,3 +251,33 @@ def test_an_out_of_range_or_foreign_id_in_a_page_url_answers_cleanly(
     foreign = browser.get(f"/link/{theirs}/delete")
     assert foreign.status_code == 404
     assert "Lee" not in foreign.text
+
+
+def test_created_anyway_is_never_suggested_the_sis_students_the_warning_named(
+    browser: TestClient, world: World
+) -> None:
+    """The registrar was warned of the SIS Ava Nguyen and said "a different student": she is not
+    then offered as the new record's possible SIS match, today or after any later batch."""
+    warned = add_student(
+        get_engine(), sis_source_id="s-1", first_name="Ava", last_name="Nguyen", birth_date=date(2020, 5, 1)
+    )
+    csrf = log_in(browser, world.tokens["registrar"])
+    form = {"first_name": "Ava", "last_name": "Nguyen", "birth_date": "2020-05-01", "csrf_token": csrf}
+    warning = browser.post("/students/new", data=form)
+    assert "already exists in your district" in warning.text
+    checked = re.search(r'name="checked_names" value="([^"]*)"', warning.text)
+    assert checked is not None
+    saved = browser.post("/students/new", data=form | {"checked_names": checked.group(1)})
+    assert saved.status_code == 303, saved.text
+    created = int(saved.headers["location"].split("/")[2])
+
+    with transaction(get_engine()) as session:
+        match_district(session, "17001")
+    with Session(get_engine()) as session:
+        dismissed = session.scalars(
+            select(DismissedSuggestion.sis_record_id).where(DismissedSuggestion.created_record_id == created)
+        ).all()
+        suggested = session.scalars(
+            select(SuggestionRow.sis_record_id).where(SuggestionRow.created_record_id == created)
+        ).all()
+    assert (list(dismissed), list(suggested)) == ([warned], [])
