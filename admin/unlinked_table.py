@@ -141,6 +141,7 @@ class UnlinkedRow:
     grade: str | None = None
     school_id: str | None = None
     school: str | None = None  # the school's name
+    hold_rule: str | None = None  # the matching rule that held it (docs/matching.md), for its wording
 
 
 @dataclass(frozen=True)
@@ -276,7 +277,7 @@ def _row(r: Any, pointed: list[Pointed]) -> UnlinkedRow:
         r.id, r.first_name, r.last_name, mask_ssid(r.ssid), r.other_id, r.created_by, r.created_at,
         r.had_learning_plan, state, str(r.reason) if r.reason else None, r.suggested, pointed,
         can_delete=not r.had_learning_plan, birth_date=r.birth_date, grade=r.grade, school_id=r.school_id,
-        school=r.school,
+        school=r.school, hold_rule=(r.detail or {}).get("rule") if r.reason else None,
     )  # fmt: skip
 
 

@@ -281,3 +281,19 @@ def test_created_anyway_is_never_suggested_the_sis_students_the_warning_named(
             select(SuggestionRow.sis_record_id).where(SuggestionRow.created_record_id == created)
         ).all()
     assert (list(dismissed), list(suggested)) == ([warned], [])
+
+
+def test_a_held_record_says_in_words_which_rule_held_it(browser: TestClient, world: World) -> None:
+    """Name mismatches are told apart: a nickname that is another child's name, a sibling's shape."""
+    engine = get_engine()
+    add_student(engine, sis_source_id="s-1", first_name="William", last_name="Ng", ssid="0012345678")
+    add_student(engine, sis_source_id="s-2", first_name="Bill", last_name="Ortiz")  # a Bill of its own
+    add_student(engine, sis_source_id="s-3", first_name="Eric", last_name="Ng", ssid="0012345679")
+    for first, ssid in (("Bill", "0012345678"), ("Erin", "0012345679")):
+        body = {"first_name": first, "last_name": "Ng", "ssid": ssid}
+        saved = browser.post("/api/students", json=body, headers=world.auth("registrar"))
+        assert (saved.status_code, saved.json()["match"]) == (201, "held"), saved.text
+    log_in(browser, world.tokens["registrar"])
+    held = " ".join(browser.get("/link?state=held").text.split())
+    assert "Bill is also the name of other students in your district: perhaps a twin or sibling" in held
+    assert "a student of the same family name with another given name: perhaps a brother or sister" in held

@@ -116,8 +116,8 @@ def test_a_hold_keeps_its_reason_and_candidate_and_names_no_one(db_session: Sess
     hold = db_session.get(HoldRow, record.id)
     assert hold is not None
     assert (hold.reason, hold.candidate_sis_record_id) == ("name_mismatch", other_child.id)
-    assert hold.detail is not None and set(hold.detail) == {"candidate_ids", "name_score"}
-    assert hold.detail["candidate_ids"] == [other_child.id]
+    assert hold.detail is not None and set(hold.detail) == {"candidate_ids", "name_score", "rule"}
+    assert (hold.detail["candidate_ids"], hold.detail["rule"]) == ([other_child.id], "evidence_decides")
 
 
 def test_other_id_never_links_across_districts(db_session: Session) -> None:
