@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from admin.caller import Caller
 from admin.identifiers import mask_ssid
+from admin.kept_counts import keep_counts, kept_counts
 from admin.linking import SisSummary
 from admin.name_query import any_reading_condition, words
 from admin.paging import cursor_text, parse_cursor
@@ -167,6 +168,8 @@ class UnlinkedPage:
     sort: Sort
     next_after: str | None
     previous_before: str | None
+    # a large district's whole-table counts kept from a page this many seconds ago (admin/kept_counts.py)
+    counts_age_seconds: int | None = None
 
 
 def _names_condition(names: str) -> str:
@@ -235,7 +238,7 @@ def unlinked_page(session: Session, caller: Caller, query: TableQuery) -> Unlink
     session.execute(text(_CUSTOM_PLANS))
     shown, more = _page_ids(session, caller.district_id, query)
     rows = page_rows(session, caller.district_id, [r.id for r in shown])
-    counts = state_counts(session, caller.district_id, query.names)
+    counts, age = _counts(session, caller.district_id, query.names)
     backwards = query.before is not None and query.after is None
     has_next = True if backwards else more
     has_previous = more if backwards else bool(query.after) or query.offset > 0
@@ -249,7 +252,19 @@ def unlinked_page(session: Session, caller: Caller, query: TableQuery) -> Unlink
         sort=query.sort,
         next_after=cursor_text(shown[-1].created_at, shown[-1].id) if has_next and shown else None,
         previous_before=cursor_text(shown[0].created_at, shown[0].id) if has_previous and shown else None,
+        counts_age_seconds=age,
     )
+
+
+def _counts(session: Session, district_id: str, names: str) -> tuple[dict[str, int], int | None]:
+    """The counts per state, and their age when a large district's were kept from an earlier page."""
+    kept = None if words(names) else kept_counts(session, district_id)
+    if kept is not None:
+        return kept.counts, kept.age_seconds()
+    counts = state_counts(session, district_id, names)
+    if not words(names):
+        keep_counts(session, district_id, counts)
+    return counts, None
 
 
 def page_rows(session: Session, district_id: str, ids: list[int]) -> list[UnlinkedRow]:
