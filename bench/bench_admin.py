@@ -7,7 +7,7 @@ the health endpoint measured in the same run.
 
 In a scratch database (on DATABASE_URL's server): migrate, seed one district with set-based SQL,
 start `uvicorn admin.app:app` with 2 workers, sign each client in (a session cookie for the pages,
-the token for the API), then let CLIENTS threads each walk the request kinds in a shuffled
+the token for the API), then let CLIENTS processes each walk the request kinds in a shuffled
 round, REQUESTS rounds in all. Surnames are skewed as in large districts: one surname (Nguyen)
 is held by COMMON_SHARE of the students, two more by 3% and 2%, the rest from the Grand Bend
 roster with a skew. The created records are in every state (held, suggested, waiting, no id);
