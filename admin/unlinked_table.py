@@ -81,17 +81,30 @@ BRANCHES: dict[Filter, list[str]] = {
     Filter.ALL: ["TRUE"],
 }
 _UNLINKED = "s.district_id = :d AND s.origin = 'created' AND s.status = 'active'"
-# with names typed (a few records): each record's state, counted; the district's holds and open
-# suggestions are each hashed once (a subplan per record and per count cost 30 ms for 600 Nguyens)
-_COUNTS_NAMED = f"""
-WITH x AS MATERIALIZED (SELECT {_IN_HOLDS} AS held, {_IN_SUGGESTIONS} AS suggested, {_HAS_ID} AS has_id
-                        FROM students s WHERE {_UNLINKED} AND ({{names}}))
+# with names typed: the records they find (a few hundred at most), each one's hold and open
+# suggestion looked up in the district's, hashed once (a probe per record and per count cost 30 ms
+# for 600 Nguyens, and walking a state's index in creation order for the names 10 ms)
+_NAMED = f"""
+WITH named AS MATERIALIZED (
+  SELECT s.id, s.created_at, {_IN_HOLDS} AS held, {_IN_SUGGESTIONS} AS suggested, {_HAS_ID} AS has_id
+  FROM students s WHERE {_UNLINKED} AND ({{names}}))
+"""
+_COUNTS_NAMED = f"""{_NAMED}
 SELECT count(*) FILTER (WHERE held) AS held,
        count(*) FILTER (WHERE NOT held AND suggested) AS suggested,
        count(*) FILTER (WHERE NOT held AND NOT suggested AND NOT has_id) AS no_id,
        count(*) FILTER (WHERE NOT held AND NOT suggested AND has_id) AS waiting
-FROM x
+FROM named
 """
+_NAMED_IDS = _NAMED + "SELECT id, created_at FROM named s WHERE {where}"
+_NAMED_STATE: dict[Filter, str] = {
+    Filter.NEEDS_PERSON: "(held OR suggested OR NOT has_id)",
+    Filter.HELD: "held",
+    Filter.SUGGESTED: "suggested AND NOT held",
+    Filter.NO_ID: "NOT has_id AND NOT held AND NOT suggested",
+    Filter.WAITING: "has_id AND NOT held AND NOT suggested",
+    Filter.ALL: "TRUE",
+}
 # the whole table: two counts from the indexes alone, and the (few) held and suggested records
 _COUNTS = f"""
 WITH held AS (SELECT {_NO_ID} AS no_id FROM students s
@@ -177,30 +190,40 @@ def _names_condition(names: str) -> str:
 
 
 def _page_ids(session: Session, district_id: str, query: TableQuery) -> tuple[list[Any], bool]:
-    """The page's ids in display order, each branch of the filter read along its index in creation
-    order and merged, and whether more rows lie beyond the page in the direction read."""
+    """The page's ids in display order, and whether more rows lie beyond the page in the direction
+    read: each branch of the filter read along its index in creation order and merged, or with
+    names typed, the records the names find (a few hundred at most) each given its state once."""
     backwards = query.before is not None and query.after is None
     descending = (query.sort is Sort.NEWEST) != backwards
     params: dict[str, Any] = {"d": district_id}
-    where = [_UNLINKED, _names_condition(query.names)]
+    where: list[str] = []
     cursor = query.before if backwards else query.after
     if cursor:
         params["at"], params["id"] = parse_cursor(cursor)
         where.append(f"(s.created_at, s.id) {'<' if descending else '>'} (:at, :id)")
     direction = "DESC" if descending else "ASC"
     order = f" ORDER BY created_at {direction}, id {direction}"
-    limit = query.page_size + 1 + (0 if cursor else query.offset)
-    read = "SELECT s.id, s.created_at FROM students s WHERE"
-    branches = [
-        f"({read} {' AND '.join([*where, branch])}{order} LIMIT {limit})" for branch in BRANCHES[query.state]
-    ]
-    statement = (
-        f"SELECT id, created_at FROM ({' UNION ALL '.join(branches)}) u"
-        f"{order} LIMIT {query.page_size + 1} OFFSET {limit - query.page_size - 1}"
-    )
+    offset = 0 if cursor else query.offset
+    if words(query.names):
+        statement = (
+            _NAMED_IDS.format(
+                names=_names_condition(query.names), where=" AND ".join([_NAMED_STATE[query.state], *where])
+            )
+            + f"{order} LIMIT {query.page_size + 1} OFFSET {offset}"
+        )
+    else:
+        statement = _branches(query.state, [_UNLINKED, *where], order, query.page_size + 1, offset)
     found = list(session.execute(text(statement), params).all())
     page = found[: query.page_size]
     return (list(reversed(page)) if backwards else page), len(found) > query.page_size
+
+
+def _branches(state: Filter, where: list[str], order: str, size: int, offset: int) -> str:
+    read = "SELECT s.id, s.created_at FROM students s WHERE"
+    limit = f"LIMIT {size + offset}"
+    branches = [f"({read} {' AND '.join([*where, branch])}{order} {limit})" for branch in BRANCHES[state]]
+    union = " UNION ALL ".join(branches)
+    return f"SELECT id, created_at FROM ({union}) u{order} LIMIT {size} OFFSET {offset}"
 
 
 def state_counts(session: Session, district_id: str, names: str = "") -> dict[str, int]:
