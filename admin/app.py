@@ -5,8 +5,8 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
 import redis
 import structlog
@@ -15,7 +15,9 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
+from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from admin import api, pages
 from admin.auth import NotAuthenticated, route_name
@@ -100,7 +102,7 @@ def create_app() -> FastAPI:
         responses={503: {"model": ReadyOut}},
     )
     app.add_api_route("/metrics", metrics, methods=["GET"], include_in_schema=False)
-    app.middleware("http")(request_context)
+    app.add_middleware(RequestContext)
     return app
 
 
@@ -108,27 +110,45 @@ def security_headers() -> dict[str, str]:
     return {**SECURITY_HEADERS, **HSTS} if get_settings().cookie_secure else SECURITY_HEADERS
 
 
-async def request_context(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+class RequestContext:
     """One canonical log line per request, with its id bound for everything logged inside it; an
-    unexpected failure is answered here, so it too has its headers, its body and its line."""
-    started = time.perf_counter()
-    request_id = uuid.uuid4().hex[:16]
-    with unit_of_work(request_id=request_id):
-        try:
-            response = await call_next(request)
-        except Exception:
-            # type and frames only: the redaction drops the message (driver errors quote values)
-            logger.error("admin_request_failed", route=route_name(request), exc_info=True)
-            response = server_error_answer(request, request_id)
-        response.headers.update(security_headers())
-        logger.info(
-            "admin_request",
-            method=request.method,
-            route=route_name(request),
-            status=response.status_code,
-            duration_ms=round((time.perf_counter() - started) * 1000, 1),
-        )
-    return response
+    unexpected failure is answered here, so it too has its headers, its body and its line.
+    Plain ASGI: no task group or body stream per request, as Starlette's `BaseHTTPMiddleware` adds."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        answered: dict[str, Any] = {}
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                MutableHeaders(scope=message).update(security_headers())
+                answered.update(status=message["status"], ms=(time.perf_counter() - started) * 1000)
+            await send(message)
+
+        request_id = uuid.uuid4().hex[:16]
+        with unit_of_work(request_id=request_id):
+            try:
+                await self.app(scope, receive, send_with_headers)
+            except Exception:
+                # type and frames only: the redaction drops the message (driver errors quote values)
+                request = Request(scope)
+                logger.error("admin_request_failed", route=route_name(request), exc_info=True)
+                if answered:  # the answer has begun: nothing else can be sent on this request
+                    raise
+                await server_error_answer(request, request_id)(scope, receive, send_with_headers)
+            logger.info(
+                "admin_request",
+                method=scope["method"],
+                route=route_name(Request(scope)),
+                status=answered.get("status"),
+                duration_ms=round(answered.get("ms", 0.0), 1),
+            )
 
 
 def _error(

@@ -62,14 +62,16 @@ def fields_shown(agreement: dict[str, str]) -> list[FieldShown]:
 
 
 def sis_summaries(session: Session, district_id: str, ids: list[int]) -> dict[int, SisSummary]:
+    # the shown columns as plain rows: no ORM object per candidate
     rows = session.execute(
-        select(Student, School.name)
+        select(Student.id, Student.first_name, Student.last_name, Student.ssid, Student.birth_date)
+        .add_columns(Student.grade, School.name.label("school"))
         .outerjoin(School, and_(School.district_id == district_id, School.sis_source_id == Student.school_id))
         .where(Student.district_id == district_id, Student.origin == Origin.SIS, Student.id.in_(ids))
     ).all()
     return {
-        s.id: SisSummary(s.id, s.first_name, s.last_name, mask_ssid(s.ssid), s.birth_date, s.grade, school)
-        for s, school in rows
+        s.id: SisSummary(s.id, s.first_name, s.last_name, mask_ssid(s.ssid), s.birth_date, s.grade, s.school)
+        for s in rows
     }
 
 

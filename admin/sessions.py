@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
@@ -74,33 +75,46 @@ def end_sessions_of(session: Session, staff_id: int) -> None:
 def current_session(session: Session, session_id: str) -> Caller | SessionEnded:
     """Who the cookie's session belongs to, or why it has ended (ended for good by this transaction,
     so the caller raises only after committing)."""
-    found = session.execute(
-        select(StaffSession, Staff)
+    row = session.execute(
+        select(*_SESSION_COLUMNS)
         .join(Staff, Staff.id == StaffSession.staff_id)
         .where(StaffSession.id_hash == digest(session_id))
-    ).one_or_none()
-    if found is None:
+    ).one_or_none()  # a plain row: no ORM objects on every page request
+    if row is None:
         return SessionEnded("unknown_session")
-    row, staff = found
     now = datetime.now(UTC)
-    ended = _why_ended(row, staff, now)
+    ended = _why_ended(row, now)
     if ended in ("revoked", "role_changed"):
-        end_sessions_of(session, staff.id)
+        end_sessions_of(session, row.staff_id)
     elif ended:
         session.execute(delete(StaffSession).where(StaffSession.id_hash == row.id_hash))
     if ended:
-        return SessionEnded(ended, staff.id)
+        return SessionEnded(ended, row.staff_id)
     if now - row.last_seen_at > TOUCH_EVERY:
         session.execute(
             update(StaffSession).where(StaffSession.id_hash == row.id_hash).values(last_seen_at=now)
         )
-    return Caller(staff.id, staff.district_id, staff.role, staff.name, row.csrf_token)
+    return Caller(row.staff_id, row.district_id, row.staff_role, row.name, row.csrf_token)
 
 
-def _why_ended(row: StaffSession, staff: Staff, now: datetime) -> str | None:
-    if staff.revoked_at is not None:
+_SESSION_COLUMNS = (
+    StaffSession.id_hash,
+    StaffSession.staff_id,
+    StaffSession.role,
+    StaffSession.csrf_token,
+    StaffSession.created_at,
+    StaffSession.last_seen_at,
+    Staff.district_id,
+    Staff.name,
+    Staff.role.label("staff_role"),
+    Staff.revoked_at,
+)
+
+
+def _why_ended(row: Any, now: datetime) -> str | None:
+    if row.revoked_at is not None:
         return "revoked"
-    if staff.role != row.role:
+    if row.staff_role != row.role:
         return "role_changed"
     if now - row.created_at > lifetime():
         return "session_expired"

@@ -46,7 +46,7 @@ class StaffRequest:
 def staff_request(who: Any) -> Any:
     """A dependency: the request's work for the caller that `who` (`api_staff` or `page_staff`) admits."""
 
-    def dependency(tasks: BackgroundTasks, caller: Caller = who) -> StaffRequest:
+    async def dependency(tasks: BackgroundTasks, caller: Caller = who) -> StaffRequest:  # no I/O: no thread
         return StaffRequest(caller, tasks)
 
     return Depends(dependency)

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from admin.caller import Caller
 from admin.identifiers import mask_ssid
+from admin.kept_counts import keep_counts, kept_counts
 from admin.linking import SisSummary
 from admin.name_query import any_reading_condition, words
 from admin.paging import cursor_text, parse_cursor
@@ -80,15 +81,30 @@ BRANCHES: dict[Filter, list[str]] = {
     Filter.ALL: ["TRUE"],
 }
 _UNLINKED = "s.district_id = :d AND s.origin = 'created' AND s.status = 'active'"
-# with names typed (a few records): each record's state, counted
-_COUNTS_NAMED = f"""
+# with names typed: the records they find (a few hundred at most), each one's hold and open
+# suggestion looked up in the district's, hashed once (a probe per record and per count cost 30 ms
+# for 600 Nguyens, and walking a state's index in creation order for the names 10 ms)
+_NAMED = f"""
+WITH named AS MATERIALIZED (
+  SELECT s.id, s.created_at, {_IN_HOLDS} AS held, {_IN_SUGGESTIONS} AS suggested, {_HAS_ID} AS has_id
+  FROM students s WHERE {_UNLINKED} AND ({{names}}))
+"""
+_COUNTS_NAMED = f"""{_NAMED}
 SELECT count(*) FILTER (WHERE held) AS held,
        count(*) FILTER (WHERE NOT held AND suggested) AS suggested,
        count(*) FILTER (WHERE NOT held AND NOT suggested AND NOT has_id) AS no_id,
        count(*) FILTER (WHERE NOT held AND NOT suggested AND has_id) AS waiting
-FROM (SELECT {_HELD} AS held, {_SUGGESTED} AS suggested, {_HAS_ID} AS has_id
-      FROM students s WHERE {_UNLINKED} AND ({{names}})) x
+FROM named
 """
+_NAMED_IDS = _NAMED + "SELECT id, created_at FROM named s WHERE {where}"
+_NAMED_STATE: dict[Filter, str] = {
+    Filter.NEEDS_PERSON: "(held OR suggested OR NOT has_id)",
+    Filter.HELD: "held",
+    Filter.SUGGESTED: "suggested AND NOT held",
+    Filter.NO_ID: "NOT has_id AND NOT held AND NOT suggested",
+    Filter.WAITING: "has_id AND NOT held AND NOT suggested",
+    Filter.ALL: "TRUE",
+}
 # the whole table: two counts from the indexes alone, and the (few) held and suggested records
 _COUNTS = f"""
 WITH held AS (SELECT {_NO_ID} AS no_id FROM students s
@@ -166,6 +182,8 @@ class UnlinkedPage:
     sort: Sort
     next_after: str | None
     previous_before: str | None
+    # a large district's whole-table counts kept from a page this many seconds ago (admin/kept_counts.py)
+    counts_age_seconds: int | None = None
 
 
 def _names_condition(names: str) -> str:
@@ -173,30 +191,40 @@ def _names_condition(names: str) -> str:
 
 
 def _page_ids(session: Session, district_id: str, query: TableQuery) -> tuple[list[Any], bool]:
-    """The page's ids in display order, each branch of the filter read along its index in creation
-    order and merged, and whether more rows lie beyond the page in the direction read."""
+    """The page's ids in display order, and whether more rows lie beyond the page in the direction
+    read: each branch of the filter read along its index in creation order and merged, or with
+    names typed, the records the names find (a few hundred at most) each given its state once."""
     backwards = query.before is not None and query.after is None
     descending = (query.sort is Sort.NEWEST) != backwards
     params: dict[str, Any] = {"d": district_id}
-    where = [_UNLINKED, _names_condition(query.names)]
+    where: list[str] = []
     cursor = query.before if backwards else query.after
     if cursor:
         params["at"], params["id"] = parse_cursor(cursor)
         where.append(f"(s.created_at, s.id) {'<' if descending else '>'} (:at, :id)")
     direction = "DESC" if descending else "ASC"
     order = f" ORDER BY created_at {direction}, id {direction}"
-    limit = query.page_size + 1 + (0 if cursor else query.offset)
-    read = "SELECT s.id, s.created_at FROM students s WHERE"
-    branches = [
-        f"({read} {' AND '.join([*where, branch])}{order} LIMIT {limit})" for branch in BRANCHES[query.state]
-    ]
-    statement = (
-        f"SELECT id, created_at FROM ({' UNION ALL '.join(branches)}) u"
-        f"{order} LIMIT {query.page_size + 1} OFFSET {limit - query.page_size - 1}"
-    )
+    offset = 0 if cursor else query.offset
+    if words(query.names):
+        statement = (
+            _NAMED_IDS.format(
+                names=_names_condition(query.names), where=" AND ".join([_NAMED_STATE[query.state], *where])
+            )
+            + f"{order} LIMIT {query.page_size + 1} OFFSET {offset}"
+        )
+    else:
+        statement = _branches(query.state, [_UNLINKED, *where], order, query.page_size + 1, offset)
     found = list(session.execute(text(statement), params).all())
     page = found[: query.page_size]
     return (list(reversed(page)) if backwards else page), len(found) > query.page_size
+
+
+def _branches(state: Filter, where: list[str], order: str, size: int, offset: int) -> str:
+    read = "SELECT s.id, s.created_at FROM students s WHERE"
+    limit = f"LIMIT {size + offset}"
+    branches = [f"({read} {' AND '.join([*where, branch])}{order} {limit})" for branch in BRANCHES[state]]
+    union = " UNION ALL ".join(branches)
+    return f"SELECT id, created_at FROM ({union}) u{order} LIMIT {size} OFFSET {offset}"
 
 
 def state_counts(session: Session, district_id: str, names: str = "") -> dict[str, int]:
@@ -234,7 +262,7 @@ def unlinked_page(session: Session, caller: Caller, query: TableQuery) -> Unlink
     session.execute(text(_CUSTOM_PLANS))
     shown, more = _page_ids(session, caller.district_id, query)
     rows = page_rows(session, caller.district_id, [r.id for r in shown])
-    counts = state_counts(session, caller.district_id, query.names)
+    counts, age = _counts(session, caller.district_id, query.names)
     backwards = query.before is not None and query.after is None
     has_next = True if backwards else more
     has_previous = more if backwards else bool(query.after) or query.offset > 0
@@ -248,7 +276,19 @@ def unlinked_page(session: Session, caller: Caller, query: TableQuery) -> Unlink
         sort=query.sort,
         next_after=cursor_text(shown[-1].created_at, shown[-1].id) if has_next and shown else None,
         previous_before=cursor_text(shown[0].created_at, shown[0].id) if has_previous and shown else None,
+        counts_age_seconds=age,
     )
+
+
+def _counts(session: Session, district_id: str, names: str) -> tuple[dict[str, int], int | None]:
+    """The counts per state, and their age when a large district's were kept from an earlier page."""
+    kept = None if words(names) else kept_counts(session, district_id)
+    if kept is not None:
+        return kept.counts, kept.age_seconds()
+    counts = state_counts(session, district_id, names)
+    if not words(names):
+        keep_counts(session, district_id, counts)
+    return counts, None
 
 
 def page_rows(session: Session, district_id: str, ids: list[int]) -> list[UnlinkedRow]:

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import time
 import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.engine.interfaces import DBAPIConnection
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import ConnectionPoolEntry, PoolProxiedConnection
 
 from config.services import database_url
 
@@ -18,9 +22,34 @@ def get_engine(url: str | None = None) -> Engine:
     """One pooled engine per URL per process; the default URL comes from config.services."""
     if url is None:
         url = database_url()
-    engine = create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+    engine = create_engine(url, pool_size=5, max_overflow=10)
+    _ping_when_idle(engine)
     _ENGINES.append(engine)
     return engine
+
+
+# a pooled connection that waited longer than this is pinged before it is used (a restarted server
+# leaves the pool's connections dead); one reused within seconds is not: a web request takes two or
+# three connections, and a round trip for each cost more than a light staff page's own queries
+PING_AFTER_IDLE_SECONDS = 5.0
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    @event.listens_for(engine, "checkin")
+    def returned(_dbapi_connection: DBAPIConnection, record: ConnectionPoolEntry) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def taken(
+        dbapi_connection: DBAPIConnection, record: ConnectionPoolEntry, _proxy: PoolProxiedConnection
+    ) -> None:
+        idle_since = record.info.get("idle_since")
+        if idle_since is None or time.monotonic() - idle_since <= PING_AFTER_IDLE_SECONDS:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except engine.dialect.loaded_dbapi.Error as dead:
+            raise DisconnectionError from dead  # the pool opens a fresh connection instead
 
 
 def dispose_engines() -> None:

@@ -36,7 +36,7 @@ from admin.recent_links import recent_links
 from admin.review import review_view
 from admin.student_details import GRADES, district_schools
 from admin.students import student_card
-from admin.sync_summary import sync_summary
+from admin.sync_summary import SyncSummary, sync_summary
 from admin.unlinked_table import Filter, Sort, TableQuery, UnlinkedRow, unlinked_row
 from matching import staff_links
 from matching.core.vocabulary import LinkMethod
@@ -53,11 +53,18 @@ Done = Annotated[str | None, Query(max_length=20)]
 
 
 def _table(request: Request, staff: Manager, query: TableQuery, **context: Any) -> HTMLResponse:
-    table = staff.read(unlinked_table.unlinked_page, query)
-    summary = staff.read(sync_summary)
+    table, summary = staff.read(_table_and_summary, query)
     return render(
         request, "link_table.html", staff.caller, table=table, summary=summary, query=query, **context
     )
+
+
+def _table_and_summary(
+    session: Session, caller: Caller, query: TableQuery
+) -> tuple[unlinked_table.UnlinkedPage, SyncSummary]:
+    """One transaction for the page: the summary first (the table's statements then plan per call)."""
+    summary = sync_summary(session, caller)
+    return unlinked_table.unlinked_page(session, caller, query), summary
 
 
 @router.get("/link")

@@ -28,6 +28,8 @@ from matching.staff_links import LinkPreview, find_created_record
 from models import Student
 
 templates = Jinja2Templates(directory=Path(__file__).parents[1] / "templates")
+# templates change only with a deploy: no file check at every include (a table page has 150)
+templates.env.auto_reload = False
 
 PageCaller = Annotated[Caller, Depends(page_caller)]
 Manager = Annotated[StaffRequest, staff_request(page_staff(Permission.MANAGE_RECORDS))]
