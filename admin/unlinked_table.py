@@ -284,25 +284,20 @@ WHERE s.district_id = :d AND s.origin = 'sis' AND s.id = ANY(CAST(:ids AS bigint
 """
 # the whole table's ids and counts planned for this district's numbers on every call: their
 # prepared statements' generic plans (psycopg prepares a statement after its fifth run) joined the
-# holds to every unlinked record. The setting found comes back for the page's rows, whose generic
-# plan is the better one (custom plans guess one row for the page's ids and loop over the holds).
-_CUSTOM_PLANS = """
-SELECT current_setting('plan_cache_mode') AS found, set_config('plan_cache_mode', 'force_custom_plan', true)
-"""
-_PLANS_AS_FOUND = "SELECT set_config('plan_cache_mode', :found, true)"
+# holds to every unlinked record
+_CUSTOM_PLANS = "SET LOCAL plan_cache_mode = force_custom_plan"
 
 
 def unlinked_page(session: Session, caller: Caller, query: TableQuery) -> UnlinkedPage:
     """One page of the table in the chosen state, sort and names, with the counts per state."""
-    age = None
-    if words(query.names):  # one statement, with a district-wide plan as good as a custom one
+    if words(query.names):  # one statement, whose plan for any district is as good as a custom one
         shown, more, counts = _named_page(session, caller.district_id, query)
+        rows, age = page_rows(session, caller.district_id, [r.id for r in shown]), None
     else:
-        found = session.execute(text(_CUSTOM_PLANS)).scalar_one()
+        session.execute(text(_CUSTOM_PLANS))
         shown, more = _page_ids(session, caller.district_id, query)
+        rows = page_rows(session, caller.district_id, [r.id for r in shown])
         counts, age = _counts(session, caller.district_id)
-        session.execute(text(_PLANS_AS_FOUND), {"found": found})
-    rows = page_rows(session, caller.district_id, [r.id for r in shown])
     backwards = query.before is not None and query.after is None
     has_next = True if backwards else more
     has_previous = more if backwards else bool(query.after) or query.offset > 0
