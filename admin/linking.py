@@ -15,8 +15,9 @@ from admin.errors import not_found
 from admin.identifiers import mask_ssid
 from matching.core.agreement import agreement_of
 from matching.core.compare import Level
-from matching.name_search import rank_candidates
-from matching.staff_links import find_created_record
+from matching.core.records import SisCandidate
+from matching.name_search import rank_unlinked_candidates
+from matching.refusals import Refusal, RefusalCode
 from models import DismissedSuggestion, LinkAudit, Origin, School, Staff, Student, SuggestionRow
 
 
@@ -79,17 +80,21 @@ def ranked_candidates(
     session: Session, caller: Caller, created_record_id: int, limit: int
 ) -> list[Candidate]:
     """Search by name for one unlinked record: the district's SIS records, best first, each explained."""
-    find_created_record(session, caller.district_id, created_record_id)
-    ranked = rank_candidates(session, caller.district_id, created_record_id, limit=limit)
-    summaries = sis_summaries(session, caller.district_id, [r.sis_record_id for r in ranked])
+    ranked = rank_unlinked_candidates(session, caller.district_id, created_record_id, limit=limit)
+    if ranked is None:
+        raise Refusal(RefusalCode.CREATED_RECORD_NOT_FOUND, created_record_id)
     return [
         Candidate(
-            summaries[r.sis_record_id], r.score, list(r.reasons), r.already_linked_created_record_id,
+            _summary(r.sis_record, r.school), r.score, list(r.reasons), r.already_linked_created_record_id,
             r.weight, fields_shown(r.agreement), r.tied, list(r.separating_fields),
         )
         for r in ranked
-        if r.sis_record_id in summaries
+        if r.sis_record is not None
     ]  # fmt: skip
+
+
+def _summary(s: SisCandidate, school: str | None) -> SisSummary:
+    return SisSummary(s.id, s.name.first, s.name.last, mask_ssid(s.ssid), s.birth_date, s.grade, school)
 
 
 def open_suggestions(session: Session, district_id: str, created_record_id: int) -> set[int]:

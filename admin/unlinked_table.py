@@ -89,14 +89,20 @@ WITH named AS MATERIALIZED (
   SELECT s.id, s.created_at, {_IN_HOLDS} AS held, {_IN_SUGGESTIONS} AS suggested, {_HAS_ID} AS has_id
   FROM students s WHERE {_UNLINKED} AND ({{names}}))
 """
-_COUNTS_NAMED = f"""{_NAMED}
-SELECT count(*) FILTER (WHERE held) AS held,
-       count(*) FILTER (WHERE NOT held AND suggested) AS suggested,
-       count(*) FILTER (WHERE NOT held AND NOT suggested AND NOT has_id) AS no_id,
-       count(*) FILTER (WHERE NOT held AND NOT suggested AND has_id) AS waiting
-FROM named
+# the page's ids and the counts per state in one statement: the counts' one row, the page beside it
+_NAMED_PAGE = (
+    _NAMED
+    + """, counts AS (
+  SELECT count(*) FILTER (WHERE held) AS held,
+         count(*) FILTER (WHERE NOT held AND suggested) AS suggested,
+         count(*) FILTER (WHERE NOT held AND NOT suggested AND NOT has_id) AS no_id,
+         count(*) FILTER (WHERE NOT held AND NOT suggested AND has_id) AS waiting
+  FROM named)
+SELECT c.held, c.suggested, c.no_id, c.waiting, p.id, p.created_at
+FROM counts c LEFT JOIN LATERAL (SELECT id, created_at FROM named s WHERE {where}{page}) p ON TRUE
+ORDER BY p.created_at {direction}, p.id {direction}
 """
-_NAMED_IDS = _NAMED + "SELECT id, created_at FROM named s WHERE {where}"
+)
 _NAMED_STATE: dict[Filter, str] = {
     Filter.NEEDS_PERSON: "(held OR suggested OR NOT has_id)",
     Filter.HELD: "held",
@@ -190,33 +196,56 @@ def _names_condition(names: str) -> str:
     return f"({any_reading_condition(names)})" if words(names) else "TRUE"
 
 
+class _Read:
+    """Which way a page is read: its cursor's condition, the order, and the page from the rows."""
+
+    def __init__(self, district_id: str, query: TableQuery) -> None:
+        self.size = query.page_size
+        self.backwards = query.before is not None and query.after is None
+        descending = (query.sort is Sort.NEWEST) != self.backwards
+        self.direction = "DESC" if descending else "ASC"
+        self.order = f" ORDER BY created_at {self.direction}, id {self.direction}"
+        self.params: dict[str, Any] = {"d": district_id}
+        self.where: list[str] = []
+        cursor = query.before if self.backwards else query.after
+        if cursor:
+            self.params["at"], self.params["id"] = parse_cursor(cursor)
+            self.where.append(f"(s.created_at, s.id) {'<' if descending else '>'} (:at, :id)")
+        self.offset = 0 if cursor else query.offset
+
+    def page(self, found: list[Any]) -> tuple[list[Any], bool]:
+        """The page in display order, and whether more rows lie beyond it in the direction read."""
+        page = found[: self.size]
+        return (list(reversed(page)) if self.backwards else page), len(found) > self.size
+
+
 def _page_ids(session: Session, district_id: str, query: TableQuery) -> tuple[list[Any], bool]:
-    """The page's ids in display order, and whether more rows lie beyond the page in the direction
-    read: each branch of the filter read along its index in creation order and merged, or with
-    names typed, the records the names find (a few hundred at most) each given its state once."""
-    backwards = query.before is not None and query.after is None
-    descending = (query.sort is Sort.NEWEST) != backwards
-    params: dict[str, Any] = {"d": district_id}
-    where: list[str] = []
-    cursor = query.before if backwards else query.after
-    if cursor:
-        params["at"], params["id"] = parse_cursor(cursor)
-        where.append(f"(s.created_at, s.id) {'<' if descending else '>'} (:at, :id)")
-    direction = "DESC" if descending else "ASC"
-    order = f" ORDER BY created_at {direction}, id {direction}"
-    offset = 0 if cursor else query.offset
-    if words(query.names):
-        statement = (
-            _NAMED_IDS.format(
-                names=_names_condition(query.names), where=" AND ".join([_NAMED_STATE[query.state], *where])
-            )
-            + f"{order} LIMIT {query.page_size + 1} OFFSET {offset}"
-        )
-    else:
-        statement = _branches(query.state, [_UNLINKED, *where], order, query.page_size + 1, offset)
-    found = list(session.execute(text(statement), params).all())
-    page = found[: query.page_size]
-    return (list(reversed(page)) if backwards else page), len(found) > query.page_size
+    """The page's ids: each branch of the filter read along its index in creation order, merged."""
+    read = _Read(district_id, query)
+    statement = _branches(query.state, [_UNLINKED, *read.where], read.order, read.size + 1, read.offset)
+    return read.page(list(session.execute(text(statement), read.params).all()))
+
+
+def _named_page(
+    session: Session, district_id: str, query: TableQuery
+) -> tuple[list[Any], bool, dict[str, int]]:
+    """With names typed: the page's ids and the counts per state, from the records the names find
+    (a few hundred at most), each given its state once, in one statement."""
+    read = _Read(district_id, query)
+    statement = _NAMED_PAGE.format(
+        names=_names_condition(query.names),
+        where=" AND ".join([_NAMED_STATE[query.state], *read.where]),
+        page=f"{read.order} LIMIT {read.size + 1} OFFSET {read.offset}",
+        direction=read.direction,
+    )
+    found = session.execute(text(statement), read.params).all()
+    shown, more = read.page([r for r in found if r.id is not None])
+    c = found[0]
+    return (
+        shown,
+        more,
+        _totalled({"held": c.held, "suggested": c.suggested, "no_id": c.no_id, "waiting": c.waiting}),
+    )
 
 
 def _branches(state: Filter, where: list[str], order: str, size: int, offset: int) -> str:
@@ -227,20 +256,21 @@ def _branches(state: Filter, where: list[str], order: str, size: int, offset: in
     return f"SELECT id, created_at FROM ({union}) u{order} LIMIT {size} OFFSET {offset}"
 
 
-def state_counts(session: Session, district_id: str, names: str = "") -> dict[str, int]:
-    """Records per state (and needs a person, all); with names typed, of the records they name."""
-    if words(names):
-        statement = text(_COUNTS_NAMED.format(names=_names_condition(names)))
-        counts = dict(session.execute(statement, {"d": district_id}).mappings().one())
-    else:
-        c = session.execute(text(_COUNTS), {"d": district_id}).one()
-        with_ids = c.total - c.without_ids
-        counts = {
+def state_counts(session: Session, district_id: str) -> dict[str, int]:
+    """Records per state (and needs a person, all) in the whole table."""
+    c = session.execute(text(_COUNTS), {"d": district_id}).one()
+    with_ids = c.total - c.without_ids
+    return _totalled(
+        {
             "held": c.held,
             "suggested": c.suggested,
             "no_id": c.without_ids - c.held_no_id - c.suggested_no_id,
             "waiting": with_ids - (c.held - c.held_no_id) - (c.suggested - c.suggested_no_id),
         }
+    )
+
+
+def _totalled(counts: dict[str, int]) -> dict[str, int]:
     counts[Filter.NEEDS_PERSON] = counts["held"] + counts["suggested"] + counts["no_id"]
     counts[Filter.ALL] = counts[Filter.NEEDS_PERSON] + counts["waiting"]
     return counts
@@ -252,17 +282,22 @@ SELECT s.id, s.first_name, s.last_name, s.ssid, s.other_id, s.birth_date, s.grad
 FROM students s LEFT JOIN schools sc ON sc.district_id = s.district_id AND sc.sis_source_id = s.school_id
 WHERE s.district_id = :d AND s.origin = 'sis' AND s.id = ANY(CAST(:ids AS bigint[]))
 """
-# a plan made for this district's numbers on every call: a prepared statement's generic plan
-# (psycopg prepares a statement after its fifth run) joined the holds to every unlinked record
+# the whole table's ids and counts planned for this district's numbers on every call: their
+# prepared statements' generic plans (psycopg prepares a statement after its fifth run) joined the
+# holds to every unlinked record
 _CUSTOM_PLANS = "SET LOCAL plan_cache_mode = force_custom_plan"
 
 
 def unlinked_page(session: Session, caller: Caller, query: TableQuery) -> UnlinkedPage:
     """One page of the table in the chosen state, sort and names, with the counts per state."""
-    session.execute(text(_CUSTOM_PLANS))
-    shown, more = _page_ids(session, caller.district_id, query)
-    rows = page_rows(session, caller.district_id, [r.id for r in shown])
-    counts, age = _counts(session, caller.district_id, query.names)
+    if words(query.names):  # one statement, whose plan for any district is as good as a custom one
+        shown, more, counts = _named_page(session, caller.district_id, query)
+        rows, age = page_rows(session, caller.district_id, [r.id for r in shown]), None
+    else:
+        session.execute(text(_CUSTOM_PLANS))
+        shown, more = _page_ids(session, caller.district_id, query)
+        rows = page_rows(session, caller.district_id, [r.id for r in shown])
+        counts, age = _counts(session, caller.district_id)
     backwards = query.before is not None and query.after is None
     has_next = True if backwards else more
     has_previous = more if backwards else bool(query.after) or query.offset > 0
@@ -280,14 +315,14 @@ def unlinked_page(session: Session, caller: Caller, query: TableQuery) -> Unlink
     )
 
 
-def _counts(session: Session, district_id: str, names: str) -> tuple[dict[str, int], int | None]:
-    """The counts per state, and their age when a large district's were kept from an earlier page."""
-    kept = None if words(names) else kept_counts(session, district_id)
+def _counts(session: Session, district_id: str) -> tuple[dict[str, int], int | None]:
+    """The whole table's counts per state, and their age when a large district's were kept from an
+    earlier page."""
+    kept = kept_counts(session, district_id)
     if kept is not None:
         return kept.counts, kept.age_seconds()
-    counts = state_counts(session, district_id, names)
-    if not words(names):
-        keep_counts(session, district_id, counts)
+    counts = state_counts(session, district_id)
+    keep_counts(session, district_id, counts)
     return counts, None
 
 

@@ -8,9 +8,9 @@ Postgres for the records. Read with one GROUP BY over the district's SIS records
 process; read again when the district has a newer SIS record or a newer applied batch, and at the
 latest after MAX_AGE_SECONDS. Whether it has is asked in two steps: the district's newest record
 of either origin and its newest applied batch (two index look-ups), and only when one of those
-moved, its newest SIS record (which walks back over the created records made since). A stale copy
-misses only a brand-new name's misspellings for a moment: name search always asks for the typed
-names themselves as well.
+moved, whether a record made since the last check is an SIS one (the ids in between, a few), or
+after a new batch, its newest SIS record. A stale copy misses only a brand-new name's misspellings
+for a moment: name search always asks for the typed names themselves as well.
 """
 
 from __future__ import annotations
@@ -44,6 +44,13 @@ _SEEN = f"SELECT {SEEN_COLUMNS}"
 _VERSION = """
 SELECT (SELECT max(id) FROM students WHERE district_id = :d AND origin = 'sis'),
        (SELECT max(id) FROM batches WHERE district_id = :d AND status = 'applied')
+"""
+
+# whether a record made since the last check is an SIS record: the ids in between, along the primary
+# key (the district's newest SIS record would walk back over every created record made since it)
+_SIS_SINCE = """
+SELECT EXISTS (SELECT 1 FROM students
+               WHERE district_id = :d AND id > :after AND id <= :upto AND origin = 'sis')
 """
 
 # one pass over the district's SIS records, counted by given name and by family name
@@ -122,7 +129,9 @@ def name_directory(session: Session, district_id: str, seen: tuple[Any, ...] | N
         directory = _read(session, district_id, _version(session, district_id))
     elif seen == cached_seen:
         return cached
-    else:  # a record or batch is newer: a new SIS record, or only created ones
+    elif seen[1] == cached_seen[1] and _only_created_since(session, district_id, cached_seen[0], seen[0]):
+        directory = cached
+    else:  # a new batch, a new SIS record, or the newest record gone
         version = _version(session, district_id)
         directory = cached if version == cached.version else _read(session, district_id, version)
     with _lock:
@@ -130,6 +139,14 @@ def name_directory(session: Session, district_id: str, seen: tuple[Any, ...] | N
             _cache.pop(next(iter(_cache)))
         _cache[district_id] = (directory, seen)
     return directory
+
+
+def _only_created_since(session: Session, district_id: str, after: int | None, upto: int | None) -> bool:
+    """Whether the records newer than the last check's newest are all created records."""
+    if upto is None or (after is not None and upto < after):
+        return False  # the newest records are gone: asked the long way
+    params = {"d": district_id, "after": after or 0, "upto": upto}
+    return not session.execute(text(_SIS_SINCE), params).scalar_one()
 
 
 def _version(session: Session, district_id: str) -> tuple[Any, ...]:

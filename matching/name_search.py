@@ -48,23 +48,27 @@ WHERE s.district_id = :d AND s.origin = 'sis' AND s.status = 'active' AND ({bloc
 LIMIT :cap
 """
 
-# the created record, with what the name directory needs to know whether its copy is current
-# (matching/name_directory.py), and max_parallel_workers_per_gather set to 0 for the transaction
-# (what it was comes back, to be set again after the blocking query)
+# the created record (any, or only while unlinked), with what the name directory needs to know
+# whether its copy is current (matching/name_directory.py), and max_parallel_workers_per_gather set
+# to 0 for the transaction (what it was comes back, to be set again after the blocking query)
 _CREATED = f"""
 SELECT id, first_name, middle_name, last_name, ssid, other_id, birth_date, grade, school_id,
        {SEEN_COLUMNS}, current_setting('max_parallel_workers_per_gather') AS workers,
        set_config('max_parallel_workers_per_gather', '0', true) AS no_workers
 FROM students WHERE id = :id AND district_id = :d AND origin = 'created'
+  AND (status = 'active' OR NOT :unlinked_only)
 """
 
-# the shown records' created records already linked, as [sis, created] pairs; the worker setting back
+# the shown records' created records already linked, as [sis, created] pairs, and their schools'
+# names, as [school id, name] pairs; the worker setting back
 _LINKED = """
 SELECT set_config('max_parallel_workers_per_gather', CAST(:workers AS text), true) AS workers,
   ARRAY(SELECT ARRAY[sis_record_id, created_record_id] FROM (
     SELECT DISTINCT ON (sis_record_id) sis_record_id, created_record_id FROM link_audit
     WHERE district_id = :d AND sis_record_id = ANY(CAST(:ids AS bigint[])) ORDER BY sis_record_id, id
-  ) AS first_links) AS linked
+  ) AS first_links) AS linked,
+  ARRAY(SELECT ARRAY[sis_source_id, name] FROM schools
+        WHERE district_id = :d AND sis_source_id = ANY(CAST(:schools AS text[]))) AS schools
 """
 
 
@@ -80,6 +84,8 @@ class RankedCandidate:
     agreement: dict[str, str] = field(default_factory=dict)  # field -> level
     tied: bool = False  # another listed record has the very same evidence
     separating_fields: tuple[str, ...] = ()  # fields, not typed on the created record, that differ
+    sis_record: SisCandidate | None = None  # the SIS record as the search read it
+    school: str | None = None  # its school's name
 
 
 def edits_allowed(key: str) -> int:
@@ -188,8 +194,9 @@ def blocking_query(created: CreatedRecord, directory: NameDirectory) -> tuple[st
     return _SELECT.format(blocks=" OR ".join(blocks.sql)), blocks.params
 
 
-def _created_record(session: Session, district_id: str, created_record_id: int) -> Any:
-    return session.execute(text(_CREATED), {"id": created_record_id, "d": district_id}).first()
+def _created_record(session: Session, district_id: str, created_record_id: int, unlinked_only: bool) -> Any:
+    params = {"id": created_record_id, "d": district_id, "unlinked_only": unlinked_only}
+    return session.execute(text(_CREATED), params).first()
 
 
 def _as_created(district_id: str, row: Any) -> CreatedRecord:
@@ -229,24 +236,41 @@ def find_candidates(
 def rank_candidates(
     session: Session, district_id: str, created_record_id: int, limit: int = 20
 ) -> list[RankedCandidate]:
-    """The district's active SIS records most like the created record, best first. Three round
-    trips: the record (with the directory's check), the blocking query, the links already made."""
-    row = _created_record(session, district_id, created_record_id)
-    if row is None:
-        return []
+    """The district's active SIS records most like the created record (linked or not), best first.
+    Three round trips: the record (with the directory's check), the blocking query, the links
+    already made."""
+    row = _created_record(session, district_id, created_record_id, unlinked_only=False)
+    return [] if row is None else _ranked(session, district_id, row, limit)
+
+
+def rank_unlinked_candidates(
+    session: Session, district_id: str, created_record_id: int, limit: int = 20
+) -> list[RankedCandidate] | None:
+    """As `rank_candidates` for a record still unlinked; None when it is not an unlinked created
+    record of the district."""
+    row = _created_record(session, district_id, created_record_id, unlinked_only=True)
+    return None if row is None else _ranked(session, district_id, row, limit)
+
+
+def _ranked(session: Session, district_id: str, row: Any, limit: int) -> list[RankedCandidate]:
     created = _as_created(district_id, row)
     directory = name_directory(session, district_id, seen=seen_of(row))
-    ranked = rank(
-        created, find_candidates(session, district_id, created, directory), directory.frequencies, limit
-    )
+    candidates = {c.id: c for c in find_candidates(session, district_id, created, directory)}
+    ranked = rank(created, list(candidates.values()), directory.frequencies, limit)
+    shown = [candidates[r.sis_record_id] for r in ranked]
     after = session.execute(
-        text(_LINKED), {"d": district_id, "ids": [r.sis_record_id for r in ranked], "workers": row.workers}
-    ).one()
+        text(_LINKED),
+        {
+            "d": district_id, "ids": [c.id for c in shown], "workers": row.workers,
+            "schools": sorted({c.school_id for c in shown if c.school_id}),
+        },
+    ).one()  # fmt: skip
     linked: dict[int, int] = dict(after.linked)
+    schools: dict[str, str] = dict(after.schools)
     return [
         RankedCandidate(
             r.sis_record_id, r.score, list(r.reasons), linked.get(r.sis_record_id), r.weight, r.agreement,
-            r.tied, r.separating_fields,
+            r.tied, r.separating_fields, sis, schools.get(sis.school_id or ""),
         )
-        for r in ranked
+        for r, sis in zip(ranked, shown, strict=True)
     ]  # fmt: skip

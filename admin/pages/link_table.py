@@ -203,9 +203,11 @@ def link_search(request: Request, staff: Manager, created_record_id: RecordIdPat
 
 
 def _search(session: Session, caller: Caller, created_record_id: int) -> dict[str, Any]:
+    row = unlinked_row(session, caller, created_record_id)
+    if row is None:
+        raise Refusal(RefusalCode.CREATED_RECORD_NOT_FOUND, created_record_id)
     return {
-        "record": unlinked_record(session, caller, created_record_id),
-        "row": unlinked_row(session, caller, created_record_id),
+        "row": row,
         "candidates": ranked_candidates(session, caller, created_record_id, CANDIDATES),
         "suggested": open_suggestions(session, caller.district_id, created_record_id),
     }

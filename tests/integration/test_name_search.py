@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from config.settings import SourceConfig
 from matching.core.search_keys import name_key
 from matching.link import link_created_record
+from matching.name_directory import name_directory
 from matching.name_search import rank_candidates
 from models import LinkMethod, Student, StudentStatus
 from models.db import transaction
@@ -223,3 +224,19 @@ def test_a_new_sis_record_made_after_a_search_is_found_by_its_misspelling_at_onc
     right = sis(db_session, d, "Ruth", "Finch", sis_source_id="new")
     ranked = rank_candidates(db_session, d, created(db_session, d, "Ruht", "Fnich").id)
     assert [r.sis_record_id for r in ranked] == [right.id]
+
+
+def test_the_name_directory_is_kept_while_only_created_records_are_made_and_read_again_for_an_sis_one(
+    db_session: Session,
+) -> None:
+    d = district(db_session)
+    sis(db_session, d, "Ana", "Reyes", sis_source_id="first")
+    first = name_directory(db_session, d)
+    created(db_session, d, "Ruth", "Fnich")
+    created(db_session, d, "Omar", "Sleh")
+    assert name_directory(db_session, d) is first  # created records only: the copy is kept
+    sis(db_session, d, "Ruth", "Finch", sis_source_id="new")
+    created(db_session, d, "Ingrid", "Peters")  # newer than the SIS record: still looked past
+    again = name_directory(db_session, d)
+    assert again is not first
+    assert again.count("family", "finch") == 1
