@@ -107,7 +107,8 @@ def _write_holds(session: Session, district_id: str, holds: dict[int, Hold], wai
         return
     details = [
         json.dumps(
-            {"candidate_ids": list(h.candidate_ids), "name_score": h.name_score, "rule": h.rule}, sort_keys=True
+            {"candidate_ids": list(h.candidate_ids), "name_score": h.name_score, "rule": h.rule},
+            sort_keys=True,
         )
         for h in holds.values()
     ]
