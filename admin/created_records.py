@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import delete, text
+from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
 from admin.caller import Caller
@@ -21,7 +21,7 @@ from admin.identifiers import clean_other_id, clean_ssid
 from admin.student_details import clean_birth_date, clean_grade, clean_school, district_schools
 from matching.core.decide import Hold, Link
 from matching.record_pass import match_created_record
-from matching.staff_links import audit_staff_action, find_created_record
+from matching.staff_links import audit_staff_action, find_created_record, not_these_students
 from models import AuditAction, HoldRow, Origin, Student, StudentStatus, SuggestionRow
 
 NAME_MAX = 100
@@ -119,29 +119,8 @@ def create_created_record(session: Session, caller: Caller, new: NewCreatedRecor
     session.add(record)
     if new.different_from:
         session.flush()
-        _remember_different(session, caller, record.id, new.different_from)
+        not_these_students(session, caller, record.id, list(new.different_from))
     return audit_and_match(session, caller, record, AuditAction.CREATE)
-
-
-def _remember_different(
-    session: Session, caller: Caller, created_record_id: int, sis_ids: tuple[int, ...]
-) -> None:
-    """Staff said the new record is none of these SIS students: each pair is remembered as dismissed,
-    so none of them is ever suggested for it (a link by name stays possible)."""
-    session.execute(
-        text(
-            "INSERT INTO dismissed_suggestions (created_record_id, sis_record_id, district_id, staff_id)"
-            " SELECT CAST(:created AS bigint), s.id, s.district_id, CAST(:staff AS bigint) FROM students s"
-            " WHERE s.district_id = :d AND s.origin = 'sis' AND s.id = ANY(CAST(:ids AS bigint[]))"
-            " ON CONFLICT DO NOTHING"
-        ),
-        {
-            "created": created_record_id,
-            "d": caller.district_id,
-            "staff": caller.staff_id,
-            "ids": list(sis_ids),
-        },
-    )
 
 
 def _set_details(session: Session, caller: Caller, record: Student, details: RecordDetails) -> None:

@@ -249,12 +249,7 @@ def dismiss_suggestion(
     find_created_record(session, staff.district_id, created_record_id)
     if not _sis_records(session, staff.district_id, Student.id == sis_record_id):
         raise Refusal(RefusalCode.SIS_RECORD_NOT_FOUND, created_record_id)
-    pair = {"created_record_id": created_record_id, "sis_record_id": sis_record_id}
-    session.execute(
-        insert(DismissedSuggestion)
-        .values(**pair, district_id=staff.district_id, staff_id=staff.staff_id)
-        .on_conflict_do_nothing()
-    )
+    _remember_dismissed(session, staff, created_record_id, [sis_record_id])
     session.execute(
         delete(SuggestionRow).where(
             SuggestionRow.district_id == staff.district_id,
@@ -266,6 +261,44 @@ def dismiss_suggestion(
         session, staff, AuditAction.DISMISS_SUGGESTION, created_record_id, sis_record_id=sis_record_id
     )
     logger.info("suggestion_dismissed", district_id=staff.district_id, created_record_id=created_record_id)
+
+
+def not_these_students(
+    session: Session, staff: StaffMember, created_record_id: int, sis_record_ids: list[int]
+) -> None:
+    """Staff said, creating the record, that it is none of these SIS students (Create anyway: a
+    different student): each pair of the district's is remembered as dismissed, so none of them is
+    ever suggested for it; a link by name stays possible."""
+    found = session.scalars(
+        select(Student.id).where(
+            Student.district_id == staff.district_id,
+            Student.origin == Origin.SIS,
+            Student.id.in_(sis_record_ids),
+        )
+    ).all()
+    _remember_dismissed(session, staff, created_record_id, list(found))
+
+
+def _remember_dismissed(
+    session: Session, staff: StaffMember, created_record_id: int, sis_record_ids: list[int]
+) -> None:
+    """The pairs staff said are two different children, never suggested again."""
+    if sis_record_ids:
+        session.execute(
+            insert(DismissedSuggestion)
+            .values(
+                [
+                    {
+                        "created_record_id": created_record_id,
+                        "sis_record_id": sis_record_id,
+                        "district_id": staff.district_id,
+                        "staff_id": staff.staff_id,
+                    }
+                    for sis_record_id in sis_record_ids
+                ]
+            )
+            .on_conflict_do_nothing()
+        )
 
 
 def delete_created_record(session: Session, staff: StaffMember, created_record_id: int) -> None:
