@@ -186,14 +186,14 @@ _NEAR_SPELLINGS = (Level.ONE_EDIT, Level.TWO_EDITS)
 
 
 def is_another_childs_name(
-    created: CreatedRecord, evidence: Evidence, frequencies: NameFrequencies, nicknames: bool = False
+    created: CreatedRecord, evidence: Evidence, frequencies: NameFrequencies, *, nicknames: bool
 ) -> bool:
     """Same family, a given name spelt only a letter or two from the other (Billie and Billy, Bobbie
     and Bobby, Michael and Micheal), and the given name as typed is carried by other SIS records of
     the district: there it is a name of its own, so as likely a twin's or a sibling's as a slip.
     With `nicknames`, a given name that agrees only as a nickname (Freddie and Frederick) too."""
     words = tokens(created.name.first)
-    near_levels = (Level.NICKNAME, Level.ONE_EDIT, Level.TWO_EDITS) if nicknames else _NEAR_SPELLINGS
+    near_levels = (Level.NICKNAME, *_NEAR_SPELLINGS) if nicknames else _NEAR_SPELLINGS
     near = evidence.given.level in near_levels and not evidence.swapped
     return (
         near
@@ -211,7 +211,7 @@ def _another_childs_name(facts: _Facts) -> Decision | None:
         return None
     evidence = facts.evidence[matched[0].id]
     nicknames = facts.thresholds.hold_nicknames
-    if not is_another_childs_name(facts.created, evidence, facts.frequencies, nicknames):
+    if not is_another_childs_name(facts.created, evidence, facts.frequencies, nicknames=nicknames):
         return None
     return Hold(HoldReason.NAME_MISMATCH, matched[0].id, (matched[0].id,), evidence.weight)
 
