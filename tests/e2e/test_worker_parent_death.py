@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import psutil
 import pytest
 
 from tests.worker_harness import wait_for
@@ -27,13 +28,11 @@ time.sleep(120)
 
 
 def alive(pid: int) -> bool:
+    """Running, not merely a zombie waiting to be reaped."""
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
         return False
-    # a child whose parent died is reaped by init; a zombie still answers kill(0)
-    state = Path(f"/proc/{pid}/stat").read_text().split()[2] if Path(f"/proc/{pid}").exists() else "X"
-    return state not in ("Z", "X")
 
 
 def test_a_worker_stops_when_the_process_that_started_it_is_killed(
