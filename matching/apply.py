@@ -26,12 +26,17 @@ class PassSummary:
     refused: int = 0  # a link the merge path refused at apply time (the record changed meanwhile)
 
 
-_UPSERT_HOLDS = """
+# the created record is still active: each looked up by its key (as a join, Postgres read the
+# district's whole table to check 25,000 suggestions, 0.4 s of their 1.2 s at a million records)
+_STILL_ACTIVE = """(SELECT s.status FROM students s
+  WHERE s.id = {row}.created_id AND s.district_id = CAST(:d AS varchar)) = 'active'"""
+
+_UPSERT_HOLDS = f"""
 INSERT INTO holds (created_record_id, district_id, reason, candidate_sis_record_id, detail)
 SELECT h.created_id, :d, h.reason, h.candidate_id, CAST(h.detail AS jsonb)
 FROM unnest(CAST(:created AS bigint[]), CAST(:reasons AS text[]), CAST(:candidates AS bigint[]),
             CAST(:details AS text[])) AS h(created_id, reason, candidate_id, detail)
-JOIN students s ON s.id = h.created_id AND s.district_id = :d AND s.status = 'active'
+WHERE {_STILL_ACTIVE.format(row="h")}
 ON CONFLICT (created_record_id) DO UPDATE
   SET reason = excluded.reason, candidate_sis_record_id = excluded.candidate_sis_record_id,
       detail = excluded.detail, updated_at = now()
@@ -50,12 +55,12 @@ DELETE FROM suggestions g WHERE g.district_id = :d AND g.created_record_id = ANY
     SELECT * FROM unnest(CAST(:created AS bigint[]), CAST(:sis AS bigint[])))
 """
 
-_ADD_SUGGESTIONS = """
+_ADD_SUGGESTIONS = f"""
 INSERT INTO suggestions (district_id, created_record_id, sis_record_id, kind)
 SELECT :d, g.created_id, g.sis_id, g.kind
 FROM unnest(CAST(:created AS bigint[]), CAST(:sis AS bigint[]), CAST(:kinds AS text[]))
   AS g(created_id, sis_id, kind)
-JOIN students s ON s.id = g.created_id AND s.district_id = :d AND s.status = 'active'
+WHERE {_STILL_ACTIVE.format(row="g")}
 ON CONFLICT (created_record_id, sis_record_id, kind) DO NOTHING
 """
 

@@ -133,10 +133,11 @@ class Evidence:
     given: NameComparison
     family: NameComparison
     swapped: bool = False
+    weight: float = field(init=False, compare=False)  # the match weight, summed once when made
 
-    @cached_property
-    def weight(self) -> float:
-        return sum(f.weight for f in self.fields) + (NAME_ORDER_SWAPPED if self.swapped else 0.0)
+    def __post_init__(self) -> None:
+        total = sum(f.weight for f in self.fields) + (NAME_ORDER_SWAPPED if self.swapped else 0.0)
+        object.__setattr__(self, "weight", total)
 
     @property
     def names_weight(self) -> float:
@@ -153,13 +154,20 @@ class Evidence:
         return (f"given and family name swapped ({NAME_ORDER_SWAPPED:+.1f})", *said) if self.swapped else said
 
 
-def _name_weight(part: Literal["given", "family"], level: Level, share: float | None) -> float:
-    chance = WEIGHTS[GIVEN if part == "given" else FAMILY].get(level)
-    if chance is None:
-        return 0.0
-    if level is Level.EQUAL and share is not None:
-        return math.log2(chance.m / min(max(share, RARE_NAME_SHARE), COMMON_NAME_SHARE))
-    return chance.weight
+def _name_field(part: Literal["given", "family"], level: Level, share: float | None) -> FieldEvidence:
+    """A name's level with its weight: an equal name weighs by its share of the district."""
+    name = GIVEN if part == "given" else FAMILY
+    chance = WEIGHTS[name].get(level)
+    if level is not Level.EQUAL or share is None or chance is None:
+        return _weighed(name, level)
+    return _equal_name(name, min(max(share, RARE_NAME_SHARE), COMMON_NAME_SHARE))
+
+
+@lru_cache(maxsize=16_384)
+def _equal_name(name: str, share: float) -> FieldEvidence:
+    """An agreeing name as common as `share`; one shared instance per share (a district has a few
+    hundred distinct name counts)."""
+    return FieldEvidence(name, Level.EQUAL, math.log2(WEIGHTS[name][Level.EQUAL].m / share))
 
 
 def _names(
@@ -171,8 +179,8 @@ def _names(
     given_share = frequencies.share("given", name_key(actual.first))
     family_share = frequencies.share("family", name_key(actual.last))
     return (
-        FieldEvidence(GIVEN, given.level, _name_weight("given", given.level, given_share)),
-        FieldEvidence(FAMILY, family.level, _name_weight("family", family.level, family_share)),
+        _name_field("given", given.level, given_share),
+        _name_field("family", family.level, family_share),
         given,
         family,
     )
