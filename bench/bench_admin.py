@@ -265,10 +265,15 @@ def client_loop(
     client, csrf = sign_in(base, token)
     rng = random.Random(n)
     mix = kinds(ids, csrf, roster_names())
-    for kind, send in mix.items():  # warm this client's connection and the server's plans
-        if send(client, rng).status_code >= 400:
-            raise RuntimeError(f"{kind}: refused while warming up")
-    _SHARED["together"].wait()  # every client begins its rounds once all have warmed up
+    together = _SHARED["together"]
+    try:
+        for kind, send in mix.items():  # warm this client's connection and the server's plans
+            if send(client, rng).status_code >= 400:
+                raise RuntimeError(f"{kind}: refused while warming up")
+    except BaseException:
+        together.abort()  # the others stop waiting for this client (BrokenBarrierError) and the run ends
+        raise
+    together.wait()  # every client begins its rounds once all have warmed up
     for _ in range(rounds):
         order = list(mix.items())
         rng.shuffle(order)
