@@ -157,8 +157,7 @@ class Evidence:
 def _name_field(part: Literal["given", "family"], level: Level, share: float | None) -> FieldEvidence:
     """A name's level with its weight: an equal name weighs by its share of the district."""
     name = GIVEN if part == "given" else FAMILY
-    chance = WEIGHTS[name].get(level)
-    if level is not Level.EQUAL or share is None or chance is None:
+    if level is not Level.EQUAL or share is None:
         return _weighed(name, level)
     return _equal_name(name, min(max(share, RARE_NAME_SHARE), COMMON_NAME_SHARE))
 
