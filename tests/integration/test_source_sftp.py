@@ -3,7 +3,9 @@ new files by name, size and time then by checksum, and files moved (never delete
 
 from __future__ import annotations
 
+import asyncio
 import os
+import socket
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,6 +22,7 @@ from tests.fixtures.rosters.bundles import configure_sources, students, write_on
 from tests.peers.running import peer_process
 from worker.ingest import ingest_batch
 from worker.pull import pull_sources
+from worker.sources.sftp import _presents_no_pinned_key
 
 DISTRICT = "17099"
 
@@ -166,3 +169,20 @@ def test_a_host_key_that_is_not_the_pinned_one_is_refused_before_anything_is_rea
     assert last_error(committed_engine) == (
         f"sftp://127.0.0.1:{server.port} did not present one of its pinned host_keys: refused"
     )
+
+
+def test_a_lost_connection_is_told_apart_from_a_host_key_that_is_not_the_pinned_one(server, monkeypatch):
+    """The server may hang up on a key exchange it cannot do before the client reads why; then
+    asking the server for its keys, type by type, tells a refused key from a server that is down."""
+    other = asyncssh.generate_private_key("ecdsa-sha2-nistp256").export_public_key().decode().strip()
+    unknown = server.source(monkeypatch, host_keys=[other]).sftp
+    pinned = server.source(monkeypatch).sftp
+    both = server.source(monkeypatch, host_keys=[other, server.host_key]).sftp
+    with socket.socket() as unused:  # a port nothing listens on
+        unused.bind(("127.0.0.1", 0))
+        down = server.source(monkeypatch, port=unused.getsockname()[1]).sftp
+
+    assert asyncio.run(_presents_no_pinned_key(unknown)) is True
+    assert asyncio.run(_presents_no_pinned_key(pinned)) is False
+    assert asyncio.run(_presents_no_pinned_key(both)) is False
+    assert asyncio.run(_presents_no_pinned_key(down)) is False

@@ -68,7 +68,34 @@ def _run(config: SftpConfig, work: Any) -> Any:
             "sftp_login_refused", f"{where} refused the login with the key file"
         ) from None
     except (OSError, asyncssh.Error) as error:
+        # a server that has none of the pinned key types may hang up before the client reads why
+        # (then the key exchange's failure arrives as a lost connection): ask which keys it has
+        if isinstance(error, asyncssh.ConnectionLost) and asyncio.run(_presents_no_pinned_key(config)):
+            raise SourceUnavailable(
+                "host_key_refused", f"{where} did not present one of its pinned host_keys: refused"
+            ) from None
         raise SourceUnavailable("sftp_unavailable", f"{where} failed: {type(error).__name__}") from None
+
+
+async def _presents_no_pinned_key(config: SftpConfig) -> bool:
+    """The server answers with a host key, but with none of the pinned ones when asked for each
+    pinned key's own type. False when it does not answer at all (then it is not the key)."""
+
+    async def key(algorithms: list[str] | tuple[()]) -> asyncssh.SSHKey | None:
+        try:
+            return await asyncssh.get_server_host_key(
+                config.host, config.port, server_host_key_algs=algorithms, config=[]
+            )
+        except (OSError, asyncssh.Error):
+            return None
+
+    if await key(()) is None:
+        return False
+    for pinned in (asyncssh.import_public_key(k) for k in config.host_keys):
+        presented = await key([a.decode() for a in pinned.sig_algorithms])
+        if presented is not None and presented.public_data == pinned.public_data:
+            return False
+    return True
 
 
 def _connect(config: SftpConfig) -> Any:
