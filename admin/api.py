@@ -76,10 +76,12 @@ def who_am_i(staff: SelectorUser) -> CallerOut:
 @router.post("/students", response_model=CreateOutcome, status_code=201, tags=["create"])
 def create_student(body: CreateStudentIn, staff: Manager) -> Any:
     """Create Student for ALE; one saved with an SSID or Other ID is matched at once. A birth date,
-    grade and school (each optional) tell namesakes apart in every match and search."""
+    grade and school (each optional) tell namesakes apart in every match and search.
+    `similar_students` lists the district's students of the same or a very like name that existed
+    before this one (as the create form warns of them): show them, the student may already be there."""
     details = RecordDetails(body.birth_date, body.grade, body.school_id)
     new = NewCreatedRecord(body.first_name, body.last_name, body.ssid, body.other_id, details)
-    return staff.change(create_created_record, new)
+    return staff.change(create_created_record, new, tell_similar=True)
 
 
 @router.post("/selector/search", response_model=SelectorPage, tags=["selector"])

@@ -9,7 +9,7 @@ runs after every batch.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 from sqlalchemy import delete
@@ -18,7 +18,9 @@ from sqlalchemy.orm import Session
 from admin.caller import Caller
 from admin.errors import Refused
 from admin.identifiers import clean_other_id, clean_ssid
+from admin.selector import SelectorRow
 from admin.student_details import clean_birth_date, clean_grade, clean_school, district_schools
+from admin.students import similar_students
 from matching.core.decide import Hold, Link
 from matching.record_pass import match_created_record
 from matching.staff_links import audit_staff_action, find_created_record, not_these_students
@@ -55,6 +57,9 @@ class CreateOutcome:
     linked_sis_record_id: int | None = None
     hold_reason: str | None = None
     suggested_sis_record_id: int | None = None  # an SSID typo's or a possible SIS match's record
+    # on a create through the API: the district's active students of the same or a very like name
+    # before this one was saved (the create form shows them before saving instead)
+    similar_students: tuple[SelectorRow, ...] = ()
 
 
 def clean_name(value: str, field: str) -> str:
@@ -102,9 +107,13 @@ def failing_checks(checks: dict[str, Callable[[], object]]) -> dict[str, str]:
     return errors
 
 
-def create_created_record(session: Session, caller: Caller, new: NewCreatedRecord) -> CreateOutcome:
+def create_created_record(
+    session: Session, caller: Caller, new: NewCreatedRecord, *, tell_similar: bool = False
+) -> CreateOutcome:
     """Save the record; one saved with an SSID, an Other ID, a birth date, a grade or a school is
-    matched at once (ids link or hold; the rest may bring a possible SIS match)."""
+    matched at once (ids link or hold; the rest may bring a possible SIS match). With
+    `tell_similar`, the outcome names the students of the same or a very like name that the
+    district already had."""
     record = Student(
         district_id=caller.district_id,
         origin=Origin.CREATED,
@@ -116,11 +125,13 @@ def create_created_record(session: Session, caller: Caller, new: NewCreatedRecor
         created_by_staff_id=caller.staff_id,
     )
     _set_details(session, caller, record, new.details)
+    similar = similar_students(session, caller, record.first_name, record.last_name) if tell_similar else []
     session.add(record)
     if new.different_from:
         session.flush()
         not_these_students(session, caller, record.id, list(new.different_from))
-    return audit_and_match(session, caller, record, AuditAction.CREATE)
+    outcome = audit_and_match(session, caller, record, AuditAction.CREATE)
+    return replace(outcome, similar_students=tuple(similar)) if similar else outcome
 
 
 def _set_details(session: Session, caller: Caller, record: Student, details: RecordDetails) -> None:

@@ -13,30 +13,25 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from matching.core.evidence import NO_FREQUENCIES, NameFrequencies
-from matching.core.records import CreatedRecord, PersonName, SisCandidate
+from matching.core.records import COLUMNS, CreatedRecord, SisCandidate
 from matching.core.search_keys import name_key
 from matching.name_directory import NameDirectory, name_directory
 
-# every statement below gives a record's columns in this order, read by position (a pass reads a
-# quarter of a million rows: looking each column up by name cost a second at a million records)
-_SIS_COLUMNS = (
-    "s.id, s.ssid, s.other_id, s.first_name, s.middle_name, s.last_name, s.birth_date, s.grade, s.school_id"
-)
-_WIDTH = 9
-
-T = TypeVar("T", CreatedRecord, SisCandidate)
+# every statement below gives a record's columns in COLUMNS order, read by position
+_SIS_COLUMNS = ", ".join(f"s.{column}" for column in COLUMNS)
+_WIDTH = len(COLUMNS)
 
 # the SIS records come with their columns straight from the id joins (joining back on their id
 # would read the whole district's table a third time)
 _GATHER = f"""
 WITH c AS (
-  SELECT id, ssid, other_id, first_name, middle_name, last_name, birth_date, grade, school_id FROM students
+  SELECT {", ".join(COLUMNS)} FROM students
   WHERE district_id = :d AND origin = 'created' AND status = 'active' {{only}}
 ), hits AS (
   SELECT c.id AS created_id, {_SIS_COLUMNS} FROM c JOIN students s
@@ -110,15 +105,9 @@ class Gathered:
     frequencies: NameFrequencies = NO_FREQUENCIES
 
 
-def _facts(kind: type[T], district_id: str, columns: Sequence[Any]) -> T:
-    """A record from its columns in `_SIS_COLUMNS` order."""
-    id_, ssid, other_id, first, middle, last, birth_date, grade, school = columns
-    return kind(id_, district_id, PersonName(first, last, middle), ssid, other_id, birth_date, grade, school)
-
-
 def _candidate(district_id: str, row: Sequence[Any]) -> SisCandidate:
     """The SIS record of a row that begins with the created record's id."""
-    return _facts(SisCandidate, district_id, row[1 : 1 + _WIDTH])
+    return SisCandidate.from_columns(district_id, row[1 : 1 + _WIDTH])
 
 
 def gather(session: Session, district_id: str, created_ids: Sequence[int] | None = None) -> Gathered:
@@ -132,9 +121,9 @@ def gather(session: Session, district_id: str, created_ids: Sequence[int] | None
     for row in session.execute(text(_GATHER.format(only=only)), params).all():
         created_id = row[0]
         if created_id not in records:
-            records[created_id] = _facts(CreatedRecord, district_id, row[:_WIDTH])
+            records[created_id] = CreatedRecord.from_columns(district_id, row[:_WIDTH])
         if row[_WIDTH] is not None:
-            candidates[created_id].append(_facts(SisCandidate, district_id, row[_WIDTH:]))
+            candidates[created_id].append(SisCandidate.from_columns(district_id, row[_WIDTH:]))
     _add_typo_neighbours(session, district_id, records, candidates)
     directory = name_directory(session, district_id)
     _add_name_neighbours(session, district_id, records, candidates, directory)

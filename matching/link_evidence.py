@@ -11,19 +11,10 @@ from sqlalchemy.orm import Session
 
 from matching.core.agreement import Corroboration, corroborate
 from matching.core.evidence import weigh
-from matching.core.records import CreatedRecord, PersonName
+from matching.core.records import CreatedRecord, SisCandidate
 from matching.district_pass import thresholds
 from matching.name_directory import name_directory
-from matching.name_search import sis_candidate
 from models import Student
-
-
-def created_facts(record: Student) -> CreatedRecord:
-    name = PersonName(record.first_name, record.last_name, record.middle_name)
-    return CreatedRecord(
-        record.id, record.district_id, name, record.ssid, record.other_id, record.birth_date, record.grade,
-        record.school_id,
-    )  # fmt: skip
 
 
 def pair_evidence(
@@ -31,10 +22,10 @@ def pair_evidence(
 ) -> Corroboration:
     """What the evidence says about linking `created` to `sis`; `ssid` or `other_id` is an id staff
     typed to link with, weighed as if the created record carried it."""
-    facts = created_facts(created)
+    facts = CreatedRecord.of(created.district_id, created)
     facts = replace(facts, ssid=ssid or facts.ssid, other_id=other_id or facts.other_id)
     directory = name_directory(session, created.district_id)
-    candidate = sis_candidate(sis.district_id, sis)
+    candidate = SisCandidate.of(sis.district_id, sis)
     return corroborate(weigh(facts, candidate, directory.frequencies), thresholds().link)
 
 

@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session
 
 from matching.core.names import PARTICLES, relatives, tokens
 from matching.core.ranking import rank
-from matching.core.records import CreatedRecord, PersonName, SisCandidate
+from matching.core.records import COLUMNS, CreatedRecord, PersonName, SisCandidate
 from matching.core.search_keys import name_key
 from matching.name_directory import SEEN_COLUMNS, NameDirectory, name_directory, seen_of
 
@@ -41,10 +41,10 @@ ONE_NAME_ROWS = 150  # a name alone is a block when the district has at most thi
 ONE_NAME_WITH_BIRTH_ROWS = 5000  # ... or, filtered by the typed birth date, this many
 GIVEN_ALONE_DISTRICT = 20_000  # a given name alone is looked for in districts of at most this many records
 
-_SELECT = """
-SELECT s.id, s.ssid, s.other_id, s.first_name, s.middle_name, s.last_name, s.birth_date, s.grade, s.school_id
+_SELECT = f"""
+SELECT {", ".join(f"s.{column}" for column in COLUMNS)}
 FROM students s
-WHERE s.district_id = :d AND s.origin = 'sis' AND s.status = 'active' AND ({blocks})
+WHERE s.district_id = :d AND s.origin = 'sis' AND s.status = 'active' AND ({{blocks}})
 LIMIT :cap
 """
 
@@ -199,26 +199,6 @@ def _created_record(session: Session, district_id: str, created_record_id: int, 
     return session.execute(text(_CREATED), params).first()
 
 
-def _as_created(district_id: str, row: Any) -> CreatedRecord:
-    name = PersonName(row.first_name, row.last_name, row.middle_name)
-    return CreatedRecord(
-        row.id, district_id, name, row.ssid, row.other_id, row.birth_date, row.grade, row.school_id
-    )
-
-
-def sis_candidate(district_id: str, row: Any) -> SisCandidate:
-    return SisCandidate(
-        row.id,
-        district_id,
-        PersonName(row.first_name, row.last_name, row.middle_name),
-        row.ssid,
-        row.other_id,
-        row.birth_date,
-        row.grade,
-        row.school_id,
-    )
-
-
 def find_candidates(
     session: Session, district_id: str, created: CreatedRecord, directory: NameDirectory
 ) -> list[SisCandidate]:
@@ -230,7 +210,7 @@ def find_candidates(
     if not query:
         return []
     rows = session.execute(text(query), {"d": district_id, "cap": MAX_BLOCK_ROWS, **params}).all()
-    return [sis_candidate(district_id, row) for row in rows]
+    return [SisCandidate.from_columns(district_id, row) for row in rows]
 
 
 def rank_candidates(
@@ -253,7 +233,7 @@ def rank_unlinked_candidates(
 
 
 def _ranked(session: Session, district_id: str, row: Any, limit: int) -> list[RankedCandidate]:
-    created = _as_created(district_id, row)
+    created = CreatedRecord.of(district_id, row)
     directory = name_directory(session, district_id, seen=seen_of(row))
     candidates = {c.id: c for c in find_candidates(session, district_id, created, directory)}
     ranked = rank(created, list(candidates.values()), directory.frequencies, limit)

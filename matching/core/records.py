@@ -4,6 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Any, Self
+
+# the students table's columns a record is made of, in the order `from_columns` reads them
+COLUMNS = (
+    "id", "ssid", "other_id", "first_name", "middle_name", "last_name", "birth_date", "grade", "school_id",
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -27,6 +33,22 @@ class StudentFacts:
     birth_date: date | None = None
     grade: str | None = None
     school_id: str | None = None
+
+    @classmethod
+    def of(cls, district_id: str, row: Any) -> Self:
+        """From anything carrying the students table's column names as attributes: a result row
+        or a model instance."""
+        name = PersonName(row.first_name, row.last_name, row.middle_name)
+        return cls(
+            row.id, district_id, name, row.ssid, row.other_id, row.birth_date, row.grade, row.school_id
+        )  # fmt: skip
+
+    @classmethod
+    def from_columns(cls, district_id: str, columns: Any) -> Self:
+        """From the values of COLUMNS in that order (a pass reads a quarter of a million rows:
+        looking each column up by name cost a second at a million records)."""
+        id_, ssid, other_id, first, middle, last, birth, grade, school = columns
+        return cls(id_, district_id, PersonName(first, last, middle), ssid, other_id, birth, grade, school)
 
 
 @dataclass(frozen=True)

@@ -123,6 +123,35 @@ def test_a_registrar_creates_a_student_with_names_only_and_it_is_audited(
     assert audit_actions(_engine(), body["created_record_id"]) == [AuditAction.CREATE]
 
 
+def test_create_names_the_districts_students_of_the_same_or_a_very_like_name(
+    client: TestClient, world: World
+) -> None:
+    """As the create form warns before saving, the API's answer lists who was already there: SIS
+    and created records of this district with the same name, a nickname or the names swapped, never
+    the record just saved nor a student of another district."""
+    engine = _engine()
+    sis = add_student(
+        engine, sis_source_id="s-1", first_name="William", last_name="Okafor", ssid="5512345678"
+    )
+    swapped = add_student(engine, first_name="Okafor", last_name="Bill")
+    add_student(engine, ELSEWHERE, sis_source_id="s-1", first_name="Bill", last_name="Okafor")
+    add_student(engine, sis_source_id="s-2", first_name="Noah", last_name="Okafor")  # a brother
+
+    def create(first: str, last: str) -> tuple[int, dict[int, dict[str, str]]]:
+        answer = client.post(
+            "/api/students", json={"first_name": first, "last_name": last}, headers=world.auth("registrar")
+        )
+        assert answer.status_code == 201, answer.text
+        body = answer.json()
+        return body["created_record_id"], {s["student_id"]: s for s in body["similar_students"]}
+
+    first, listed = create("Bill", "Okafor")
+    assert sorted(listed) == sorted([sis, swapped])
+    assert listed[sis]["origin"] == "sis" and listed[sis]["ssid_masked"] != "5512345678"
+    assert first in create("Bill", "Okafor")[1]
+    assert create("Zora", "Quist")[1] == {}
+
+
 def test_a_student_linked_on_save_has_its_event_published_right_after_the_answer(
     client: TestClient, world: World, redis_url: str, redis_client: object
 ) -> None:

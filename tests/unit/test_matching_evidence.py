@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from types import SimpleNamespace
 
 import pytest
 
@@ -17,7 +18,7 @@ from matching.core.compare import (
 )
 from matching.core.evidence import WEIGHTS, NameFrequencies, match_probability, weigh
 from matching.core.ranking import rank
-from matching.core.records import CreatedRecord, PersonName, SisCandidate
+from matching.core.records import COLUMNS, CreatedRecord, PersonName, SisCandidate
 
 
 @pytest.mark.parametrize(
@@ -179,3 +180,17 @@ def test_the_score_for_people_grows_with_the_weight_between_zero_and_one() -> No
 def test_spellings_of_one_name_share_one_form() -> None:
     assert spelling("phillip") == spelling("philip") and spelling("niel") == spelling("neil")
     assert spelling("billie") == spelling("billy") and spelling("paula") != spelling("paul")
+
+
+def test_a_record_read_by_position_equals_the_one_read_by_column_name() -> None:
+    """The passes read rows by position in COLUMNS order, search and staff links by column name."""
+    values = {
+        "id": 7, "ssid": "0123456789", "other_id": "A-1", "first_name": "Ana", "middle_name": "Lucia",
+        "last_name": "Ruiz", "birth_date": date(2016, 5, 4), "grade": "03", "school_id": "sch-1",
+    }  # fmt: skip
+    row = SimpleNamespace(**values)
+    by_position = SisCandidate.from_columns("d", [values[column] for column in COLUMNS])
+    assert by_position == SisCandidate.of("d", row)
+    assert by_position == SisCandidate(
+        7, "d", PersonName("Ana", "Ruiz", "Lucia"), "0123456789", "A-1", date(2016, 5, 4), "03", "sch-1"
+    )
