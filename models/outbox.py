@@ -35,12 +35,14 @@ class OutboxEvent(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
 
 
-# one statement whatever the number of events: the payloads travel as one text[] parameter, not as
-# a row of bind parameters each (a district pass's 65,000 links took 30 s to send the ORM's way)
+# one statement whatever the number of events: the payloads travel as one JSON array, not as a row
+# of bind parameters each (a district pass's 65,000 links took 30 s to send the ORM's way) nor as a
+# text[] of JSON strings (the driver quotes every element's quotes one by one: 0.7 s for 65,000,
+# against 0.1 s to send and parse the one document)
 _INSERT_EVENTS = """
 INSERT INTO outbox_events (topic, district_id, payload, created_at)
 SELECT :topic, :d, e.payload, clock_timestamp()
-FROM unnest(CAST(:payloads AS jsonb[])) WITH ORDINALITY AS e(payload, n)
+FROM jsonb_array_elements(CAST(:payloads AS jsonb)) WITH ORDINALITY AS e(payload, n)
 ORDER BY e.n
 RETURNING id
 """
@@ -59,7 +61,7 @@ def record_events(
         return []
     # the moment the row is written, not the transaction's start (`now()`): an ingest records its
     # event last, after minutes of work, and the event's age (sweep, metrics, link time) counts from here
-    params = {"topic": str(topic), "d": district_id, "payloads": [json.dumps(dict(p)) for p in payloads]}
+    params = {"topic": str(topic), "d": district_id, "payloads": json.dumps([dict(p) for p in payloads])}
     session.flush()  # a plain statement does not autoflush: the district may be pending in this session
     return sorted(session.scalars(text(_INSERT_EVENTS), params))
 
