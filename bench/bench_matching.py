@@ -12,6 +12,9 @@ with one learning plan. Then, each rolled back so all start from the same state:
 - baseline: a plain SQL join on exact ids plus the learning-plan move and retirement;
 - the district pass (`match_district`): gather, pure decisions, bulk apply through the merge path;
 - name search (`rank_candidates`) for a few hundred created records: p50 / p95;
+- name search with the family name alone agreeing (an unrelated given name typed, birth date
+  typed) for a few hundred SIS records: found first / in the first 5 / not at all, by how many
+  SIS records carry the surname;
 - the cost of the generated name-key columns on inserting SIS rows (with vs. without them).
 """
 
@@ -35,7 +38,9 @@ from typing import TypeVar
 # installed packages)
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import Engine, create_engine, make_url, text
+from nicknames import NickNamer
+from rapidfuzz.distance import DamerauLevenshtein
+from sqlalchemy import Engine, create_engine, insert, make_url, text
 from sqlalchemy.orm import Session
 
 from config.logging import configure_logging
@@ -43,6 +48,7 @@ from matching.apply import PassSummary
 from matching.core.search_keys import name_key_sql
 from matching.district_pass import match_district
 from matching.name_search import rank_candidates
+from models import Student
 from models.migrate import upgrade
 from models.student import partition_name
 
@@ -244,6 +250,63 @@ def print_search(engine: Engine, queries: int, clients: int) -> None:
     print(f"  load average before {before}, after {load()}")
 
 
+# SIS records to look for by their family name alone, with how many active SIS records carry it
+ONE_NAME_SAMPLE = """
+SELECT s.id, s.first_name, s.last_name, s.birth_date,
+  (SELECT count(*) FROM students x WHERE x.district_id = s.district_id AND x.origin = 'sis'
+     AND x.status = 'active' AND x.search_last = s.search_last) AS surname_records
+FROM students s WHERE s.district_id = :d AND s.origin = 'sis' AND s.status = 'active'
+ORDER BY random() LIMIT :n
+"""
+# the bands the search's one-name rules draw (matching/name_search.py: ONE_NAME_ROWS, then
+# ONE_NAME_WITH_BIRTH_ROWS with a birth date typed)
+SURNAME_BANDS = ((150, "surname on <= 150 records"), (5000, "on 151-5,000"), (None, "on > 5,000"))
+
+
+def _unrelated_given(first: str, firsts: list[str], rng: random.Random) -> str:
+    """A given name sharing nothing with `first`: another initial, over two edits, no nickname."""
+    namer, mine = NickNamer(), first.lower()
+    related = namer.nicknames_of(mine) | namer.canonicals_of(mine)
+    while True:
+        other = rng.choice(firsts)
+        theirs = other.lower()
+        if theirs[0] != mine[0] and DamerauLevenshtein.distance(mine, theirs) > 2 and theirs not in related:
+            return other
+
+
+def print_one_name(engine: Engine, sample: int) -> None:
+    """Found by the family name alone: each sampled SIS child typed with an unrelated given name and
+    its birth date, searched in one transaction that is rolled back."""
+    firsts, _ = roster_names()
+    rng = random.Random(11)
+    tallies = {band: [0, 0, 0, 0] for _, band in SURNAME_BANDS}  # n, first, top 5, none
+    with Session(engine) as session:
+        picked = session.execute(text(ONE_NAME_SAMPLE), {"d": DISTRICT, "n": sample}).all()
+        typed = [
+            {"district_id": DISTRICT, "origin": "created", "status": "active", "last_name": r.last_name,
+             "first_name": _unrelated_given(r.first_name, firsts, rng), "birth_date": r.birth_date}
+            for r in picked
+        ]  # fmt: skip
+        ids = session.scalars(
+            insert(Student).returning(Student.id, sort_by_parameter_order=True), typed
+        ).all()
+        for row, created_id in zip(picked, ids, strict=True):
+            listed = [r.sis_record_id for r in rank_candidates(session, DISTRICT, created_id)]
+            band = next(b for limit, b in SURNAME_BANDS if limit is None or row.surname_records <= limit)
+            place = listed.index(row.id) + 1 if row.id in listed else None
+            tally = tallies[band]
+            tally[0] += 1
+            tally[1] += place == 1
+            tally[2] += place is not None and place <= 5
+            tally[3] += place is None
+        session.rollback()
+    print(f"name search, family name alone agreeing (birth date typed), {len(picked)} SIS records:")
+    for band, (n, first, top5, none) in tallies.items():
+        if n:
+            shares = f"first {first / n:7.1%}  top 5 {top5 / n:7.1%}  not found {none / n:7.1%}"
+            print(f"  {band:28} {n:4}  {shares}")
+
+
 def key_column_cost(engine: Engine, rows: int) -> tuple[float, float]:
     """Insert `rows` SIS rows giving the key columns (as the ingest does), then with the columns
     dropped (both rolled back)."""
@@ -271,6 +334,7 @@ def main() -> None:
     parser.add_argument("--created", type=int, default=100_000)
     parser.add_argument("--queries", type=int, default=300)
     parser.add_argument("--clients", type=int, default=2, help="name search clients at once, each a process")
+    parser.add_argument("--one-name", type=int, default=300, help="SIS records searched by surname alone")
     parser.add_argument("--runs", type=int, default=2, help="runs of baseline and pass; the best counts")
     parser.add_argument("--keep", action="store_true", help="keep the scratch database (its name is printed)")
     parser.add_argument("--search-only", metavar="DATABASE", help="only time name search in a kept database")
@@ -281,7 +345,9 @@ def main() -> None:
     configure_logging("json", "WARNING")
     if args.search_only:
         server = make_url(os.environ["DATABASE_URL"]).set(drivername="postgresql+psycopg")
-        print_search(create_engine(server.set(database=args.search_only)), args.queries, args.clients)
+        kept = create_engine(server.set(database=args.search_only))
+        print_search(kept, args.queries, args.clients)
+        print_one_name(kept, args.one_name)
         return
     if args.reuse:
         server = make_url(os.environ["DATABASE_URL"]).set(drivername="postgresql+psycopg")
@@ -317,6 +383,7 @@ def main() -> None:
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
             connection.execute(text("VACUUM ANALYZE"))
         print_search(engine, args.queries, args.clients)
+        print_one_name(engine, args.one_name)
         with_keys, without = key_column_cost(engine, min(200_000, args.sis))
         print(
             f"insert {min(200_000, args.sis):,} SIS rows: with key columns {with_keys:.2f} s,"

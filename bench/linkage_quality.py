@@ -22,7 +22,10 @@ The real district pass (`match_district`: gather, decide, apply) runs once over 
 record, and the real name search (`rank_candidates`) for a sample. Printed, per scenario and
 in total: auto-links right and wrong by id class and by name class, holds by reason,
 suggestions and whether they point at the right child, name search top-1 / top-5 /
-no-candidate by name class, and ties between namesakes with a birth date entered.
+no-candidate by name class, and ties between namesakes with a birth date entered. After the
+pass, name search is also tried with one name alone agreeing (`--one-name` SIS records per
+scenario, each typed once with an unrelated given name and once with an unrelated family name,
+birth date typed): "family name alone" and "given name alone".
 
 Name classes are the bench's own (rapidfuzz Damerau-Levenshtein and the nicknames list, independent of
 matching/): `equal` (equal after folding case, accents and punctuation), `close` (each name
@@ -511,6 +514,59 @@ def run_pass(engine: Engine, scenario: Scenario, created_ids: dict[str, int]) ->
     return {key: outcomes[cid] for key, cid in created_ids.items()}
 
 
+ONE_NAME = ("family name alone", "given name alone")
+
+
+def _unlike(name: str, pool: list[str], rng: random.Random, given: bool) -> str:
+    """Another name of the scenario that is no nickname, slip or same-initial spelling of `name`."""
+    mine = _key(name)
+    for _ in range(100):
+        other = rng.choice(pool)
+        theirs = _key(other)
+        unlike = theirs and mine and theirs[0] != mine[0] and DamerauLevenshtein.distance(mine, theirs) > 2
+        if unlike and not (given and _close(other, name, True)):
+            return other
+    return name
+
+
+def one_name_search(
+    engine: Engine, scenario: Scenario, sis_ids: dict[str, int], sample: int, rng: random.Random
+) -> Tally:
+    """Search by name when only one of the names agrees: a child typed with another given name (a
+    middle name used as the first, a new given name) or with a family name changed, birth date
+    typed. Run after the pass, on records of their own, so no other figure changes."""
+    tally = Tally()
+    real = [s for s in scenario.sis if s.birth is not None and not s.key.endswith("-namesake")]
+    chosen = rng.sample(real, min(sample, len(real)))
+    firsts, lasts = [s.first for s in real], [s.last for s in real]
+    rows = []
+    for s in chosen:
+        rows.append(("family name alone", s, _unlike(s.first, firsts, rng, True), s.last))
+        rows.append(("given name alone", s, s.first, _unlike(s.last, lasts, rng, False)))
+    with Session(engine) as session, session.begin():
+        returned = session.execute(
+            insert(Student).returning(Student.id, sort_by_parameter_order=True),
+            [
+                {"district_id": scenario.district, "origin": "created", "status": "active",
+                 "first_name": first, "last_name": last, "birth_date": s.birth}
+                for _, s, first, last in rows
+            ],
+        ).scalars().all()  # fmt: skip
+    with Session(engine) as session:
+        for (group, s, _, _), created_id in zip(rows, returned, strict=True):
+            listed = [r.sis_record_id for r in rank_candidates(session, scenario.district, created_id, 20)]
+            right = sis_ids[s.key]
+            position = listed.index(right) + 1 if right in listed else None
+            tally.add(group, "n")
+            if position is None:
+                tally.add(group, "none")
+            else:
+                tally.add(group, "top1", position == 1)
+                tally.add(group, "top5", position <= 5)
+        session.rollback()
+    return tally
+
+
 # --- figures ------------------------------------------------------------------------------------
 
 
@@ -664,6 +720,9 @@ def main() -> None:
     parser.add_argument("--sets", default="febrl1,febrl2,febrl3,grand-bend")
     parser.add_argument("--search", type=int, default=1000, help="name searches per scenario (a sample)")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--one-name", type=int, default=300, help="SIS records per scenario searched for by one name alone"
+    )
     parser.add_argument("--show-wrong", action="store_true", help="list each wrong automatic link's names")
     args = parser.parse_args()
     configure_logging("json", "WARNING")
@@ -674,12 +733,14 @@ def main() -> None:
             ids = seed(engine, scenario)
             found, times = search(engine, scenario, ids, args.search, random.Random(args.seed))
             outcomes = run_pass(engine, scenario, ids[1])
+            one_name = one_name_search(engine, scenario, ids[0], args.one_name, random.Random(args.seed + 1))
             print(
                 f"\n== {scenario.name}: {len(scenario.sis):,} SIS records,"
                 f" {len(scenario.created):,} created records"
             )
             passes.append(tally_pass(scenario, ids[0], outcomes))
             searches.append(tally_search(scenario, found))
+            searches[-1].rows.update(one_name.rows)
             all_times += times
             print_pass(passes[-1])
             if args.show_wrong:
