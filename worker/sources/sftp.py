@@ -60,9 +60,7 @@ def _run(config: SftpConfig, work: Any) -> Any:
         return asyncio.run(work)
     except (asyncssh.HostKeyNotVerifiable, asyncssh.KeyExchangeFailed):
         # a key of another type than the pinned ones fails the key exchange itself
-        raise SourceUnavailable(
-            "host_key_refused", f"{where} did not present one of its pinned host_keys: refused"
-        ) from None
+        raise _host_key_refused(where) from None
     except asyncssh.PermissionDenied:
         raise SourceUnavailable(
             "sftp_login_refused", f"{where} refused the login with the key file"
@@ -71,10 +69,14 @@ def _run(config: SftpConfig, work: Any) -> Any:
         # a server that has none of the pinned key types may hang up before the client reads why
         # (then the key exchange's failure arrives as a lost connection): ask which keys it has
         if isinstance(error, asyncssh.ConnectionLost) and asyncio.run(_presents_no_pinned_key(config)):
-            raise SourceUnavailable(
-                "host_key_refused", f"{where} did not present one of its pinned host_keys: refused"
-            ) from None
+            raise _host_key_refused(where) from None
         raise SourceUnavailable("sftp_unavailable", f"{where} failed: {type(error).__name__}") from None
+
+
+def _host_key_refused(where: str) -> SourceUnavailable:
+    return SourceUnavailable(
+        "host_key_refused", f"{where} did not present one of its pinned host_keys: refused"
+    )
 
 
 async def _presents_no_pinned_key(config: SftpConfig) -> bool:
