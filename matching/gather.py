@@ -41,10 +41,7 @@ WITH c AS (
   SELECT c.id, {_SIS_COLUMNS} FROM c JOIN students s
     ON s.district_id = :d AND s.origin = 'sis' AND s.status = 'active' AND s.other_id = c.other_id
 )
-SELECT c.id AS c_id, c.ssid AS c_ssid, c.other_id AS c_other_id, c.first_name AS c_first,
-       c.middle_name AS c_middle, c.last_name AS c_last, c.birth_date AS c_birth, c.grade AS c_grade,
-       c.school_id AS c_school, h.id, h.ssid, h.other_id, h.first_name, h.middle_name, h.last_name,
-       h.birth_date, h.grade, h.school_id
+SELECT {", ".join(f"c.{column}" for column in COLUMNS)}, {", ".join(f"h.{column}" for column in COLUMNS)}
 FROM c LEFT JOIN hits h ON h.created_id = c.id
 """
 
@@ -105,9 +102,13 @@ class Gathered:
     frequencies: NameFrequencies = NO_FREQUENCIES
 
 
-def _candidate(district_id: str, row: Sequence[Any]) -> SisCandidate:
-    """The SIS record of a row that begins with the created record's id."""
-    return SisCandidate.from_columns(district_id, row[1 : 1 + _WIDTH])
+def _add_found(district_id: str, rows: Sequence[Any], candidates: dict[int, list[SisCandidate]]) -> None:
+    """Rows of a created record's id then an SIS record's columns: each SIS record becomes a candidate
+    of that created record, unless it already is one (found by the other id, or by another name pair)."""
+    for row in rows:
+        found = candidates[row[0]]
+        if all(c.id != row[1] for c in found):
+            found.append(SisCandidate.from_columns(district_id, row[1 : 1 + _WIDTH]))
 
 
 def gather(session: Session, district_id: str, created_ids: Sequence[int] | None = None) -> Gathered:
@@ -145,10 +146,8 @@ def _add_typo_neighbours(
     if not typed:
         return
     params = {"d": district_id, "created": [i for i, _ in typed], "ssids": [s for _, s in typed]}
-    for row in session.execute(text(_TYPOS), params).all():
-        found = candidates[row[0]]
-        if all(c.id != row[1] for c in found):  # a record the Other ID already found is not a second one
-            found.append(_candidate(district_id, row))
+    # a record the Other ID already found is not a second one
+    _add_found(district_id, session.execute(text(_TYPOS), params).all(), candidates)
 
 
 def _name_pairs(record: CreatedRecord, directory: NameDirectory) -> set[tuple[str, str]]:
@@ -184,10 +183,7 @@ def _add_name_neighbours(
         return
     created, lasts, firsts = (list(column) for column in zip(*rows, strict=True))
     params = {"d": district_id, "created": created, "lasts": lasts, "firsts": firsts}
-    for row in session.execute(text(_BY_NAME), params).all():
-        found = candidates[row[0]]
-        if all(c.id != row[1] for c in found):
-            found.append(_candidate(district_id, row))
+    _add_found(district_id, session.execute(text(_BY_NAME), params).all(), candidates)
 
 
 def _dismissed(
