@@ -263,9 +263,9 @@ ORDER BY random() LIMIT :n
 SURNAME_BANDS = ((150, "surname on <= 150 records"), (5000, "on 151-5,000"), (None, "on > 5,000"))
 
 
-def _unrelated_given(first: str, firsts: list[str], rng: random.Random) -> str:
+def _unrelated_given(first: str, firsts: list[str], rng: random.Random, namer: NickNamer) -> str:
     """A given name sharing nothing with `first`: another initial, over two edits, no nickname."""
-    namer, mine = NickNamer(), first.lower()
+    mine = first.lower()
     related = namer.nicknames_of(mine) | namer.canonicals_of(mine)
     while True:
         other = rng.choice(firsts)
@@ -278,13 +278,13 @@ def print_one_name(engine: Engine, sample: int) -> None:
     """Found by the family name alone: each sampled SIS child typed with an unrelated given name and
     its birth date, searched in one transaction that is rolled back."""
     firsts, _ = roster_names()
-    rng = random.Random(11)
+    rng, namer = random.Random(11), NickNamer()
     tallies = {band: [0, 0, 0, 0] for _, band in SURNAME_BANDS}  # n, first, top 5, none
     with Session(engine) as session:
         picked = session.execute(text(ONE_NAME_SAMPLE), {"d": DISTRICT, "n": sample}).all()
         typed = [
             {"district_id": DISTRICT, "origin": "created", "status": "active", "last_name": r.last_name,
-             "first_name": _unrelated_given(r.first_name, firsts, rng), "birth_date": r.birth_date}
+             "first_name": _unrelated_given(r.first_name, firsts, rng, namer), "birth_date": r.birth_date}
             for r in picked
         ]  # fmt: skip
         ids = session.scalars(

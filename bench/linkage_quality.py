@@ -514,9 +514,6 @@ def run_pass(engine: Engine, scenario: Scenario, created_ids: dict[str, int]) ->
     return {key: outcomes[cid] for key, cid in created_ids.items()}
 
 
-ONE_NAME = ("family name alone", "given name alone")
-
-
 def _unlike(name: str, pool: list[str], rng: random.Random, given: bool) -> str:
     """Another name of the scenario that is no nickname, slip or same-initial spelling of `name`."""
     mine = _key(name)
@@ -556,13 +553,7 @@ def one_name_search(
         for (group, s, _, _), created_id in zip(rows, returned, strict=True):
             listed = [r.sis_record_id for r in rank_candidates(session, scenario.district, created_id, 20)]
             right = sis_ids[s.key]
-            position = listed.index(right) + 1 if right in listed else None
-            tally.add(group, "n")
-            if position is None:
-                tally.add(group, "none")
-            else:
-                tally.add(group, "top1", position == 1)
-                tally.add(group, "top5", position <= 5)
+            tally.add_place(group, listed.index(right) + 1 if right in listed else None)
         session.rollback()
     return tally
 
@@ -582,6 +573,15 @@ class Tally:
 
     def groups(self) -> list[str]:
         return sorted({g for g, _ in self.rows})
+
+    def add_place(self, group: str, position: int | None) -> None:
+        """One search: where the right record was listed (1-based), None when it was not."""
+        self.add(group, "n")
+        if position is None:
+            self.add(group, "none")
+        else:
+            self.add(group, "top1", position == 1)
+            self.add(group, "top5", position <= 5)
 
 
 def tally_pass(scenario: Scenario, sis_ids: dict[str, int], outcomes: dict[str, Outcome]) -> Tally:
@@ -619,12 +619,7 @@ def tally_search(scenario: Scenario, found: dict[str, Searched]) -> Tally:
             "recognisable" if classes[key] in RECOGNISABLE else "not recognisable",
         )
         for g in groups if searched.sampled else ():
-            tally.add(g, "n")
-            if searched.position is None:
-                tally.add(g, "none")
-            else:
-                tally.add(g, "top1", searched.position == 1)
-                tally.add(g, "top5", searched.position <= 5)
+            tally.add_place(g, searched.position)
         if searched.tie_broken is not None:
             tally.add("namesakes, birth date typed", "n")
             tally.add("namesakes, birth date typed", "broken", searched.tie_broken)
