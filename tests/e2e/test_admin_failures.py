@@ -30,6 +30,17 @@ def log_lines(path: Path) -> list[dict[str, object]]:
     return [json.loads(line) for line in path.read_text().splitlines() if line.startswith("{")]
 
 
+def route_lines(path: Path, route: str, answered: int) -> list[dict[str, object]]:
+    """The log's lines for `route` once `answered` requests of it are logged: the server writes a
+    request's `admin_request` line after its answer has gone out, so the test can read first."""
+
+    def lines() -> list[dict[str, object]]:
+        return [line for line in log_lines(path) if line.get("route") == route]
+
+    wait_for(lambda: sum(line["event"] == "admin_request" for line in lines()) >= answered, 10)
+    return lines()
+
+
 def kill_the_request_waiting_on(watcher: Connection, table: str) -> None:
     """Once a server connection waits on the locked `table`, terminate its backend (the watcher
     is a connection of its own: activity read inside the locking transaction would not change)."""
@@ -94,7 +105,7 @@ def test_a_database_connection_killed_mid_request_answers_a_full_500(
     assert answer.headers["cache-control"] == "no-store"
     assert answer.headers["x-frame-options"] == "DENY"
     assert httpx.get(f"{base}/api/unlinked", headers=auth).status_code == 200  # the next one is served
-    lines = [line for line in log_lines(log_path) if line.get("route") == "/api/unlinked"]
+    lines = route_lines(log_path, "/api/unlinked", answered=2)
     assert [(line["event"], line.get("status")) for line in lines] == [
         ("admin_request_failed", None),
         ("admin_request", 500),
@@ -119,16 +130,8 @@ def test_a_page_whose_query_is_killed_shows_the_error_page_with_the_staff_member
     assert "Something went wrong" in page.text
     assert "Rita Registrar" in page.text and 'href="/selector"' in page.text
     assert page.headers["cache-control"] == "no-store"
-
-    def statuses() -> list[object]:
-        lines = log_lines(log_path)
-        return [
-            line["status"] for line in lines if line["event"] == "admin_request" and line["route"] == "/link"
-        ]
-
-    # the server writes the request's line once the answer has gone out: the page can come first
-    wait_for(lambda: bool(statuses()), 10)
-    assert statuses() == [500]
+    lines = route_lines(log_path, "/link", answered=1)
+    assert [line["status"] for line in lines if line["event"] == "admin_request"] == [500]
 
 
 def test_two_web_processes_share_one_sign_in_limit_through_redis(
