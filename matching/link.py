@@ -171,10 +171,24 @@ def ids_contradict(method: LinkMethod, created: Any, sis: Any) -> bool:
 
 _PAIRS = "unnest(CAST(:created AS bigint[]), CAST(:sis AS bigint[])) AS m(created_id, sis_id)"
 
-_STATEMENTS = (
-    # every plan of the created record follows it (the trigger marks the SIS record as used)
+# the SIS records about to receive a plan, marked as used in one statement: the learning-plan
+# trigger, which marks each moved plan's record one row at a time, then finds the mark already
+# there and writes nothing (45,000 plans at a million records: moving them with the trigger's
+# updates 3.3-3.5 s; this statement 1.9 s and the move 0.7 s; alternated in one kept database)
+_MARK_USED = (
+    "UPDATE students s SET had_learning_plan = true FROM (SELECT DISTINCT m.sis_id FROM "
+    + _PAIRS
+    + " JOIN learning_plans lp ON lp.district_id = :d AND lp.student_id = m.created_id) AS used"
+    " WHERE s.district_id = :d AND s.id = used.sis_id AND NOT s.had_learning_plan"
+)
+
+# every plan of the created record follows it
+_MOVE_PLANS = (
     "UPDATE learning_plans lp SET student_id = m.sis_id FROM " + _PAIRS + " WHERE lp.district_id = :d"
-    " AND lp.student_id = m.created_id RETURNING m.created_id",
+    " AND lp.student_id = m.created_id RETURNING m.created_id"
+)
+
+_RETIRE = (
     "UPDATE students s SET status = 'merged', merged_into_id = m.sis_id, merged_at = now() FROM "
     + _PAIRS
     + " WHERE s.district_id = :d AND s.id = m.created_id",
@@ -222,8 +236,9 @@ def _apply(
         "created": [r.created_record_id for r in requests],
         "sis": [r.sis_record_id for r in requests],
     }
-    moved = Counter(row[0] for row in session.execute(text(_STATEMENTS[0]), pairs))
-    for statement in _STATEMENTS[1:]:
+    session.execute(text(_MARK_USED), pairs)
+    moved = Counter(row[0] for row in session.execute(text(_MOVE_PLANS), pairs))
+    for statement in _RETIRE:
         session.execute(text(statement), pairs)
     rows = session.execute(
         text(_AUDIT),

@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from matching.link import LinkOutcome, link_created_record
+from matching.link import LinkOutcome, LinkRequest, link_created_record, link_created_records
 from matching.refusals import Refusal, RefusalCode
 from models import (
     AuditEntry,
@@ -63,6 +63,26 @@ def test_a_link_moves_every_plan_retires_the_record_and_audits_it(db_session: Se
     event = db_session.scalars(select(OutboxEvent)).one()
     assert event.topic == "record_linked"
     assert event.payload == {"created_record_id": record.id, "sis_record_id": target.id, "audit_id": audit.id}
+
+
+def test_only_a_sis_record_that_receives_a_plan_is_marked_as_having_had_one(db_session: Session) -> None:
+    """Linked in one go, the SIS record a plan moved to can no longer be taken for a record never
+    used for a plan; the one whose created record had no plan stays unmarked."""
+    d = district(db_session)
+    with_plan = created(db_session, d, "Ana", "Reyes", ssid="0123456789")
+    without = created(db_session, d, "Luis", "Ortiz", ssid="0123456790")
+    targets = [
+        sis(db_session, d, "Ana", "Reyes", ssid="0123456789"),
+        sis(db_session, d, "Luis", "Ortiz", ssid="0123456790"),
+    ]
+    plan(db_session, with_plan)
+    requests = [
+        LinkRequest(r.id, t.id, LinkMethod.SSID) for r, t in zip((with_plan, without), targets, strict=True)
+    ]
+    results = link_created_records(db_session, district_id="17001", requests=requests)
+    assert [results[r.id].plans_moved for r in (with_plan, without)] == [1, 0]  # type: ignore[union-attr]
+    db_session.expire_all()
+    assert [db_session.get(Student, t.id).had_learning_plan for t in targets] == [True, False]  # type: ignore[union-attr]
 
 
 def test_linking_the_same_pair_twice_changes_nothing_the_second_time(db_session: Session) -> None:
