@@ -27,22 +27,24 @@ from matching.name_directory import NameDirectory, name_directory
 _SIS_COLUMNS = ", ".join(f"s.{column}" for column in COLUMNS)
 _WIDTH = len(COLUMNS)
 
-# the SIS records come with their columns straight from the id joins (joining back on their id
-# would read the whole district's table a third time)
+# the SIS records come with their columns straight from the id look-ups (joining back on their id
+# would read the whole district's table a third time). Each created record looks its ids up in the
+# indexes: as hash joins, Postgres read and hashed the district's whole table once per id, twice
+# a million rows for 100,000 created records (1.1 s, now 0.65 s) and for a nightly handful alike
 _GATHER = f"""
 WITH c AS (
   SELECT {", ".join(COLUMNS)} FROM students
   WHERE district_id = :d AND origin = 'created' AND status = 'active' {{only}}
-), hits AS (
-  SELECT c.id AS created_id, {_SIS_COLUMNS} FROM c JOIN students s
-    ON s.district_id = :d AND s.origin = 'sis' AND s.status = 'active'
-    AND s.ssid IS NOT NULL AND s.ssid = c.ssid
-  UNION
-  SELECT c.id, {_SIS_COLUMNS} FROM c JOIN students s
-    ON s.district_id = :d AND s.origin = 'sis' AND s.status = 'active' AND s.other_id = c.other_id
 )
 SELECT {", ".join(f"c.{column}" for column in COLUMNS)}, {", ".join(f"h.{column}" for column in COLUMNS)}
-FROM c LEFT JOIN hits h ON h.created_id = c.id
+FROM c LEFT JOIN LATERAL (
+  SELECT {_SIS_COLUMNS} FROM students s
+  WHERE s.district_id = :d AND s.origin = 'sis' AND s.status = 'active' AND s.ssid IS NOT NULL
+    AND s.ssid = c.ssid
+  UNION
+  SELECT {_SIS_COLUMNS} FROM students s
+  WHERE s.district_id = :d AND s.origin = 'sis' AND s.status = 'active' AND s.other_id = c.other_id
+) AS h ON true
 """
 
 # the SQL twin of matching.core.typos.ssid_typo_variants (a test holds them equal): every id one
