@@ -23,7 +23,6 @@ import zipfile
 from array import array
 from collections import Counter
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -32,6 +31,7 @@ from urllib.parse import quote
 
 import structlog
 
+from config.collector import collector_paused
 from config.settings import SourceConfig
 from config.sources import OneRosterApiConfig
 from worker.sources.errors import SourceUnavailable
@@ -117,22 +117,6 @@ def read_api_source(source: SourceConfig, plan: ReadPlan, folder: Path) -> ApiDe
     raise AssertionError("unreachable")
 
 
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Pages are trees of short-lived dicts with no cycles: Python's cycle collector, walking millions
-    of them as they come and go, would cost about as much as parsing them. It is paused for the read,
-    with what the process held before frozen out of its sight, and run every few pages instead."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    gc.freeze()
-    try:
-        yield
-    finally:
-        gc.unfreeze()
-        if was_enabled:
-            gc.enable()
-
-
 def _collected(pages: Iterator[Page]) -> Iterator[Page]:
     """PAGES, with the cycle collector run now and then (the HTTP responses do form cycles)."""
     for number, page in enumerate(pages, 1):
@@ -154,7 +138,10 @@ def _read_once(
     path = folder / f"api-{uuid.uuid4().hex}.zip"
     bundle = BundleWriter(path)
     try:
-        with ApiSession(config) as http, _collector_paused():
+        # pages are trees of short-lived dicts with no cycles: the cycle collector, walking millions
+        # of them as they come and go, would cost about as much as parsing them; it is paused for
+        # the read and run every few pages instead (_collected)
+        with ApiSession(config) as http, collector_paused():
             _write_bundle(bundle, http, source, config, read)
             requests = {"requests": http.requests, "retries": http.retries, "tokens": http.tokens_fetched}
         checksum = bundle.close()
