@@ -19,12 +19,12 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from matching.core.evidence import NO_FREQUENCIES, NameFrequencies
-from matching.core.records import COLUMNS, CreatedRecord, SisCandidate
+from matching.core.records import COLUMNS, CreatedRecord, SisCandidate, select_list
 from matching.core.search_keys import name_key
 from matching.name_directory import NameDirectory, name_directory
 
 # every statement below gives a record's columns in COLUMNS order, read by position
-_SIS_COLUMNS = ", ".join(f"s.{column}" for column in COLUMNS)
+_SIS_COLUMNS = select_list("s")
 _WIDTH = len(COLUMNS)
 
 # the SIS records come with their columns straight from the id look-ups (joining back on their id
@@ -36,7 +36,7 @@ WITH c AS (
   SELECT {", ".join(COLUMNS)} FROM students
   WHERE district_id = :d AND origin = 'created' AND status = 'active' {{only}}
 )
-SELECT {", ".join(f"c.{column}" for column in COLUMNS)}, {", ".join(f"h.{column}" for column in COLUMNS)}
+SELECT {select_list("c")}, {select_list("h")}
 FROM c LEFT JOIN LATERAL (
   SELECT {_SIS_COLUMNS} FROM students s
   WHERE s.district_id = :d AND s.origin = 'sis' AND s.status = 'active' AND s.ssid IS NOT NULL

@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session
 
 from matching.core.names import PARTICLES, relatives, tokens
 from matching.core.ranking import rank
-from matching.core.records import COLUMNS, CreatedRecord, PersonName, SisCandidate
+from matching.core.records import CreatedRecord, PersonName, SisCandidate, select_list
 from matching.core.search_keys import name_key
 from matching.name_directory import SEEN_COLUMNS, NameDirectory, name_directory, seen_of
 
@@ -42,7 +42,7 @@ ONE_NAME_WITH_BIRTH_ROWS = 5000  # ... or, filtered by the typed birth date, thi
 GIVEN_ALONE_DISTRICT = 20_000  # a given name alone is looked for in districts of at most this many records
 
 _SELECT = f"""
-SELECT {", ".join(f"s.{column}" for column in COLUMNS)}
+SELECT {select_list("s")}
 FROM students s
 WHERE s.district_id = :d AND s.origin = 'sis' AND s.status = 'active' AND ({{blocks}})
 LIMIT :cap

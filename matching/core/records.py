@@ -12,6 +12,11 @@ COLUMNS = (
 )  # fmt: skip
 
 
+def select_list(alias: str) -> str:
+    """COLUMNS as a statement's select list, each taken from the table or subquery `alias`."""
+    return ", ".join(f"{alias}.{column}" for column in COLUMNS)
+
+
 @dataclass(frozen=True)
 class PersonName:
     """A name as typed: given, middle (optional) and family name."""
