@@ -105,9 +105,14 @@ def open_page(site: Site, size: str, who: str = "registrar", **options: object) 
 
 
 def check(site: Site, page: Page, state: str) -> None:
-    """Every page state: no horizontal scrolling, and no axe-core violation of any impact."""
+    """Every page state: no horizontal scrolling, and no axe-core violation of any impact.
+
+    Measured once the page has loaded: a state reached by a click can show its rows before the
+    stylesheet has arrived, and the unstyled table is wider than a phone."""
+    page.wait_for_load_state("load")
     width = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
-    assert width[0] <= width[1], f"{state}: the page scrolls sideways ({width[0]} > {width[1]} px)"
+    scrolls = f"{state}: the page scrolls sideways ({width[0]} > {width[1]} px)"
+    assert width[0] <= width[1], f"{scrolls}: {wider(page)}"
     page.add_script_tag(path=str(AXE))
     violations = page.evaluate(
         """async () => (await axe.run(document, {resultTypes: ["violations"]})).violations.map(
@@ -119,6 +124,20 @@ def check(site: Site, page: Page, state: str) -> None:
     if SHOTS:
         SHOTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(SHOTS / f"{state}-{viewport.get('width')}.png"), full_page=True)
+
+
+def wider(page: Page) -> list[str]:
+    """The innermost elements reaching past the window's right edge: what makes a page scroll sideways."""
+    return page.evaluate(
+        """() => {
+             const past = e => e.getBoundingClientRect().right > window.innerWidth + 0.5;
+             return [...document.querySelectorAll("body *")]
+               .filter(e => past(e) && ![...e.children].some(past))
+               .slice(0, 5)
+               .map(e => `${e.tagName.toLowerCase()}${[...e.classList].map(c => "." + c).join("")}`
+                         + ` to ${Math.round(e.getBoundingClientRect().right)} px`);
+           }"""
+    )
 
 
 def no_names_in_urls(page: Page, *private: str) -> None:
