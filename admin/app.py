@@ -43,6 +43,10 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "no-referrer",
     "Content-Security-Policy": "default-src 'self'; frame-ancestors 'none'; form-action 'self'",
 }
+# the stylesheet and script carry no student data: a browser keeps them and asks again each time
+# (a 304 by their ETag when unchanged), so a page is not held up fetching them anew
+STATIC_PREFIX = "/static/"
+STATIC_CACHE = "no-cache"
 # with Secure cookies the service is reached over HTTPS only, and browsers are told to keep to it
 HSTS = {"Strict-Transport-Security": "max-age=31536000"}
 HTTP_CODES = {
@@ -127,7 +131,11 @@ class RequestContext:
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                MutableHeaders(scope=message).update(security_headers())
+                headers = MutableHeaders(scope=message)
+                headers.update(security_headers())
+                if scope["path"].startswith(STATIC_PREFIX) and message["status"] in (200, 304):
+                    headers["Cache-Control"] = STATIC_CACHE
+                    del headers["Pragma"]
                 answered.update(status=message["status"], ms=(time.perf_counter() - started) * 1000)
             await send(message)
 

@@ -114,6 +114,21 @@ def test_no_hsts_when_cookies_are_not_secure(browser: TestClient, limits: pytest
     assert answer.headers["cache-control"] == "no-store"
 
 
+def test_the_stylesheet_is_kept_and_asked_for_again_while_every_page_stays_unstored(
+    browser: TestClient, world: World
+) -> None:
+    sheet = browser.get("/static/admin.css")
+    assert sheet.status_code == 200
+    assert sheet.headers["cache-control"] == "no-cache"
+    assert "pragma" not in sheet.headers
+    assert sheet.headers["x-content-type-options"] == "nosniff"
+    again = browser.get("/static/admin.css", headers={"If-None-Match": sheet.headers["etag"]})
+    assert (again.status_code, again.content, again.headers["cache-control"]) == (304, b"", "no-cache")
+    missing = browser.get("/static/nowhere.css")
+    assert (missing.status_code, missing.headers["cache-control"]) == (404, "no-store")
+    assert browser.get("/login").headers["cache-control"] == "no-store"
+
+
 def test_wrong_token_sign_ins_are_answered_429_once_the_address_spent_its_limit(
     browser: TestClient, redis_client: redis.Redis
 ) -> None:
