@@ -438,6 +438,7 @@ def test_each_hold_reason_is_fixed_where_it_is_shown(site: Site, size: str) -> N
     page.get_by_role("link", name=f"Link to Pia {cases.surname}…").click()
     check(site, page, "link-confirm")
     page.get_by_role("button", name="Yes, link permanently").click()
+    expect(page.get_by_role("status")).to_contain_text(f"Pia {cases.surname} is now linked")
     assert merged_into(site.engine, cases.held_shared) == cases.shared_child
 
     # a possible match: not this student, and it is not suggested again
