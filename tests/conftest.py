@@ -31,6 +31,7 @@ from config.settings import get_settings
 from models import Base
 from models.db import dispose_engines, get_engine
 from models.migrate import upgrade
+from tests.worker_harness import celery_pointed_at
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
@@ -180,12 +181,17 @@ def truncate_all(engine: Engine) -> None:
 @pytest.fixture(scope="session", autouse=True)
 def redis_url() -> Iterator[str]:
     """This pytest process's Redis database (1-14, never real use's 0 nor the demo's 15;
-    ALE_TEST_REDIS_DB overrides), its server started if it is the embedded one."""
+    ALE_TEST_REDIS_DB overrides), its server started if it is the embedded one.
+
+    The Celery app is pointed there too: collection can have read its configuration already, from
+    the REDIS_URL the suite was started with (pytest looks at every name a test module imports,
+    and looking at a task binds it to the app)."""
     url = with_redis_db(_server_redis_url(), _test_redis_db())
     previous = os.environ.get("REDIS_URL")
     os.environ["REDIS_URL"] = url
     _clear_app_caches()
-    yield url
+    with celery_pointed_at(url):
+        yield url
     if previous is None:
         os.environ.pop("REDIS_URL", None)
     else:

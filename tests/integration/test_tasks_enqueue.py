@@ -13,11 +13,23 @@ from config.settings import get_settings
 from models import Batch, District, LinkAudit, Student
 from models.db import transaction
 from tests.worker_harness import celery_pointed_at, queued_task_names
+from worker.enqueue import enqueue_match_district
 from worker.tasks import (
     match_district_task,
     nightly_rematch_task,
     pull_all_sources_task,
 )
+
+
+def test_what_a_test_queues_unpointed_lands_in_its_own_redis_database(
+    engine: Engine, redis_url: str, redis_client: redis.Redis
+) -> None:
+    """Never in the database a real worker reads: the session points this process's Celery app at
+    its own database, though collecting this module (it imports tasks) has bound the app's
+    configuration to the REDIS_URL the suite was started with."""
+    assert enqueue_match_district("38001") is not None
+    assert queued_task_names(redis_url) == ["ale_sync.match_district"]
+    assert redis_client.exists("ale_sync:pending:match:38001")
 
 
 @pytest.fixture
