@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -49,11 +51,16 @@ def worker_env(database_url: str, own_redis: OwnRedis, inbox: Path, worker_distr
 
 @pytest.fixture
 def workers(tmp_path: Path, worker_env: dict[str, str], committed_engine: Engine) -> Iterator[StartWorker]:
-    """Start real `celery worker` processes (beat embedded if asked), killed after the test."""
+    """Start real `celery worker` processes (beat embedded if asked), killed after the test.
+
+    Their temporary files go to a folder of their own, removed after them: a killed pool leaves
+    its temporary folders behind. (A short path under the system's: it may hold sockets.)"""
     started: list[WorkerProcess] = []
+    scratch = Path(tempfile.mkdtemp(prefix="ale-sync-worker-"))
 
     def start(beat: bool = False, **settings: str) -> WorkerProcess:
-        worker = start_worker({**worker_env, **settings}, tmp_path / f"worker-{len(started)}.log", beat=beat)
+        env = {**worker_env, "TMPDIR": str(scratch), **settings}
+        worker = start_worker(env, tmp_path / f"worker-{len(started)}.log", beat=beat)
         started.append(worker)
         wait_until_ready(worker)
         return worker
@@ -61,3 +68,4 @@ def workers(tmp_path: Path, worker_env: dict[str, str], committed_engine: Engine
     yield start
     for worker in started:
         worker.kill()
+    shutil.rmtree(scratch, ignore_errors=True)

@@ -17,7 +17,8 @@ from models import LearningPlan, Origin, Student
 from tests.admin_support import World, add_student, build_world, running_admin
 
 CHROMIUM = Path("/usr/bin/chromium")
-SHOTS = Path(os.environ.get("ALE_SCREENSHOTS", "/tmp/ale-sync-screenshots"))
+# set ALE_SCREENSHOTS to a folder to keep a screenshot of each step there
+SHOTS = Path(os.environ["ALE_SCREENSHOTS"]) if os.environ.get("ALE_SCREENSHOTS") else None
 
 pytestmark = [
     pytest.mark.browser,
@@ -25,6 +26,12 @@ pytestmark = [
         not CHROMIUM.exists(), reason="Debian's chromium is not at /usr/bin/chromium (.ci/run installs it)"
     ),
 ]
+
+
+def shot(page: Page, name: str) -> None:
+    if SHOTS:
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SHOTS / name), full_page=True)
 
 
 @pytest.fixture
@@ -57,7 +64,6 @@ def page(base_url: str) -> Iterator[Page]:
 def test_a_registrar_creates_plans_and_links_a_student_by_name(
     page: Page, world: World, committed_engine: Engine
 ) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
     sis_id = add_student(
         committed_engine,
         sis_source_id="stu-1",
@@ -87,7 +93,7 @@ def test_a_registrar_creates_plans_and_links_a_student_by_name(
     expect(page.get_by_role("alert")).to_contain_text("already exists in your district")  # the SIS Ava Nguyen
     page.get_by_role("button", name="Create anyway: it is a different student").click()
     expect(page.get_by_role("status")).to_contain_text("Ava Nguyen was saved")
-    page.screenshot(path=str(SHOTS / "1-create.png"), full_page=True)
+    shot(page, "1-create.png")
 
     # Student Selector: find the created record and initiate its plan
     page.get_by_role("link", name="Student Selector").click()
@@ -98,7 +104,7 @@ def test_a_registrar_creates_plans_and_links_a_student_by_name(
     created_row.get_by_role("link", name="Initiate Learning Plan").click()
     page.get_by_role("button", name=re.compile("Yes, start the")).click()
     expect(page.get_by_role("status")).to_contain_text("was started")
-    page.screenshot(path=str(SHOTS / "2-selector.png"), full_page=True)
+    shot(page, "2-selector.png")
 
     # Link Student to ALE: the row, its action menu opened from the keyboard, search by name
     page.get_by_role("link", name="Link Student to ALE").click()
@@ -108,7 +114,7 @@ def test_a_registrar_creates_plans_and_links_a_student_by_name(
     row.get_by_text("More").focus()
     page.keyboard.press("Enter")
     expect(row.get_by_role("link", name="Enter SSID")).to_be_focused()
-    page.screenshot(path=str(SHOTS / "3-link-table.png"), full_page=True)
+    shot(page, "3-link-table.png")
     page.keyboard.press("Escape")
     row.get_by_role("link", name="Search by name for Ava Nguyen").click()
 
@@ -117,16 +123,16 @@ def test_a_registrar_creates_plans_and_links_a_student_by_name(
     expect(candidate).to_contain_text("Maple Elementary")
     # each field against the created record: names, birth date, grade and school all equal
     expect(candidate.locator(".tag.agree.equal")).to_have_count(5)
-    page.screenshot(path=str(SHOTS / "4-search.png"), full_page=True)
+    shot(page, "4-search.png")
     candidate.get_by_role("link", name=re.compile("Link to Ava Nguyen")).click()
 
     # the confirmation before the permanent merge
     expect(page.get_by_role("heading", name="Link these records permanently?")).to_be_visible()
-    page.screenshot(path=str(SHOTS / "5-confirm.png"), full_page=True)
+    shot(page, "5-confirm.png")
     page.get_by_role("button", name="Yes, link permanently").click()
     expect(page.get_by_role("status")).to_contain_text("merged for good")
     expect(page.get_by_text("Nothing needs a person")).to_be_visible()
-    page.screenshot(path=str(SHOTS / "6-linked.png"), full_page=True)
+    shot(page, "6-linked.png")
 
     # the plan now belongs to the SIS student, and the selector shows only the SIS record
     with Session(committed_engine) as session:
