@@ -209,6 +209,12 @@ def redis_client(redis_url: str) -> Iterator[redis.Redis]:
 
 
 @pytest.fixture
+def broker(redis_url: str, redis_client: redis.Redis) -> str:
+    """The Redis database this process's Celery app queues into (see `redis_url`), emptied."""
+    return redis_url
+
+
+@pytest.fixture
 def shared_data() -> Path:
     """../shared/data, beside the project; tests that need it skip cleanly when it is absent."""
     folder = SHARED / "data"

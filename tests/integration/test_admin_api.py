@@ -14,7 +14,7 @@ from matching.core.vocabulary import Topic
 from models import AuditAction, AuditEntry, LearningPlan, OutboxEvent, Student
 from models.db import get_engine
 from tests.admin_support import ELSEWHERE, TestClient, World, add_plan, add_student
-from tests.worker_harness import celery_pointed_at, queued_task_names
+from tests.worker_harness import queued_task_names
 
 
 def audit_actions(engine: Engine, student_id: int) -> list[str]:
@@ -156,14 +156,13 @@ def test_a_student_linked_on_save_has_its_event_published_right_after_the_answer
     client: TestClient, world: World, redis_url: str, redis_client: object
 ) -> None:
     add_student(_engine(), sis_source_id="s-1", first_name="Noah", last_name="Okafor", ssid="5512345678")
-    with celery_pointed_at(redis_url):
-        answer = client.post(
-            "/api/students",
-            json={"first_name": "Noah", "last_name": "Okafor", "ssid": "5512345678"},
-            headers=world.auth("registrar"),
-        )
-        assert (answer.status_code, answer.json()["match"]) == (201, "linked")
-        assert queued_task_names(redis_url) == []  # matched in the request: no second match queued
+    answer = client.post(
+        "/api/students",
+        json={"first_name": "Noah", "last_name": "Okafor", "ssid": "5512345678"},
+        headers=world.auth("registrar"),
+    )
+    assert (answer.status_code, answer.json()["match"]) == (201, "linked")
+    assert queued_task_names(redis_url) == []  # matched in the request: no second match queued
     with Session(_engine()) as session:
         events = session.execute(select(OutboxEvent.topic, OutboxEvent.published_at)).all()
     assert [(topic, published is not None) for topic, published in events] == [(Topic.RECORD_LINKED, True)]

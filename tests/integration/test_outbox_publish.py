@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import redis
 from sqlalchemy import Engine, func, select, text, update
 
 from matching.core.vocabulary import Topic
@@ -19,12 +17,6 @@ from worker.outbox import SWEEP_MIN_AGE_SECONDS, publish_pending
 from worker.single_flight import release_pending
 
 DISTRICT = "31001"
-
-
-@pytest.fixture
-def broker(redis_url: str, redis_client: redis.Redis) -> Iterator[str]:
-    with celery_pointed_at(redis_url):
-        yield redis_url
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ work before anything a large district has waiting."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -14,7 +13,6 @@ from sqlalchemy import Engine
 from config.settings import SourceConfig
 from models.db import transaction
 from tests.fixtures.rosters.bundles import students, write_oneroster
-from tests.worker_harness import celery_pointed_at
 from worker import routing
 from worker.enqueue import enqueue_ingest, enqueue_match_district, enqueue_pull
 from worker.ingest import ingest_batch
@@ -23,12 +21,6 @@ from worker.schedule import redbeat_redis_url
 
 LARGE, SMALL = "38001", "38002"
 SEP = "\x06\x16"  # kombu's separator between a queue's name and its priority step
-
-
-@pytest.fixture
-def broker(redis_url: str, redis_client: redis.Redis) -> Iterator[str]:
-    with celery_pointed_at(redis_url):
-        yield redis_url
 
 
 def queued(url: str) -> dict[str, list[tuple[str, str]]]:

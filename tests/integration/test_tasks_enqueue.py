@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 
 import pytest
 import redis
@@ -12,7 +11,7 @@ from sqlalchemy import Engine, select
 from config.settings import get_settings
 from models import Batch, District, LinkAudit, Student
 from models.db import transaction
-from tests.worker_harness import celery_pointed_at, queued_task_names
+from tests.worker_harness import queued_task_names
 from worker.enqueue import enqueue_match_district
 from worker.tasks import (
     match_district_task,
@@ -30,12 +29,6 @@ def test_what_a_test_queues_unpointed_lands_in_its_own_redis_database(
     assert enqueue_match_district("38001") is not None
     assert queued_task_names(redis_url) == ["ale_sync.match_district"]
     assert redis_client.exists("ale_sync:pending:match:38001")
-
-
-@pytest.fixture
-def broker(redis_url: str, redis_client: redis.Redis) -> Iterator[str]:
-    with celery_pointed_at(redis_url):
-        yield redis_url
 
 
 def test_the_nightly_rematch_queues_one_match_per_stored_district(

@@ -13,22 +13,19 @@ from sqlalchemy import Engine, func, select, text
 from config.settings import get_settings
 from models import Batch, LinkAudit, OutboxEvent
 from models.db import transaction
-from tests.worker_harness import celery_pointed_at, deliver, save_created_record, sis_rows, source_env
+from tests.worker_harness import deliver, save_created_record, sis_rows, source_env
 from worker.tasks import ingest_batch_task, match_district_task, pull_district_task
 
 DISTRICT = "39001"
 
 
 @pytest.fixture
-def configured(
-    tmp_path: Path, redis_url: str, redis_client: redis.Redis, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[Path]:
+def configured(tmp_path: Path, redis_client: redis.Redis, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     inbox = tmp_path / "inbox"
     inbox.mkdir()
     monkeypatch.setenv("SIS_SOURCES", source_env({DISTRICT: inbox}))
     get_settings.cache_clear()
-    with celery_pointed_at(redis_url):
-        yield inbox
+    yield inbox
     get_settings.cache_clear()
 
 
