@@ -45,7 +45,7 @@ SECURITY_HEADERS = {
 }
 # the stylesheet and script carry no student data: a browser keeps them and asks again each time
 # (a 304 by their ETag when unchanged), so a page is not held up fetching them anew
-STATIC_PREFIX = "/static/"
+STATIC_PATH = "/static"
 STATIC_CACHE = "no-cache"
 # with Secure cookies the service is reached over HTTPS only, and browsers are told to keep to it
 HSTS = {"Strict-Transport-Security": "max-age=31536000"}
@@ -95,7 +95,7 @@ def create_app() -> FastAPI:
     )
     app.include_router(api.router)
     app.include_router(pages.router)
-    app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    app.mount(STATIC_PATH, StaticFiles(directory=HERE / "static"), name="static")
     app.add_api_route("/health", health, methods=["GET"], response_model=HealthOut, tags=["ops"])
     app.add_api_route(
         "/ready",
@@ -133,7 +133,7 @@ class RequestContext:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
                 headers.update(security_headers())
-                if scope["path"].startswith(STATIC_PREFIX) and message["status"] in (200, 304):
+                if scope["path"].startswith(f"{STATIC_PATH}/") and message["status"] in (200, 304):
                     headers["Cache-Control"] = STATIC_CACHE
                     del headers["Pragma"]
                 answered.update(status=message["status"], ms=(time.perf_counter() - started) * 1000)
