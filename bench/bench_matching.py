@@ -78,16 +78,20 @@ SEED_SIS_WITHOUT_KEYS = SEED_SIS.replace("{keys}", "").replace("{key_values}", "
 
 # SSIDs spread over the 10-digit space (1e9 + 7919 i), as sparse as real ones, so a typo has few
 # neighbours; kind by n % 20: 8 SSID, 5 Other ID, 4 neither (birth date known), 1 mistyped SSID,
-# 1 another child's SSID, 1 an SSID the SIS does not have yet
+# 1 another child's SSID, 1 an SSID the SIS does not have yet. Each saved a day before the SIS
+# sent its records, as "Create Student for ALE" is meant to be used (so the pass also looks up the
+# typed names of every record whose id hit a record sent later under other names)
 SEED_CREATED = """
-INSERT INTO students (district_id, origin, status, first_name, last_name, ssid, other_id, birth_date)
+INSERT INTO students (district_id, origin, status, first_name, last_name, ssid, other_id, birth_date,
+                      created_at, updated_at)
 SELECT :d, 'created', 'active', s.first_name, s.last_name,
        CASE WHEN g.k < 8 THEN s.ssid
             WHEN g.k = 17 THEN (1000000000 + g.i * 7919 + 1)::text
             WHEN g.k = 18 THEN (1000000000 + (g.i + 1) * 7919)::text
             WHEN g.k = 19 THEN (9000000000 + g.n)::text END,
        CASE WHEN g.k BETWEEN 8 AND 12 THEN s.other_id END,
-       CASE WHEN g.k BETWEEN 13 AND 16 THEN s.birth_date END
+       CASE WHEN g.k BETWEEN 13 AND 16 THEN s.birth_date END,
+       now() - interval '1 day', now() - interval '1 day'
 FROM (SELECT n, n % 20 AS k, 1 + (n * 9) % :sis AS i
       FROM generate_series(1, CAST(:created AS bigint)) AS n) AS g
 JOIN students s ON s.district_id = :d AND s.sis_source_id = 'sis-' || g.i

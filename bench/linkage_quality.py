@@ -18,6 +18,17 @@ carry a birth date (FEBRL's duplicate date with its own typos; for Grand Bend th
 one in seven with a slip). One SIS record in twelve gets a namesake (same names, another birth
 date and ids), so ties between identical names happen.
 
+When each record was typed, against when the SIS first sent the record its id points at: a
+created record is typed before the SIS has its child (what "Create Student for ALE" is for),
+except one in four (`--late`), typed while the SIS already had the child. A wrong id hits a
+child the SIS already had, except for twins and siblings: for half of them (`--together`)
+both children are new, the record is typed before the SIS sends them, and the SIS then sends
+the typed child's record in the same batch as the one whose id was typed. With `--apart`, that
+share of the other twins and siblings is typed before the SIS sends the one whose id was typed,
+and the typed child's record comes in a later batch (after this pass): the case the matcher
+cannot tell from a nickname (docs/matching.md, "When the SIS sent the record"). The pass's
+figures are printed for both times.
+
 The real district pass (`match_district`: gather, decide, apply) runs once over every created
 record, and the real name search (`rank_candidates`) for a sample. Printed, per scenario and
 in total: auto-links right and wrong by id class and by name class, holds by reason,
@@ -48,7 +59,7 @@ import zlib
 from collections import Counter, defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -88,6 +99,11 @@ HIT, HIT_ALIKE = "id hits another child", "id hits another child of a nickname-a
 RIGHT_ID = ("exact SSID", "exact SSID + Other ID", "exact Other ID")
 NAMESAKE_SHARE = 1 / 12
 BIRTH_SHARE = 0.5
+BEFORE, AFTER = "typed before the SIS sent it", "typed after the SIS sent it"
+TOGETHER, APART = (
+    "typed before the SIS sent either, both in one batch",
+    "typed before, the typed one sent later",
+)
 
 
 # --- the bench's own name classes -------------------------------------------------------------
@@ -160,6 +176,25 @@ class CreatedRow:
     ssid: str | None = None
     other_id: str | None = None
     hit: str | None = None  # the other child's SIS record a wrong id points at
+    typed: str = AFTER  # BEFORE or AFTER the SIS sent the record its id points at
+
+    @property
+    def twin_typed_first(self) -> bool:
+        """A twin or sibling typed with the other's id before the SIS sent the other."""
+        return self.hit is not None and self.typed == BEFORE
+
+
+def _share(key: str, salt: str, share: float) -> bool:
+    """True for `share` of the keys, the same on every run, without drawing from the scenario's
+    random numbers (so adding a draw here leaves every other figure as it was)."""
+    return zlib.crc32(f"{salt}:{key}".encode()) % 10_000 < share * 10_000
+
+
+def typed_when(row: CreatedRow, late: float) -> CreatedRow:
+    """A record of the SIS's own child is typed before the SIS sent it, unless late; a wrong id
+    hits a record the SIS already had."""
+    before = row.hit is None and row.truth is not None and not _share(row.key, "late", late)
+    return replace(row, typed=BEFORE if before else AFTER)
 
 
 @dataclass
@@ -236,7 +271,7 @@ def _with_ssids(rows: list[SisRow], rng: random.Random) -> list[SisRow]:
     return [replace(r, ssid=s, other_id=o) for r, s, o in zip(rows, ssids, others, strict=True)]
 
 
-def febrl(number: int, rng: random.Random) -> Scenario:
+def febrl(number: int, rng: random.Random, late: float) -> Scenario:
     frame = getattr(datasets, f"load_febrl{number}")()
     named = frame[frame.given_name.notna() & frame.surname.notna()]
     originals = named[named.index.str.endswith("-org")]
@@ -261,7 +296,7 @@ def febrl(number: int, rng: random.Random) -> Scenario:
             truth,
             name_class(r.given_name, r.surname, own.first, own.last),
         )
-        created.append(give_ids(row, by_key, rng))
+        created.append(typed_when(give_ids(row, by_key, rng), late))
     return Scenario(f"febrl{number}", f"9000{number}", sis, created)
 
 
@@ -293,7 +328,7 @@ def _other_child_class(typed_first: str, sis_first: str) -> str:
     return "other child, nickname-alike" if a == b or _nicknames(a, b) else "other child"
 
 
-def grand_bend(rng: random.Random) -> Scenario:
+def grand_bend(rng: random.Random, late: float, together: float, apart: float) -> Scenario:
     students = load_students()
     sis = [
         SisRow(
@@ -312,6 +347,7 @@ def grand_bend(rng: random.Random) -> Scenario:
     by_name = {(s.first, s.last): s.key for s in sis if not s.key.endswith("namesake")}
     surnames = [s["LastSurname"] for s in students]
     created: list[CreatedRow] = []
+    twins: list[SisRow] = []  # SSIDs from 0000000000 up: no generated SSID starts with 0
     for row in students:
         own = by_key[f"gb-{row['StudentUniqueId']}"]
         for pair in same_child_variants(row, rng.choice(surnames), rng):
@@ -324,18 +360,27 @@ def grand_bend(rng: random.Random) -> Scenario:
                 own.key,
                 name_class(t.first, t.last, own.first, own.last),
             )
-            created.append(give_ids(typed, by_key, rng))
+            created.append(typed_when(give_ids(typed, by_key, rng), late))
         for pair in other_child_pairs(row, students, rng):
             t = pair.typed
             twin = pair.kind.startswith("twin")
             # the typed child: another student of the roster, or a twin or sibling not in the SIS
+            # (or sent by the SIS in the same batch as the child whose id was typed)
             truth = by_name.get((t.first, t.last)) if pair.kind == "another student" else None
             birth = own.birth if twin and rng.random() < BIRTH_SHARE else None
             if truth == own.key:  # two children of one name: not a wrong id
                 continue
+            key = f"{own.key}-{pair.kind}"
+            sibling = pair.kind != "another student"
+            both_new = sibling and _share(key, "together", together)
+            typed_first = both_new or (sibling and _share(key, "apart", apart))
+            if both_new:
+                truth = f"{key}-sis"
+                n = len(twins)
+                twins.append(SisRow(truth, t.first, t.last, own.birth, f"0{n:09d}", f"T{n}"))
             created.append(
                 CreatedRow(
-                    f"{own.key}-{pair.kind}",
+                    key,
                     t.first,
                     t.last,
                     birth,
@@ -345,9 +390,10 @@ def grand_bend(rng: random.Random) -> Scenario:
                     own.ssid,
                     None,
                     own.key,
+                    BEFORE if typed_first else AFTER,
                 )
             )
-    return Scenario("grand bend", "90009", sis, created)
+    return Scenario("grand bend", "90009", sis + twins, created)
 
 
 # --- running the real code ----------------------------------------------------------------------
@@ -377,8 +423,12 @@ def drop(engine: Engine, name: str) -> None:
 
 
 def seed(engine: Engine, scenario: Scenario) -> tuple[dict[str, int], dict[str, int]]:
-    """Insert the scenario's records; the database ids of its SIS and created records by key."""
+    """Insert the scenario's records; the database ids of its SIS and created records by key. The SIS
+    sent all its records at one moment; each created record was saved a day before it or an hour
+    after it (its `typed`)."""
     grades = [str(g) for g in range(13)]
+    sent = datetime.now(UTC) - timedelta(days=1)
+    saved = {BEFORE: sent - timedelta(days=1), AFTER: sent + timedelta(hours=1)}
     with Session(engine) as session, session.begin():
         session.execute(
             text("INSERT INTO districts (id, name) VALUES (:d, :n)"),
@@ -398,6 +448,8 @@ def seed(engine: Engine, scenario: Scenario) -> tuple[dict[str, int], dict[str, 
                 "birth_date": s.birth,
                 "grade": grades[zlib.crc32(s.key.encode()) % 13],
                 "school_id": f"sch-{zlib.crc32(s.key.encode()) % 20}",
+                "created_at": sent,
+                "updated_at": sent,
             }
             for s in scenario.sis
         ]
@@ -415,6 +467,8 @@ def seed(engine: Engine, scenario: Scenario) -> tuple[dict[str, int], dict[str, 
                 "first_name": c.first,
                 "last_name": c.last,
                 "birth_date": c.birth,
+                "created_at": saved[c.typed],
+                "updated_at": saved[c.typed],
             }
             for c in scenario.created
         ]
@@ -447,7 +501,11 @@ def search(
         for s in scenario.sis
         if s.key.endswith("-namesake")
     }
-    pool = [c for c in scenario.created if c.truth is not None and c.name_class != "other child"]
+    pool = [
+        c
+        for c in scenario.created
+        if c.truth is not None and c.name_class != "other child" and not c.twin_typed_first
+    ]
     # a sample, and every record whose child has a namesake and that carries a birth date (the ties)
     namesakes = {s.key.removesuffix("-namesake") for s in scenario.sis if s.key.endswith("-namesake")}
     ties = [c for c in pool if c.birth is not None and c.truth in namesakes]
@@ -592,6 +650,8 @@ def tally_pass(scenario: Scenario, sis_ids: dict[str, int], outcomes: dict[str, 
         groups = [f"id: {row.id_class}", "all"]
         if row.id_class in RIGHT_ID:
             groups.append(f"right id, names {row.name_class}")
+            if row.name_class in RECOGNISABLE:
+                groups.append(f"right id, recognisable, {row.typed}")
         for g in groups:
             tally.add(g, "n")
             if out.linked_to is not None:
@@ -604,9 +664,10 @@ def tally_pass(scenario: Scenario, sis_ids: dict[str, int], outcomes: dict[str, 
                 tally.add(g, f"{kind} {'right' if sid == right else 'wrong'}")
         if row.hit is not None:
             hit = HIT_ALIKE if row.name_class.endswith("nickname-alike") else HIT
-            tally.add(hit, "n")
-            if out.linked_to is not None:
-                tally.add(hit, "linked")
+            cases = [f"{hit}, {TOGETHER if row.truth else APART}"] if row.twin_typed_first else []
+            for group in (hit, *cases):
+                tally.add(group, "n")
+                tally.add(group, "linked", out.linked_to is not None)
     return tally
 
 
@@ -627,29 +688,37 @@ def tally_search(scenario: Scenario, found: dict[str, Searched]) -> Tally:
 
 
 def print_wrong_links(scenario: Scenario, sis_ids: dict[str, int], outcomes: dict[str, Outcome]) -> None:
-    """Each wrong automatic link, typed names beside the linked record's (public bench data only)."""
+    """Each wrong automatic link and wrong suggestion, typed names beside the other record's
+    (public bench data only)."""
     by_id = {sis_ids[s.key]: s for s in scenario.sis}
     for row in scenario.created:
-        linked = outcomes[row.key].linked_to
-        if linked is not None and linked != (sis_ids[row.truth] if row.truth else None):
-            hit = by_id[linked]
-            typed, linked_names = f"{row.first} {row.last}", f"{hit.first} {hit.last}"
-            print(f"  wrong link ({row.id_class}; {row.name_class}): {typed} -> {linked_names}")
+        right = sis_ids[row.truth] if row.truth else None
+        out = outcomes[row.key]
+        wrong = [("link", out.linked_to)] if out.linked_to not in (None, right) else []
+        wrong += [(kind, sid) for sid, kind in out.suggestions if sid != right]
+        for what, sid in wrong:
+            other = by_id[sid]
+            typed, names = f"{row.first} {row.last}", f"{other.first} {other.last}"
+            print(f"  wrong {what} ({row.id_class}; {row.name_class}): {typed} -> {names} ({other.key})")
 
 
 def pct(part: int, whole: int) -> str:
     return f"{part / whole:7.2%}" if whole else "      -"
 
 
+def _is_hit(group: str) -> bool:
+    return group.startswith((HIT, HIT_ALIKE))
+
+
 def print_pass(tally: Tally) -> None:
-    columns = sorted({w for g, w in tally.rows if w != "n" and g not in (HIT, HIT_ALIKE)})
-    print(f"  {'district pass':44} {'n':>6}  " + "  ".join(columns))
+    columns = sorted({w for g, w in tally.rows if w != "n" and not _is_hit(g)})
+    print(f"  {'district pass':52} {'n':>6}  " + "  ".join(columns))
     for group in tally.groups():
-        if group in (HIT, HIT_ALIKE):
+        if _is_hit(group):
             continue
         n = tally.get(group, "n")
         cells = "  ".join(f"{tally.get(group, c):>{len(c)}}" for c in columns)
-        print(f"  {group:44} {n:>6}  {cells}")
+        print(f"  {group:52} {n:>6}  {cells}")
     wrong = tally.get("all", "linked WRONG")
     links = tally.get("all", "linked right") + wrong
     target = [g for g in tally.groups() if g.startswith("right id, names") and g.split()[-1] in RECOGNISABLE]
@@ -665,12 +734,21 @@ def print_pass(tally: Tally) -> None:
         f"  auto-link recall, right id and recognisable names: {pct(linked_target, n_target)}"
         f" ({linked_target} of {n_target}; target >= 99%)"
     )
+    for when in (BEFORE, AFTER):
+        group = f"right id, recognisable, {when}"
+        n, linked = tally.get(group, "n"), tally.get(group, "linked right")
+        print(f"    {when}: {pct(linked, n)} ({linked} of {n})")
     print(f"  ids hitting another child: {hits}, linked {hit_links} (target 0)")
     if alike:
         print(
             f"  ids hitting a child whose given name is a nickname of the typed one: {alike},"
             f" linked {alike_links}"
         )
+    for hit in (HIT, HIT_ALIKE):
+        for case in (TOGETHER, APART):
+            group = f"{hit}, {case}"
+            if tally.get(group, "n"):
+                print(f"    {group}: {tally.get(group, 'n')}, linked {tally.get(group, 'linked')}")
 
 
 def print_search(tally: Tally, times: list[float]) -> None:
@@ -703,9 +781,14 @@ def merge(tallies: list[Tally]) -> Tally:
     return total
 
 
-def scenarios(names: list[str], rng: random.Random) -> Iterator[Scenario]:
+def scenarios(
+    names: list[str], rng: random.Random, late: float, together: float, apart: float
+) -> Iterator[Scenario]:
     for name in names:
-        yield grand_bend(rng) if name == "grand-bend" else febrl(int(name.removeprefix("febrl")), rng)
+        if name == "grand-bend":
+            yield grand_bend(rng, late, together, apart)
+        else:
+            yield febrl(int(name.removeprefix("febrl")), rng, late)
 
 
 def main() -> None:
@@ -718,13 +801,29 @@ def main() -> None:
     parser.add_argument(
         "--one-name", type=int, default=300, help="SIS records per scenario searched for by one name alone"
     )
-    parser.add_argument("--show-wrong", action="store_true", help="list each wrong automatic link's names")
+    parser.add_argument(
+        "--show-wrong", action="store_true", help="list each wrong link's and suggestion's names"
+    )
+    parser.add_argument(
+        "--late", type=float, default=0.25, help="share of records typed while the SIS already had the child"
+    )
+    parser.add_argument(
+        "--together", type=float, default=0.5, help="share of twins and siblings the SIS sends in one batch"
+    )
+    parser.add_argument(
+        "--apart",
+        type=float,
+        default=0.0,
+        help="share of the other twins and siblings typed before the SIS sends either, sent in two batches",
+    )
     args = parser.parse_args()
     configure_logging("json", "WARNING")
     engine, name = scratch()
     passes, searches, all_times = [], [], []
     try:
-        for scenario in scenarios(args.sets.split(","), random.Random(args.seed)):
+        for scenario in scenarios(
+            args.sets.split(","), random.Random(args.seed), args.late, args.together, args.apart
+        ):
             ids = seed(engine, scenario)
             found, times = search(engine, scenario, ids, args.search, random.Random(args.seed))
             outcomes = run_pass(engine, scenario, ids[1])

@@ -115,6 +115,10 @@ class Settings(BaseSettings):
     # as a name of its own: no twin typed as Freddie links to Frederick's record, and a child typed
     # by such a nickname waits for one click (docs/matching.md, "Nicknames that are names of their own")
     match_hold_nicknames: bool = True
+    # ... unless the SIS sent the id's record only after the created record was last saved and no
+    # SIS record carries the names as typed: the id was typed for a child the SIS did not have yet
+    # (docs/matching.md, "When the SIS sent the record")
+    match_link_later_arrivals: bool = True
 
     # a delivery's files as read (a zip's members decompressed): each, all together, and how many
     # times its compressed size a zip member may grow. A 1,000,000-student users.csv is about

@@ -33,6 +33,7 @@ def thresholds() -> Thresholds:
         possible_match=settings.match_possible_weight,
         margin=settings.match_possible_margin,
         hold_nicknames=settings.match_hold_nicknames,
+        link_later_arrivals=settings.match_link_later_arrivals,
     )
 
 

@@ -31,18 +31,31 @@ _WIDTH = len(COLUMNS)
 # would read the whole district's table a third time). Each created record looks its ids up in the
 # indexes: as hash joins, Postgres read and hashed the district's whole table once per id, twice
 # a million rows for 100,000 created records (1.07 to 1.23 s; now 0.65 to 0.88 s)
+#
+# Each row: the created record's COLUMNS; the SIS record's COLUMNS and whether the SIS first sent
+# it after staff last saved the created record; and, when it did and under other names, whether an
+# SIS record carries the names exactly as typed (one index look-up, made only then: a twin sent
+# in the same batch; rule 5 in matching/core/decide.py). The pure core's sent_after_typing and
+# typed_names_in_sis. (The comparison is made here: two timestamps a row cost the pass 0.4 s.)
 _GATHER = f"""
 WITH c AS (
-  SELECT {", ".join(COLUMNS)} FROM students
+  SELECT {", ".join(COLUMNS)}, updated_at, search_last, search_first FROM students
   WHERE district_id = :d AND origin = 'created' AND status = 'active' {{only}}
 )
-SELECT {select_list("c")}, {select_list("h")}
+SELECT {select_list("c")}, {select_list("h")}, h.created_at > c.updated_at,
+  CASE WHEN h.created_at > c.updated_at
+        AND (h.search_last, h.search_first) IS DISTINCT FROM (c.search_last, c.search_first)
+    THEN EXISTS (
+      SELECT 1 FROM students o
+      WHERE o.district_id = :d AND o.origin = 'sis' AND o.status = 'active'
+        AND o.search_last = c.search_last AND o.search_first = c.search_first)
+  END
 FROM c LEFT JOIN LATERAL (
-  SELECT {_SIS_COLUMNS} FROM students s
+  SELECT {_SIS_COLUMNS}, s.created_at, s.search_last, s.search_first FROM students s
   WHERE s.district_id = :d AND s.origin = 'sis' AND s.status = 'active' AND s.ssid IS NOT NULL
     AND s.ssid = c.ssid
   UNION
-  SELECT {_SIS_COLUMNS} FROM students s
+  SELECT {_SIS_COLUMNS}, s.created_at, s.search_last, s.search_first FROM students s
   WHERE s.district_id = :d AND s.origin = 'sis' AND s.status = 'active' AND s.other_id = c.other_id
 ) AS h ON true
 """
@@ -121,12 +134,17 @@ def gather(session: Session, district_id: str, created_ids: Sequence[int] | None
     params: dict[str, Any] = {"d": district_id, "ids": list(created_ids or [])}
     records: dict[int, CreatedRecord] = {}
     candidates: dict[int, list[SisCandidate]] = defaultdict(list)
+    sis_to = 2 * _WIDTH
     for row in session.execute(text(_GATHER.format(only=only)), params).all():
-        created_id = row[0]
-        if created_id not in records:
-            records[created_id] = CreatedRecord.from_columns(district_id, row[:_WIDTH])
+        created_id, typed_names_in_sis = row[0], row[-1]
+        record = records.get(created_id)
+        if record is None or (typed_names_in_sis is not None and record.typed_names_in_sis is None):
+            records[created_id] = CreatedRecord.from_columns(
+                district_id, row[:_WIDTH], typed_names_in_sis=typed_names_in_sis
+            )
         if row[_WIDTH] is not None:
-            candidates[created_id].append(SisCandidate.from_columns(district_id, row[_WIDTH:]))
+            found = SisCandidate.from_columns(district_id, row[_WIDTH:sis_to], sent_after_typing=row[sis_to])
+            candidates[created_id].append(found)
     _add_typo_neighbours(session, district_id, records, candidates)
     directory = name_directory(session, district_id)
     _add_name_neighbours(session, district_id, records, candidates, directory)

@@ -37,6 +37,8 @@ class Thresholds:
     # rule 5 holds a given name that agrees only as a nickname too, when other SIS records of the
     # district carry it as a name of their own (a twin Freddie beside Frederick)
     hold_nicknames: bool = True
+    # ... except an id typed before the SIS sent its record, when no SIS record carries the typed names
+    link_later_arrivals: bool = True
 
 
 @dataclass(frozen=True)
@@ -205,15 +207,25 @@ def is_another_childs_name(
 
 def _another_childs_name(facts: _Facts) -> Decision | None:
     """The id found a record whose given name is a near spelling of the typed one, and the typed
-    one is another child's name in this district: a person decides."""
+    one is another child's name in this district: a person decides. Unless the SIS sent that
+    record only after the created one was typed and no SIS record carries the typed names: then
+    the id was typed for a child the SIS did not have yet, and it is this child's."""
     matched = facts.matched()
     if matched is None:
         return None
-    evidence = facts.evidence[matched[0].id]
+    record = matched[0]
+    evidence = facts.evidence[record.id]
     nicknames = facts.thresholds.hold_nicknames
     if not is_another_childs_name(facts.created, evidence, facts.frequencies, nicknames=nicknames):
         return None
-    return Hold(HoldReason.NAME_MISMATCH, matched[0].id, (matched[0].id,), evidence.weight)
+    # The SIS first sent the record after staff last saved the created one: the child was typed in
+    # before the SIS had them, which is what Create Student for ALE is for (a mistyped or copied id
+    # hits a child the SIS already had). And no SIS record carries the names as typed (else a twin
+    # of the same batch is as likely).
+    typed_first = record.sent_after_typing is True and facts.created.typed_names_in_sis is False
+    if facts.thresholds.link_later_arrivals and typed_first:
+        return None
+    return Hold(HoldReason.NAME_MISMATCH, record.id, (record.id,), evidence.weight)
 
 
 def _surname_change(facts: _Facts) -> Decision | None:

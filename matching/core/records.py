@@ -49,18 +49,32 @@ class StudentFacts:
         )  # fmt: skip
 
     @classmethod
-    def from_columns(cls, district_id: str, columns: Any) -> Self:
+    def from_columns(cls, district_id: str, columns: Any, **more: Any) -> Self:
         """From the values of COLUMNS in that order (a pass reads a quarter of a million rows:
-        looking each column up by name cost a second at a million records)."""
+        looking each column up by name cost a second at a million records); `more` gives a
+        subclass's own fields."""
         id_, ssid, other_id, first, middle, last, birth, grade, school = columns
-        return cls(id_, district_id, PersonName(first, last, middle), ssid, other_id, birth, grade, school)
+        name = PersonName(first, last, middle)
+        return cls(id_, district_id, name, ssid, other_id, birth, grade, school, **more)
 
 
 @dataclass(frozen=True)
 class CreatedRecord(StudentFacts):
-    """A student made with "Create Student for ALE", waiting to be linked."""
+    """A student made with "Create Student for ALE", waiting to be linked.
+
+    typed_names_in_sis: whether an active SIS record carries its names exactly as typed, when
+    the caller asked (the district pass asks when an id found a record the SIS sent after the
+    created record was last saved, under other names)."""
+
+    typed_names_in_sis: bool | None = None
 
 
 @dataclass(frozen=True)
 class SisCandidate(StudentFacts):
-    """An active SIS record of the created record's district that one of its ids (or a typo) points at."""
+    """An active SIS record of the created record's district that one of its ids (or a typo) points at.
+
+    sent_after_typing: found by an id of a created record, whether the SIS first sent it after
+    staff last saved that record (the id was typed before the SIS had this child), when the
+    caller asked."""
+
+    sent_after_typing: bool | None = None

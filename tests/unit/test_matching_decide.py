@@ -26,13 +26,26 @@ def thresholds() -> Thresholds:
         possible_match=fields["match_possible_weight"].default,
         margin=fields["match_possible_margin"].default,
         hold_nicknames=fields["match_hold_nicknames"].default,
+        link_later_arrivals=fields["match_link_later_arrivals"].default,
     )
 
 
 def created(
-    ssid: str | None = None, other_id: str | None = None, name: PersonName = ANA, born: date | None = None
+    ssid: str | None = None,
+    other_id: str | None = None,
+    name: PersonName = ANA,
+    born: date | None = None,
+    named_so: bool | None = None,
 ) -> CreatedRecord:
-    return CreatedRecord(id=1, district_id=D, name=name, ssid=ssid, other_id=other_id, birth_date=born)
+    return CreatedRecord(
+        id=1,
+        district_id=D,
+        name=name,
+        ssid=ssid,
+        other_id=other_id,
+        birth_date=born,
+        typed_names_in_sis=named_so,
+    )
 
 
 def sis(
@@ -42,8 +55,17 @@ def sis(
     name: PersonName = ANA,
     district: str = D,
     born: date | None = None,
+    sent_after: bool | None = None,
 ) -> SisCandidate:
-    return SisCandidate(id=id, district_id=district, name=name, ssid=ssid, other_id=other_id, birth_date=born)
+    return SisCandidate(
+        id=id,
+        district_id=district,
+        name=name,
+        ssid=ssid,
+        other_id=other_id,
+        birth_date=born,
+        sent_after_typing=sent_after,
+    )
 
 
 S = "0123456789"
@@ -260,6 +282,54 @@ def test_a_given_name_typed_as_another_child_of_the_district_is_named_is_held(
     )
     expected = Hold("name_mismatch", 10, (10,)) if rule == "another_childs_name" else Link(10, "ssid")
     assert (decision, decision.rule) == (expected, rule)
+
+
+JIMMY, JAMES = PersonName("Jimmy", "Ng"), PersonName("James", "Ng")
+BILLIE, BILLY = PersonName("Billie", "House"), PersonName("Billy", "House")
+HELD = Hold("name_mismatch", 10, (10,))
+# typed, SIS record's names, SIS sent it after the record was typed, an SIS record named as typed
+ARRIVAL = [
+    # Jimmy typed in before the SIS had him; the SIS then sends James Ng with that SSID, and no SIS
+    # record is named Jimmy Ng: the id was typed for a child the SIS did not have yet -> linked
+    (JIMMY, JAMES, True, False, Link(10, "ssid"), "evidence_decides"),
+    # the same, a near spelling (Billie for Billy) -> linked
+    (BILLIE, BILLY, True, False, Link(10, "ssid"), "evidence_decides"),
+    # the SIS already had James when Jimmy was typed: as likely a twin's id -> held
+    (JIMMY, JAMES, False, False, HELD, "another_childs_name"),
+    # sent after, but the SIS also has a Jimmy Ng of his own (a twin of the same batch) -> held
+    (JIMMY, JAMES, True, True, HELD, "another_childs_name"),
+    # either not known (nobody asked) -> held
+    (JIMMY, JAMES, None, False, HELD, "another_childs_name"),
+    (JIMMY, JAMES, True, None, HELD, "another_childs_name"),
+    # a sibling's shape is held whenever the SIS sent it (Erin typed, Eric's SSID)
+    (PersonName("Erin", "Ng"), PersonName("Eric", "Ng"), True, False, HELD, "sibling_shape"),
+]
+
+
+@pytest.mark.parametrize(("typed", "actual", "sent_after", "named_so", "expected", "rule"), ARRIVAL)
+def test_a_near_given_name_links_when_the_sis_sent_the_record_after_it_was_typed(
+    typed: PersonName,
+    actual: PersonName,
+    sent_after: bool | None,
+    named_so: bool | None,
+    expected: Link | Hold,
+    rule: str,
+) -> None:
+    record = created(ssid=S, name=typed, born=BORN, named_so=named_so)
+    found = [sis(10, ssid=S, name=actual, born=BORN, sent_after=sent_after)]
+    given = district_names("jimmy", "james", "billie", "billy", "erin", "eric")
+    decision = decide(record, found, thresholds(), frequencies=given)
+    assert (decision, decision.rule) == (expected, rule)
+
+
+def test_match_link_later_arrivals_off_holds_a_later_arrival_too() -> None:
+    """MATCH_LINK_LATER_ARRIVALS=false: rule 5 holds whenever the SIS sent the record."""
+    limits = Thresholds(**{**thresholds().__dict__, "link_later_arrivals": False})
+    record = created(ssid=S, name=JIMMY, born=BORN, named_so=False)
+    found = [sis(10, ssid=S, name=JAMES, born=BORN, sent_after=True)]
+    decision = decide(record, found, limits, frequencies=district_names("jimmy", "james"))
+    assert (decision, decision.rule) == (HELD, "another_childs_name")
+    assert thresholds().link_later_arrivals is True
 
 
 HOLD_NICKNAMES = [
