@@ -36,7 +36,8 @@ _WIDTH = len(COLUMNS)
 # it after staff last saved the created record; and, when it did and under other names, whether an
 # SIS record carries the names exactly as typed (one index look-up, made only then: a twin sent
 # in the same batch; rule 5 in matching/core/decide.py). The pure core's sent_after_typing and
-# typed_names_in_sis. (The comparison is made here: two timestamps a row cost the pass 0.4 s.)
+# typed_names_in_sis. (The comparison is made here: returning the two timestamps instead cost
+# the query 0.1 to 0.5 s at a million records, by timing each version of it alone.)
 _GATHER = f"""
 WITH c AS (
   SELECT {", ".join(COLUMNS)}, updated_at, search_last, search_first FROM students
